@@ -1,0 +1,58 @@
+// The one error type of the domain. Every refusal carries one of these codes;
+// its name (to_string) is the stable code clients see. outcome<T> is what a
+// state operation returns: a value or the reason it was refused.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+namespace boxoffice {
+
+enum class errc : uint8_t {
+  invalid_request = 1,    // malformed: seats and quantity both given, a seat twice
+  invalid_quantity,       // zero or negative
+  too_many_seats,         // over max_seats_per_hold
+  unknown_seat,           // no such label in this section
+  seat_unavailable,       // a named seat is held or sold
+  not_enough_seats,       // no block (or capacity) for the quantity asked
+  hold_not_found,         // no such hold, or not the caller's
+  hold_expired,
+  hold_released,
+  hold_purchased,
+  hold_lifetime_exceeded, // extend past hold_max_lifetime_s
+  order_not_found,        // no such order, or not the caller's
+  limit_exceeded,         // max_tickets_per_customer
+  too_many_holds,         // max_holds_per_customer
+  sale_not_open,
+  event_not_found,
+  section_not_found,
+  invalid_transition,     // sale status cannot go that way
+  too_many_sections,      // max_sections_per_event
+  invalid_section,        // empty or over max_seats_per_section
+  overloaded,             // a bounded queue is full; retry later
+};
+
+// The stable snake_case name of the code ("seat_unavailable").
+const char* to_string(errc x);
+
+template <class T>
+class outcome {
+public:
+  outcome(T value) : value_(std::move(value)) {}
+  outcome(errc error) : error_(error) {}
+
+  explicit operator bool() const { return value_.has_value(); }
+  T& operator*() { return *value_; }
+  const T& operator*() const { return *value_; }
+  T* operator->() { return &*value_; }
+  const T* operator->() const { return &*value_; }
+  // REQUIRES: !*this
+  errc error() const { return error_; }
+
+private:
+  std::optional<T> value_;
+  errc error_ = errc::invalid_request;
+};
+
+} // namespace boxoffice

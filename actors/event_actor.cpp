@@ -1,0 +1,170 @@
+#include "actors/event_actor.h"
+
+#include "actors/event_state.h"
+#include "actors/section_actor.h"
+#include "actors/section_state.h"
+
+#include <map>
+#include <memory>
+
+namespace boxoffice {
+
+namespace {
+
+struct event_actor_state {
+  static inline const char* name = "boxoffice.event";
+  std::optional<event_state> rules;
+  std::map<section_id, section_actor> sections;  // ordered like info().sections
+  reservation_limits limits;
+};
+
+using self_ptr = event_actor::stateful_pointer<event_actor_state>;
+
+const section_actor* find_section(self_ptr self, section_id id) {
+  auto i = self->state.sections.find(id);
+  return i == self->state.sections.end() ? nullptr : &i->second;
+}
+
+// Sends `msg` to every section; `done` gets the answers in section order, or
+// `failed` gets the first error.
+template <class T, class Msg, class Done, class Failed>
+void ask_sections(self_ptr self, const Msg& msg, Done done, Failed failed) {
+  struct gathering {
+    std::vector<T> answers;
+    size_t missing;
+    bool over = false;
+  };
+  auto g = std::make_shared<gathering>();
+  g->answers.resize(self->state.sections.size());
+  g->missing = g->answers.size();
+  if (g->missing == 0)
+    return done(std::move(g->answers));
+  size_t index = 0;
+  for (const auto& [id, section] : self->state.sections) {
+    self->request(section, caf::infinite, msg)
+      .then(
+        [=](T& answer) mutable {
+          g->answers[index] = std::move(answer);
+          if (--g->missing == 0 && !g->over)
+            done(std::move(g->answers));
+        },
+        [=](caf::error& err) mutable {
+          if (!std::exchange(g->over, true))
+            failed(std::move(err));
+        });
+    ++index;
+  }
+}
+
+caf::result<hold_info> admit_hold(self_ptr self, hold_request& req) {
+  auto& rules = *self->state.rules;
+  if (auto bad = check_hold_shape(req.seats, req.quantity, self->state.limits))
+    return make_error(*bad);
+  auto seats = requested_seats(req.seats, req.quantity);
+  if (auto refused = rules.admit_hold(req.customer, req.section, seats))
+    return make_error(*refused);
+  auto rp = self->make_response_promise<hold_info>();
+  auto customer = req.customer;
+  // A local child always answers, so no timeout: a timed-out hold that the
+  // section did grant would otherwise have its quota given back twice.
+  self->request(*find_section(self, req.section), caf::infinite, std::move(req))
+    .then([=](hold_info& info) mutable { rp.deliver(std::move(info)); },
+          [=](caf::error& err) mutable {
+            self->state.rules->refuse_hold(customer, seats);
+            rp.deliver(std::move(err));
+          });
+  return rp;
+}
+
+// Requests that need nothing from the event but the right section.
+template <class Req, class Reply>
+auto to_section(self_ptr self) {
+  return [self](Req& req) -> caf::result<Reply> {
+    auto section = find_section(self, section_of(req));
+    if (!section)
+      return make_error(errc::section_not_found);
+    return self->delegate(*section, std::move(req));
+  };
+}
+
+caf::result<event_view> view(self_ptr self) {
+  auto rp = self->make_response_promise<event_view>();
+  ask_sections<section_stats>(
+    self, stats_request{},
+    [=](std::vector<section_stats> stats) mutable {
+      rp.deliver(event_view{self->state.rules->info(), std::move(stats)});
+    },
+    [=](caf::error err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+// Hands the event over as a snapshot and stops; the directory brings it
+// back from that snapshot when it is needed again.
+caf::result<event_snapshot> hand_over(self_ptr self) {
+  auto rp = self->make_response_promise<event_snapshot>();
+  ask_sections<section_snapshot>(
+    self, snapshot_atom::value,
+    [=](std::vector<section_snapshot> sections) mutable {
+      rp.deliver(event_snapshot{self->state.rules->info(), std::move(sections)});
+      self->quit();
+    },
+    [=](caf::error err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+void start_section(self_ptr self, section_snapshot snapshot) {
+  auto id = snapshot.info.id;
+  auto owner = caf::actor_cast<delta_sink>(self);
+  auto info = self->state.rules->info();
+  self->state.sections[id] = spawn_section(self, info.id, std::move(snapshot), std::move(owner),
+                                           self->state.limits);
+}
+
+event_actor::behavior_type event_behavior(self_ptr self) {
+  return {
+    [=](hold_request& req) { return admit_hold(self, req); },
+    to_section<hold_query, hold_info>(self),
+    to_section<extend_request, hold_info>(self),
+    to_section<release_request, hold_info>(self),
+    to_section<purchase_request, order_info>(self),
+    to_section<cancel_request, order_info>(self),
+    to_section<seat_map_request, seat_map>(self),
+    to_section<stats_request, section_stats>(self),
+    [=](const event_request&) { return view(self); },
+    [=](const set_status_request& req) -> caf::result<event_info> {
+      if (auto refused = self->state.rules->set_status(req.status))
+        return make_error(*refused);
+      return self->state.rules->info();
+    },
+    [=](add_section_request& req) -> caf::result<section_info> {
+      auto added = self->state.rules->add_section(std::move(req.name), req.layout,
+                                                  req.price_cents);
+      if (!added)
+        return make_error(added.error());
+      section_snapshot fresh;
+      fresh.info = *added;
+      start_section(self, std::move(fresh));
+      return *added;
+    },
+    [=](const customer_delta& delta) { self->state.rules->apply(delta); },
+    [=](stop_atom) { return hand_over(self); },
+  };
+}
+
+} // namespace
+
+event_actor spawn_event(caf::local_actor* parent, event_snapshot snapshot,
+                        const reservation_limits& limits) {
+  return parent->spawn<caf::linked>(
+    [snapshot = std::move(snapshot), limits](self_ptr self) mutable {
+      self->state.limits = limits;
+      self->state.rules.emplace(std::move(snapshot.info), limits);
+      for (auto& section : snapshot.sections) {
+        self->state.rules->count_restored(section);
+        start_section(self, std::move(section));
+      }
+      return event_behavior(self);
+    });
+}
+
+} // namespace boxoffice

@@ -1,0 +1,57 @@
+// The rules of an event, with no actors in it: its sale window
+// (draft -> on_sale -> closed), its sections, and the per-customer limits
+// that span sections. A hold is admitted here before its section sees it;
+// admission reserves the customer's quota, which the section's answer then
+// keeps (success) or gives back (refusal). Every later decrease (release,
+// expiry, purchase, cancel) arrives as a customer_delta from the section.
+// REQUIRES: external synchronization (the event actor owns it).
+#pragma once
+
+#include "actors/domain.h"
+#include "actors/errc.h"
+#include "actors/limits.h"
+
+#include <optional>
+#include <unordered_map>
+
+namespace boxoffice {
+
+class event_state {
+public:
+  // REQUIRES: info.sections passed check_layout (see add_section).
+  event_state(event_info info, const reservation_limits& limits);
+
+  // Counts the live holds and orders of restored sections into the quotas.
+  void count_restored(const section_snapshot& section);
+
+  const event_info& info() const { return info_; }
+  const section_info* find_section(section_id id) const;
+
+  // draft -> on_sale -> closed, or draft -> closed; the same status again is
+  // accepted and changes nothing.
+  std::optional<errc> set_status(sale_status next);
+
+  // A new section gets the next id. Not once the event is closed.
+  outcome<section_info> add_section(std::string name, section_layout layout,
+                                    int64_t price_cents);
+
+  // Admits a hold of `seats` seats by `customer` in `section`, reserving
+  // quota, or says why not.
+  std::optional<errc> admit_hold(customer_id customer, section_id section, uint32_t seats);
+  // The section refused an admitted hold: give the quota back.
+  void refuse_hold(customer_id customer, uint32_t seats);
+  void apply(const customer_delta& delta);
+
+  struct usage {
+    uint32_t holds = 0;
+    uint32_t tickets = 0;
+  };
+  usage usage_of(customer_id customer) const;
+
+private:
+  event_info info_;
+  reservation_limits limits_;
+  std::unordered_map<customer_id, usage> usage_;  // only customers with something live
+};
+
+} // namespace boxoffice

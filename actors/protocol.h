@@ -1,0 +1,324 @@
+// Every message of boxoffice, in one place: requests and their replies, the
+// typed interfaces of the section, event and directory actors, and their
+// registration with CAF (type ids for the wire, the error category).
+//
+// Client requests carry their routing keys (event, section), so one request
+// travels unchanged from the directory to the event to the section, on this
+// node or another.
+#pragma once
+
+#include "actors/domain.h"
+#include "actors/errc.h"
+
+#include <caf/all.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace boxoffice {
+
+// --- Public ids ---------------------------------------------------------------
+
+struct hold_ref {
+  event_id event = 0;
+  section_id section = 0;
+  hold_id hold = 0;
+};
+
+struct order_ref {
+  event_id event = 0;
+  section_id section = 0;
+  order_id order = 0;
+};
+
+// --- Client requests and replies -------------------------------------------
+
+// Exactly one of seats (labels such as "A-12") or quantity (best available,
+// or a count in general admission).
+struct hold_request {
+  event_id event = 0;
+  section_id section = 0;
+  customer_id customer = 0;
+  std::vector<std::string> seats;
+  int32_t quantity = 0;
+};
+
+struct hold_query { hold_ref ref; customer_id customer = 0; };
+struct extend_request { hold_ref ref; customer_id customer = 0; };
+struct release_request { hold_ref ref; customer_id customer = 0; };
+struct purchase_request { hold_ref ref; customer_id customer = 0; };
+struct cancel_request { order_ref ref; customer_id customer = 0; };
+struct seat_map_request { event_id event = 0; section_id section = 0; };
+struct stats_request { event_id event = 0; section_id section = 0; };
+struct event_request { event_id event = 0; };
+
+struct hold_info {
+  hold_ref ref;
+  customer_id customer = 0;
+  std::vector<std::string> seats;  // labels; empty in general admission
+  uint32_t quantity = 0;
+  int64_t total_cents = 0;
+  timestamp_ms created_at = 0;
+  timestamp_ms expires_at = 0;
+};
+
+struct order_info {
+  order_ref ref;
+  customer_id customer = 0;
+  hold_ref from_hold;
+  std::vector<std::string> seats;
+  uint32_t quantity = 0;
+  int64_t total_cents = 0;
+  timestamp_ms created_at = 0;
+};
+
+struct seat_map {
+  event_id event = 0;
+  section_info section;
+  std::vector<seat_status> seats;  // row-major; empty in general admission
+  section_stats stats;
+};
+
+struct event_view {
+  event_info info;
+  std::vector<section_stats> sections;  // in the order of info.sections
+};
+
+// --- Admin requests ------------------------------------------------------------
+
+struct create_event_request {
+  std::string title;
+  std::string description;
+  std::string venue;
+  timestamp_ms starts_at = 0;
+  uint32_t max_tickets_per_customer = 0;  // 0: the configured default
+};
+
+struct set_status_request { event_id event = 0; sale_status status = sale_status::draft; };
+
+struct add_section_request {
+  event_id event = 0;
+  std::string name;
+  section_layout layout;
+  int64_t price_cents = 0;
+};
+
+// --- Routing -------------------------------------------------------------------
+
+inline event_id event_of(const hold_request& x) { return x.event; }
+inline event_id event_of(const seat_map_request& x) { return x.event; }
+inline event_id event_of(const stats_request& x) { return x.event; }
+inline event_id event_of(const event_request& x) { return x.event; }
+inline event_id event_of(const set_status_request& x) { return x.event; }
+inline event_id event_of(const add_section_request& x) { return x.event; }
+template <class T>
+auto event_of(const T& x) -> decltype(x.ref.event) { return x.ref.event; }
+
+inline section_id section_of(const hold_request& x) { return x.section; }
+inline section_id section_of(const seat_map_request& x) { return x.section; }
+inline section_id section_of(const stats_request& x) { return x.section; }
+template <class T>
+auto section_of(const T& x) -> decltype(x.ref.section) { return x.ref.section; }
+
+// --- Errors ------------------------------------------------------------------
+
+caf::error make_error(errc x);
+// The domain code inside a CAF error, if it is one of ours.
+std::optional<errc> to_errc(const caf::error& x);
+
+} // namespace boxoffice
+
+// --- Atoms and type ids ----------------------------------------------------
+
+CAF_BEGIN_TYPE_ID_BLOCK(boxoffice, caf::first_custom_type_id)
+  CAF_ADD_ATOM(boxoffice, boxoffice, expire_atom, "expire")
+  CAF_ADD_ATOM(boxoffice, boxoffice, snapshot_atom, "snapshot")
+  CAF_ADD_ATOM(boxoffice, boxoffice, stop_atom, "stop")
+  CAF_ADD_ATOM(boxoffice, boxoffice, sweep_atom, "sweep")
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::hold_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::hold_query))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::extend_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::release_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::purchase_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::cancel_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::seat_map_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::stats_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::event_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::hold_info))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::order_info))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::seat_map))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::section_stats))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::event_view))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::event_info))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::section_info))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::create_event_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::set_status_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::add_section_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::customer_delta))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::section_snapshot))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::event_snapshot))
+CAF_END_TYPE_ID_BLOCK(boxoffice)
+
+namespace boxoffice {
+
+// --- Interfaces ---------------------------------------------------------------
+
+// What a client can ask of a section (through its event and the directory).
+using reservation_api = caf::typed_actor<
+  caf::replies_to<hold_request>::with<hold_info>,
+  caf::replies_to<hold_query>::with<hold_info>,
+  caf::replies_to<extend_request>::with<hold_info>,
+  caf::replies_to<release_request>::with<hold_info>,
+  caf::replies_to<purchase_request>::with<order_info>,
+  caf::replies_to<cancel_request>::with<order_info>,
+  caf::replies_to<seat_map_request>::with<seat_map>,
+  caf::replies_to<stats_request>::with<section_stats>>;
+
+// Where a section reports what changed for a customer (its event).
+using delta_sink = caf::typed_actor<caf::reacts_to<customer_delta>>;
+
+using section_actor = reservation_api::extend<
+  caf::replies_to<snapshot_atom>::with<section_snapshot>,
+  caf::reacts_to<expire_atom, timestamp_ms>>;
+
+// Everything addressed to one event, from outside it.
+using event_api = reservation_api::extend<
+  caf::replies_to<event_request>::with<event_view>,
+  caf::replies_to<set_status_request>::with<event_info>,
+  caf::replies_to<add_section_request>::with<section_info>>;
+
+using event_actor = event_api::extend<
+  caf::reacts_to<customer_delta>,
+  caf::replies_to<stop_atom>::with<event_snapshot>>;
+
+using directory_actor = event_api::extend<
+  caf::replies_to<create_event_request>::with<event_info>,
+  caf::reacts_to<sweep_atom>>;
+
+// Registers the message types and the error category with an actor system.
+void register_protocol(caf::actor_system_config& cfg);
+
+// --- Serialization -------------------------------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hold_ref& x) {
+  return f(caf::meta::type_name("hold_ref"), x.event, x.section, x.hold);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, order_ref& x) {
+  return f(caf::meta::type_name("order_ref"), x.event, x.section, x.order);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, section_layout& x) {
+  return f(caf::meta::type_name("section_layout"), x.kind, x.rows, x.seats_per_row,
+           x.capacity);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, section_info& x) {
+  return f(caf::meta::type_name("section_info"), x.id, x.name, x.layout, x.price_cents);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_info& x) {
+  return f(caf::meta::type_name("event_info"), x.id, x.title, x.description, x.venue,
+           x.starts_at, x.max_tickets_per_customer, x.status, x.sections);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hold_record& x) {
+  return f(caf::meta::type_name("hold_record"), x.id, x.customer, x.seats, x.quantity,
+           x.created_at, x.expires_at);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, order_record& x) {
+  return f(caf::meta::type_name("order_record"), x.id, x.customer, x.from_hold, x.seats,
+           x.quantity, x.created_at);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, section_snapshot& x) {
+  return f(caf::meta::type_name("section_snapshot"), x.info, x.holds, x.orders,
+           x.next_hold_id, x.next_order_id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_snapshot& x) {
+  return f(caf::meta::type_name("event_snapshot"), x.info, x.sections);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, customer_delta& x) {
+  return f(caf::meta::type_name("customer_delta"), x.customer, x.holds, x.tickets);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, section_stats& x) {
+  return f(caf::meta::type_name("section_stats"), x.section, x.capacity, x.free, x.held,
+           x.sold, x.live_holds, x.orders);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hold_request& x) {
+  return f(caf::meta::type_name("hold_request"), x.event, x.section, x.customer, x.seats,
+           x.quantity);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hold_query& x) {
+  return f(caf::meta::type_name("hold_query"), x.ref, x.customer);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, extend_request& x) {
+  return f(caf::meta::type_name("extend_request"), x.ref, x.customer);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, release_request& x) {
+  return f(caf::meta::type_name("release_request"), x.ref, x.customer);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, purchase_request& x) {
+  return f(caf::meta::type_name("purchase_request"), x.ref, x.customer);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cancel_request& x) {
+  return f(caf::meta::type_name("cancel_request"), x.ref, x.customer);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, seat_map_request& x) {
+  return f(caf::meta::type_name("seat_map_request"), x.event, x.section);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stats_request& x) {
+  return f(caf::meta::type_name("stats_request"), x.event, x.section);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_request& x) {
+  return f(caf::meta::type_name("event_request"), x.event);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hold_info& x) {
+  return f(caf::meta::type_name("hold_info"), x.ref, x.customer, x.seats, x.quantity,
+           x.total_cents, x.created_at, x.expires_at);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, order_info& x) {
+  return f(caf::meta::type_name("order_info"), x.ref, x.customer, x.from_hold, x.seats,
+           x.quantity, x.total_cents, x.created_at);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, seat_map& x) {
+  return f(caf::meta::type_name("seat_map"), x.event, x.section, x.seats, x.stats);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_view& x) {
+  return f(caf::meta::type_name("event_view"), x.info, x.sections);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_event_request& x) {
+  return f(caf::meta::type_name("create_event_request"), x.title, x.description, x.venue,
+           x.starts_at, x.max_tickets_per_customer);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, set_status_request& x) {
+  return f(caf::meta::type_name("set_status_request"), x.event, x.status);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, add_section_request& x) {
+  return f(caf::meta::type_name("add_section_request"), x.event, x.name, x.layout,
+           x.price_cents);
+}
+
+} // namespace boxoffice

@@ -1,0 +1,71 @@
+#include "actors/seat_picker.h"
+
+#include <cstdlib>
+
+namespace boxoffice {
+
+namespace {
+
+struct row_choice {
+  std::optional<uint32_t> clean;     // best start leaving no orphan
+  std::optional<uint32_t> orphaning; // best start that strands one seat
+};
+
+// Twice the distance between the block's centre and the row's centre, so
+// that it stays an integer.
+int64_t off_centre(uint32_t start, uint32_t quantity, uint32_t seats_per_row) {
+  return std::llabs(2 * static_cast<int64_t>(start) + quantity - seats_per_row);
+}
+
+void consider(std::optional<uint32_t>& best, uint32_t start, uint32_t quantity,
+              uint32_t seats_per_row) {
+  // Starts arrive left to right, so a strict '<' keeps ties on the left.
+  if (!best || off_centre(start, quantity, seats_per_row)
+                 < off_centre(*best, quantity, seats_per_row))
+    best = start;
+}
+
+row_choice choose_in_row(const seat_status* row, uint32_t seats_per_row, uint32_t quantity) {
+  row_choice choice;
+  uint32_t i = 0;
+  while (i < seats_per_row) {
+    if (row[i] != seat_status::free) {
+      ++i;
+      continue;
+    }
+    auto run_begin = i;
+    while (i < seats_per_row && row[i] == seat_status::free)
+      ++i;
+    auto run_end = i;
+    if (run_end - run_begin < quantity)
+      continue;
+    for (auto start = run_begin; start + quantity <= run_end; ++start) {
+      bool orphan_left = start - run_begin == 1;
+      bool orphan_right = run_end - (start + quantity) == 1;
+      consider(orphan_left || orphan_right ? choice.orphaning : choice.clean, start,
+               quantity, seats_per_row);
+    }
+  }
+  return choice;
+}
+
+} // namespace
+
+std::optional<seat_block> pick_best_available(const std::vector<seat_status>& seats,
+                                              const std::vector<uint32_t>& free_per_row,
+                                              uint32_t seats_per_row, uint32_t quantity) {
+  std::optional<seat_block> fallback;  // front-most block that strands a seat
+  for (uint32_t row = 0; row < free_per_row.size(); ++row) {
+    if (free_per_row[row] < quantity)
+      continue;
+    auto choice = choose_in_row(seats.data() + static_cast<size_t>(row) * seats_per_row,
+                                seats_per_row, quantity);
+    if (choice.clean)
+      return seat_block{row, *choice.clean};
+    if (choice.orphaning && !fallback)
+      fallback = seat_block{row, *choice.orphaning};
+  }
+  return fallback;
+}
+
+} // namespace boxoffice

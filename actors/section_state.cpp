@@ -1,0 +1,346 @@
+#include "actors/section_state.h"
+
+#include "actors/seat_labels.h"
+#include "actors/seat_picker.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace boxoffice {
+
+namespace {
+
+constexpr int64_t ms_per_s = 1000;
+
+errc error_of(hold_end why) {
+  switch (why) {
+    case hold_end::released: return errc::hold_released;
+    case hold_end::expired: return errc::hold_expired;
+    case hold_end::purchased: return errc::hold_purchased;
+  }
+  return errc::hold_not_found;
+}
+
+[[noreturn]] void violated(const char* what) {
+  std::fprintf(stderr, "boxoffice: section invariant violated: %s\n", what);
+  std::abort();
+}
+
+} // namespace
+
+std::optional<errc> check_hold_shape(const std::vector<std::string>& seats, int32_t quantity,
+                                     const reservation_limits& limits) {
+  if (!seats.empty() && quantity != 0)
+    return errc::invalid_request;
+  if (seats.empty() && quantity <= 0)
+    return errc::invalid_quantity;
+  if (requested_seats(seats, quantity) > limits.max_seats_per_hold)
+    return errc::too_many_seats;
+  return std::nullopt;
+}
+
+uint32_t requested_seats(const std::vector<std::string>& seats, int32_t quantity) {
+  return seats.empty() ? static_cast<uint32_t>(std::max(quantity, 0))
+                       : static_cast<uint32_t>(seats.size());
+}
+
+std::optional<errc> check_layout(const section_layout& layout, const reservation_limits& limits) {
+  uint64_t capacity = layout.kind == section_kind::reserved
+                        ? static_cast<uint64_t>(layout.rows) * layout.seats_per_row
+                        : layout.capacity;
+  bool shape_ok = layout.kind == section_kind::reserved
+                    ? layout.rows > 0 && layout.seats_per_row > 0 && capacity == layout.capacity
+                    : layout.rows == 0 && layout.seats_per_row == 0;
+  if (!shape_ok || capacity == 0 || capacity > limits.max_seats_per_section)
+    return errc::invalid_section;
+  return std::nullopt;
+}
+
+section_state::section_state(section_layout layout, const reservation_limits& limits)
+  : layout_(layout), limits_(limits) {
+  if (layout_.kind == section_kind::reserved) {
+    seats_.assign(layout_.capacity, seat_status::free);
+    free_per_row_.assign(layout_.rows, layout_.seats_per_row);
+  }
+}
+
+outcome<section_state> section_state::restore(const section_snapshot& snapshot,
+                                              const reservation_limits& limits) {
+  const auto& layout = snapshot.info.layout;
+  if (check_layout(layout, limits))
+    return errc::invalid_section;
+  section_state state{layout, limits};
+  // Each seat may be claimed once, and must exist; GA may not exceed capacity.
+  auto claimable = [&](const std::vector<uint32_t>& seats, uint32_t quantity) {
+    if (layout.kind == section_kind::general)
+      return seats.empty() && quantity > 0
+             && uint64_t{state.held_} + state.sold_ + quantity <= layout.capacity;
+    return seats.size() == quantity && quantity > 0
+           && std::all_of(seats.begin(), seats.end(), [&](uint32_t s) {
+                return s < state.seats_.size() && state.seats_[s] == seat_status::free;
+              });
+  };
+  for (const auto& order : snapshot.orders) {
+    if (!claimable(order.seats, order.quantity) || state.orders_.count(order.id))
+      return errc::invalid_section;
+    state.mark(order.seats, seat_status::free, seat_status::sold);
+    state.sold_ += order.quantity;
+    state.orders_.emplace(order.id, order);
+    state.next_order_id_ = std::max(state.next_order_id_, order.id + 1);
+  }
+  for (const auto& hold : snapshot.holds) {
+    if (!claimable(hold.seats, hold.quantity) || state.holds_.count(hold.id))
+      return errc::invalid_section;
+    state.place(hold);
+    state.next_hold_id_ = std::max(state.next_hold_id_, hold.id + 1);
+  }
+  state.next_hold_id_ = std::max(state.next_hold_id_, snapshot.next_hold_id);
+  state.next_order_id_ = std::max(state.next_order_id_, snapshot.next_order_id);
+  return state;
+}
+
+outcome<hold_record> section_state::hold(customer_id customer,
+                                         const std::vector<std::string>& labels,
+                                         int32_t quantity, timestamp_ms now) {
+  if (auto refused = check_hold_shape(labels, quantity, limits_))
+    return *refused;
+  auto count = requested_seats(labels, quantity);
+  std::vector<uint32_t> seats;
+  if (layout_.kind == section_kind::general) {
+    if (!labels.empty())
+      return errc::invalid_request;  // general admission has no seat labels
+    if (count > layout_.capacity - held_ - sold_)
+      return errc::not_enough_seats;
+  } else {
+    auto chosen = labels.empty() ? pick(count) : resolve_labels(labels);
+    if (!chosen)
+      return chosen.error();
+    seats = std::move(*chosen);
+  }
+  hold_record hold{next_hold_id_++, customer, std::move(seats), count, now,
+                   now + limits_.hold_ttl_s * ms_per_s};
+  place(hold);
+  return hold;
+}
+
+outcome<std::vector<uint32_t>>
+section_state::resolve_labels(const std::vector<std::string>& labels) const {
+  std::vector<uint32_t> seats;
+  seats.reserve(labels.size());
+  for (const auto& label : labels) {
+    auto seat = parse_seat_label(layout_, label);
+    if (!seat)
+      return errc::unknown_seat;
+    seats.push_back(*seat);
+  }
+  std::sort(seats.begin(), seats.end());
+  if (std::adjacent_find(seats.begin(), seats.end()) != seats.end())
+    return errc::invalid_request;  // the same seat twice
+  for (auto seat : seats)
+    if (seats_[seat] != seat_status::free)
+      return errc::seat_unavailable;
+  return seats;
+}
+
+outcome<std::vector<uint32_t>> section_state::pick(uint32_t quantity) const {
+  auto block = pick_best_available(seats_, free_per_row_, layout_.seats_per_row, quantity);
+  if (!block)
+    return errc::not_enough_seats;
+  std::vector<uint32_t> seats(quantity);
+  auto first = block->row * layout_.seats_per_row + block->first;
+  for (uint32_t i = 0; i < quantity; ++i)
+    seats[i] = first + i;
+  return seats;
+}
+
+outcome<const hold_record*> section_state::live_hold(hold_id id, customer_id customer,
+                                                     timestamp_ms now) const {
+  if (auto i = holds_.find(id); i != holds_.end() && i->second.customer == customer) {
+    if (i->second.expires_at <= now)
+      return errc::hold_expired;
+    return &i->second;
+  }
+  if (auto i = ended_.find(id); i != ended_.end() && i->second.customer == customer)
+    return error_of(i->second.why);
+  return errc::hold_not_found;  // also another customer's hold: ids are not probed
+}
+
+outcome<hold_record> section_state::find_hold(hold_id id, customer_id customer,
+                                              timestamp_ms now) const {
+  auto hold = live_hold(id, customer, now);
+  if (!hold)
+    return hold.error();
+  return **hold;
+}
+
+outcome<hold_record> section_state::extend(hold_id id, customer_id customer, timestamp_ms now) {
+  auto found = live_hold(id, customer, now);
+  if (!found)
+    return found.error();
+  auto& hold = holds_.at(id);
+  auto latest = hold.created_at + limits_.hold_max_lifetime_s * ms_per_s;
+  auto deadline = std::min(now + limits_.hold_ttl_s * ms_per_s, latest);
+  if (deadline <= hold.expires_at)
+    return errc::hold_lifetime_exceeded;
+  deadlines_.erase({hold.expires_at, id});
+  hold.expires_at = deadline;
+  deadlines_.emplace(deadline, id);
+  return hold;
+}
+
+outcome<hold_record> section_state::release(hold_id id, customer_id customer, timestamp_ms now) {
+  auto found = live_hold(id, customer, now);
+  if (!found)
+    return found.error();
+  return end_hold(id, hold_end::released);
+}
+
+outcome<order_record> section_state::purchase(hold_id id, customer_id customer,
+                                              timestamp_ms now) {
+  auto found = live_hold(id, customer, now);
+  if (!found)
+    return found.error();
+  auto hold = end_hold(id, hold_end::purchased);
+  order_record order{next_order_id_++, customer, hold.id, std::move(hold.seats), hold.quantity,
+                     now};
+  orders_.emplace(order.id, order);
+  return order;
+}
+
+outcome<order_record> section_state::cancel(order_id id, customer_id customer) {
+  auto i = orders_.find(id);
+  if (i == orders_.end() || i->second.customer != customer)
+    return errc::order_not_found;
+  auto order = std::move(i->second);
+  orders_.erase(i);
+  mark(order.seats, seat_status::sold, seat_status::free);
+  sold_ -= order.quantity;
+  return order;
+}
+
+std::vector<hold_record> section_state::expire_due(timestamp_ms now) {
+  std::vector<hold_record> expired;
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now)
+    expired.push_back(end_hold(deadlines_.begin()->second, hold_end::expired));
+  return expired;
+}
+
+std::optional<timestamp_ms> section_state::next_expiry() const {
+  if (deadlines_.empty())
+    return std::nullopt;
+  return deadlines_.begin()->first;
+}
+
+void section_state::mark(const std::vector<uint32_t>& seats, seat_status from, seat_status to) {
+  for (auto seat : seats) {
+    seats_[seat] = to;
+    auto row = seat / layout_.seats_per_row;
+    if (from == seat_status::free)
+      --free_per_row_[row];
+    else if (to == seat_status::free)
+      ++free_per_row_[row];
+  }
+}
+
+void section_state::place(hold_record hold) {
+  mark(hold.seats, seat_status::free, seat_status::held);
+  held_ += hold.quantity;
+  deadlines_.emplace(hold.expires_at, hold.id);
+  auto id = hold.id;
+  holds_.emplace(id, std::move(hold));
+}
+
+hold_record section_state::end_hold(hold_id id, hold_end why) {
+  auto node = holds_.extract(id);
+  auto& hold = node.mapped();
+  deadlines_.erase({hold.expires_at, id});
+  held_ -= hold.quantity;
+  if (why == hold_end::purchased) {
+    mark(hold.seats, seat_status::held, seat_status::sold);
+    sold_ += hold.quantity;
+  } else {
+    mark(hold.seats, seat_status::held, seat_status::free);
+  }
+  if (limits_.ended_holds_kept_max > 0) {
+    ended_.insert_or_assign(id, ended_hold{hold.customer, why});
+    ended_order_.push_back(id);
+    if (ended_order_.size() > limits_.ended_holds_kept_max) {
+      ended_.erase(ended_order_.front());
+      ended_order_.pop_front();
+    }
+  }
+  return std::move(hold);
+}
+
+section_stats section_state::stats() const {
+  section_stats s;
+  s.capacity = layout_.capacity;
+  s.free = layout_.capacity - held_ - sold_;
+  s.held = held_;
+  s.sold = sold_;
+  s.live_holds = static_cast<uint32_t>(holds_.size());
+  s.orders = static_cast<uint32_t>(orders_.size());
+  return s;
+}
+
+void section_state::fill(section_snapshot& snapshot) const {
+  snapshot.holds.clear();
+  snapshot.orders.clear();
+  for (const auto& [id, hold] : holds_)
+    snapshot.holds.push_back(hold);
+  for (const auto& [id, order] : orders_)
+    snapshot.orders.push_back(order);
+  auto by_id = [](const auto& a, const auto& b) { return a.id < b.id; };
+  std::sort(snapshot.holds.begin(), snapshot.holds.end(), by_id);
+  std::sort(snapshot.orders.begin(), snapshot.orders.end(), by_id);
+  snapshot.next_hold_id = next_hold_id_;
+  snapshot.next_order_id = next_order_id_;
+}
+
+void section_state::check_invariants() const {
+  if (uint64_t{held_} + sold_ > layout_.capacity)
+    violated("held + sold > capacity");
+  if (deadlines_.size() != holds_.size())
+    violated("deadline index and holds disagree");
+  const bool reserved = layout_.kind == section_kind::reserved;
+  std::vector<uint8_t> claimed(seats_.size(), 0);
+  auto claim = [&](const std::vector<uint32_t>& seats, uint32_t quantity, seat_status status) {
+    if (reserved ? seats.size() != quantity : !seats.empty())
+      violated("quantity and seats disagree");
+    for (auto seat : seats)
+      if (seat >= seats_.size() || seats_[seat] != status || claimed[seat]++)
+        violated("a seat is in two holds or orders, or its status disagrees");
+    return uint64_t{quantity};
+  };
+  uint64_t held = 0;
+  uint64_t sold = 0;
+  for (const auto& [id, hold] : holds_) {
+    if (id != hold.id || id >= next_hold_id_ || !deadlines_.count({hold.expires_at, id}))
+      violated("hold indexed wrongly");
+    if (hold.expires_at > hold.created_at + limits_.hold_max_lifetime_s * ms_per_s)
+      violated("hold outlives hold_max_lifetime_s");
+    held += claim(hold.seats, hold.quantity, seat_status::held);
+  }
+  for (const auto& [id, order] : orders_) {
+    if (id != order.id || id >= next_order_id_)
+      violated("order indexed wrongly");
+    sold += claim(order.seats, order.quantity, seat_status::sold);
+  }
+  if (held != held_ || sold != sold_)
+    violated("held or sold counter disagrees with the holds and orders");
+  if (!reserved)
+    return;
+  for (uint32_t row = 0; row < layout_.rows; ++row) {
+    uint32_t free = 0;
+    for (uint32_t i = 0; i < layout_.seats_per_row; ++i)
+      free += seats_[row * layout_.seats_per_row + i] == seat_status::free;
+    if (free != free_per_row_[row])
+      violated("free seats per row disagree");
+  }
+  for (size_t seat = 0; seat < seats_.size(); ++seat)
+    if (seats_[seat] != seat_status::free && !claimed[seat])
+      violated("a taken seat belongs to no hold or order");
+}
+
+} // namespace boxoffice

@@ -1,0 +1,104 @@
+// Every rule of a hold, in one class with no actors, I/O or clocks in it:
+// which seats a hold may take, when it ends, what purchase and cancel do.
+// The caller passes the current time into every operation and must call
+// expire_due(now) before each one; an operation also treats a hold whose
+// deadline has passed as expired, so the deadline, not message order,
+// decides a race between expiry and purchase.
+// REQUIRES: external synchronization (the section actor owns it).
+#pragma once
+
+#include "actors/domain.h"
+#include "actors/errc.h"
+#include "actors/limits.h"
+
+#include <deque>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace boxoffice {
+
+// Checks the shape of a hold request before any seat is looked at: exactly
+// one of seats or quantity, a positive count, at most max_seats_per_hold.
+std::optional<errc> check_hold_shape(const std::vector<std::string>& seats, int32_t quantity,
+                                     const reservation_limits& limits);
+
+// The number of seats a well-shaped hold request asks for.
+uint32_t requested_seats(const std::vector<std::string>& seats, int32_t quantity);
+
+class section_state {
+public:
+  // REQUIRES: the layout passed check_layout.
+  section_state(section_layout layout, const reservation_limits& limits);
+
+  // Rebuilds a section from a snapshot. Holds past their deadline stay until
+  // the caller's expire_due(now), so they are reported like any expiry.
+  // Returns invalid_section if the snapshot contradicts itself.
+  static outcome<section_state> restore(const section_snapshot& snapshot,
+                                        const reservation_limits& limits);
+
+  // All-or-nothing: either every seat is taken or none is. Seats given by
+  // label, or (quantity > 0) picked best-available / counted for GA.
+  outcome<hold_record> hold(customer_id customer, const std::vector<std::string>& seats,
+                            int32_t quantity, timestamp_ms now);
+  // Another hold_ttl_s from now, never past hold_max_lifetime_s from creation.
+  outcome<hold_record> extend(hold_id id, customer_id customer, timestamp_ms now);
+  outcome<hold_record> release(hold_id id, customer_id customer, timestamp_ms now);
+  outcome<order_record> purchase(hold_id id, customer_id customer, timestamp_ms now);
+  // Returns the order's seats to sale at once.
+  outcome<order_record> cancel(order_id id, customer_id customer);
+  outcome<hold_record> find_hold(hold_id id, customer_id customer, timestamp_ms now) const;
+
+  // Ends every hold whose deadline is at or before now; returns them.
+  std::vector<hold_record> expire_due(timestamp_ms now);
+  // The earliest deadline of a live hold.
+  std::optional<timestamp_ms> next_expiry() const;
+
+  const section_layout& layout() const { return layout_; }
+  // Row-major seat statuses of a reserved section; empty for GA.
+  const std::vector<seat_status>& seats() const { return seats_; }
+  section_stats stats() const;
+  // Live holds and orders (plus id counters), for a snapshot.
+  void fill(section_snapshot& snapshot) const;
+
+  // Aborts with a message if the state contradicts itself: free + held +
+  // sold == capacity, no seat in two holds or orders, every index agrees.
+  void check_invariants() const;
+
+private:
+  outcome<std::vector<uint32_t>> resolve_labels(const std::vector<std::string>& labels) const;
+  outcome<std::vector<uint32_t>> pick(uint32_t quantity) const;
+  outcome<const hold_record*> live_hold(hold_id id, customer_id customer,
+                                        timestamp_ms now) const;
+  void mark(const std::vector<uint32_t>& seats, seat_status from, seat_status to);
+  void place(hold_record hold);
+  hold_record end_hold(hold_id id, hold_end why);
+  void place_order(order_record order);
+
+  section_layout layout_;
+  reservation_limits limits_;
+  std::vector<seat_status> seats_;
+  std::vector<uint32_t> free_per_row_;
+  uint32_t held_ = 0;
+  uint32_t sold_ = 0;
+  std::unordered_map<hold_id, hold_record> holds_;
+  std::set<std::pair<timestamp_ms, hold_id>> deadlines_;
+  std::unordered_map<order_id, order_record> orders_;
+  // Recently ended holds, so a late purchase learns why; oldest forgotten first.
+  struct ended_hold {
+    customer_id customer;
+    hold_end why;
+  };
+  std::unordered_map<hold_id, ended_hold> ended_;
+  std::deque<hold_id> ended_order_;
+  hold_id next_hold_id_ = 1;
+  order_id next_order_id_ = 1;
+};
+
+// Validates a new section's layout against the limits.
+std::optional<errc> check_layout(const section_layout& layout, const reservation_limits& limits);
+
+} // namespace boxoffice

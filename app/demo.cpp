@@ -1,0 +1,56 @@
+#include "app/demo.h"
+
+#include <chrono>
+
+namespace boxoffice {
+
+namespace {
+
+constexpr auto answer_timeout = std::chrono::seconds(10);
+
+template <class Reply, class Req>
+caf::expected<Reply> ask(caf::scoped_actor& self, const directory_actor& dir, Req req) {
+  caf::expected<Reply> result = caf::sec::request_timeout;
+  self->request(dir, answer_timeout, std::move(req))
+    .receive([&](Reply& reply) { result = std::move(reply); },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+} // namespace
+
+caf::expected<event_view> create_demo_event(caf::actor_system& sys, const directory_actor& dir) {
+  caf::scoped_actor self{sys};
+  using namespace std::chrono;
+  auto in_a_month = duration_cast<milliseconds>(system_clock::now().time_since_epoch() + hours(720));
+  auto event = ask<event_info>(self, dir,
+                               create_event_request{"boxoffice demo night",
+                                                    "A made-up concert to try boxoffice on.",
+                                                    "Demo Hall", in_a_month.count(), 0});
+  if (!event)
+    return event.error();
+  struct section_plan {
+    const char* name;
+    section_layout layout;
+    int64_t price_cents;
+  };
+  const section_plan plans[] = {
+    {"Stalls", reserved_layout(20, 30), 8900},
+    {"Circle", reserved_layout(10, 24), 6500},
+    {"Balcony", reserved_layout(8, 20), 4500},
+    {"Standing", general_layout(500), 3500},
+  };
+  for (const auto& plan : plans) {
+    auto added = ask<section_info>(self, dir,
+                                   add_section_request{event->id, plan.name, plan.layout,
+                                                       plan.price_cents});
+    if (!added)
+      return added.error();
+  }
+  auto on_sale = ask<event_info>(self, dir, set_status_request{event->id, sale_status::on_sale});
+  if (!on_sale)
+    return on_sale.error();
+  return ask<event_view>(self, dir, event_request{event->id});
+}
+
+} // namespace boxoffice

@@ -1,0 +1,378 @@
+// Tests for config/settings: defaults, YAML and environment precedence,
+// strict validation with one-line errors naming the key, and rendering.
+// The environment is always a fake map; the process environment is never read.
+#include "config/settings.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <unistd.h>
+
+namespace {
+
+using boxoffice::config_error;
+using boxoffice::load_settings;
+using boxoffice::load_settings_from_string;
+using boxoffice::settings;
+
+using fake_env_values = std::map<std::string, std::string>;
+
+boxoffice::env_lookup fake_env(fake_env_values values) {
+  return [values = std::move(values)](const std::string& name) -> std::optional<std::string> {
+    const auto found = values.find(name);
+    if (found == values.end()) {
+      return std::nullopt;
+    }
+    return found->second;
+  };
+}
+
+const boxoffice::env_lookup no_env = fake_env({});
+
+// The config_error message of loading `yaml_text` with `env`, or a test
+// failure when loading succeeds or throws something else.
+std::string load_error(const std::string& yaml_text, const fake_env_values& env = {}) {
+  try {
+    load_settings_from_string(yaml_text, fake_env(env));
+  } catch (const config_error& error) {
+    return error.what();
+  }
+  BOOST_ERROR("expected config_error for YAML:\n" << yaml_text);
+  return "";
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+void check_contains(const std::string& text, const std::string& part) {
+  BOOST_TEST(contains(text, part), "'" << text << "' does not contain '" << part << "'");
+}
+
+// Field by field, so that a key the loader or renderer forgets is caught
+// here rather than compared away.
+void check_equal(const settings& actual, const settings& expected) {
+  BOOST_TEST(actual.http.address == expected.http.address);
+  BOOST_TEST(actual.http.port == expected.http.port);
+  BOOST_TEST(actual.http.threads == expected.http.threads);
+  BOOST_TEST(actual.http.max_body_bytes == expected.http.max_body_bytes);
+  BOOST_TEST(actual.database.url == expected.database.url);
+  BOOST_TEST(actual.actors.threads == expected.actors.threads);
+  BOOST_TEST(actual.actors.event_idle_stop_s == expected.actors.event_idle_stop_s);
+  BOOST_TEST(actual.actors.event_backlog_max == expected.actors.event_backlog_max);
+  BOOST_TEST(actual.actors.request_timeout_ms == expected.actors.request_timeout_ms);
+  const auto& got = actual.reservation;
+  const auto& want = expected.reservation;
+  BOOST_TEST(got.hold_ttl_s == want.hold_ttl_s);
+  BOOST_TEST(got.hold_max_lifetime_s == want.hold_max_lifetime_s);
+  BOOST_TEST(got.max_seats_per_hold == want.max_seats_per_hold);
+  BOOST_TEST(got.max_holds_per_customer == want.max_holds_per_customer);
+  BOOST_TEST(got.max_tickets_per_customer == want.max_tickets_per_customer);
+  BOOST_TEST(got.max_sections_per_event == want.max_sections_per_event);
+  BOOST_TEST(got.max_seats_per_section == want.max_seats_per_section);
+  BOOST_TEST(got.ended_holds_kept_max == want.ended_holds_kept_max);
+}
+
+// Every field differs from its default, so a key that is not loaded or not
+// rendered shows up as a mismatch.
+settings non_default_settings() {
+  settings s;
+  s.http.address = "0.0.0.0";
+  s.http.port = 9443;
+  s.http.threads = 8;
+  s.http.max_body_bytes = 1048576;
+  s.database.url = "sqlite:///var/lib/boxoffice/data.db";
+  s.actors.threads = 6;
+  s.actors.event_idle_stop_s = 0;
+  s.actors.event_backlog_max = 4096;
+  s.actors.request_timeout_ms = 2500;
+  s.reservation.hold_ttl_s = 300;
+  s.reservation.hold_max_lifetime_s = 900;
+  s.reservation.max_seats_per_hold = 6;
+  s.reservation.max_holds_per_customer = 2;
+  s.reservation.max_tickets_per_customer = 12;
+  s.reservation.max_sections_per_event = 128;
+  s.reservation.max_seats_per_section = 50000;
+  s.reservation.ended_holds_kept_max = 0;
+  return s;
+}
+
+// A file under the temp directory, removed when the test ends.
+struct temp_file {
+  std::filesystem::path path;
+
+  explicit temp_file(const std::string& text)
+      : path(std::filesystem::temp_directory_path() /
+             ("boxoffice_config_test_" + std::to_string(::getpid()) + ".yaml")) {
+    std::ofstream(path) << text;
+  }
+  ~temp_file() { std::filesystem::remove(path); }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(config)
+
+BOOST_AUTO_TEST_CASE(empty_yaml_gives_the_struct_defaults) {
+  for (const std::string text : {"", "\n", "# only a comment\n", "---\n"}) {
+    BOOST_TEST_CONTEXT("YAML '" << text << "'") {
+      check_equal(load_settings_from_string(text, no_env), settings{});
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(no_path_gives_the_struct_defaults) {
+  check_equal(load_settings(std::nullopt, no_env), settings{});
+}
+
+BOOST_AUTO_TEST_CASE(yaml_overrides_defaults_and_leaves_other_keys_alone) {
+  const auto s = load_settings_from_string("http:\n"
+                                           "  port: 9000\n"
+                                           "database:\n"
+                                           "  url: postgresql://box:pw@db:5432/box\n"
+                                           "reservation:\n"
+                                           "  hold_ttl_s: 120\n",
+                                           no_env);
+  settings expected;
+  expected.http.port = 9000;
+  expected.database.url = "postgresql://box:pw@db:5432/box";
+  expected.reservation.hold_ttl_s = 120;
+  check_equal(s, expected);
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_section_is_allowed) {
+  check_equal(load_settings_from_string("http:\nactors: {}\n", no_env), settings{});
+}
+
+BOOST_AUTO_TEST_CASE(yaml_file_is_loaded) {
+  const temp_file file("actors:\n  threads: 7\n");
+  BOOST_TEST(load_settings(file.path.string(), no_env).actors.threads == 7u);
+}
+
+BOOST_AUTO_TEST_CASE(environment_overrides_yaml) {
+  const auto s = load_settings_from_string(
+      "http:\n  port: 9000\n  threads: 3\n",
+      fake_env({{"BOXOFFICE_HTTP_PORT", "9100"}, {"BOXOFFICE_RESERVATION_HOLD_TTL_S", "60"}}));
+  BOOST_TEST(s.http.port == 9100);
+  BOOST_TEST(s.http.threads == 3u);
+  BOOST_TEST(s.reservation.hold_ttl_s == 60u);
+}
+
+BOOST_AUTO_TEST_CASE(environment_overrides_a_yaml_file) {
+  const temp_file file("http:\n  port: 9000\n");
+  const auto s = load_settings(file.path.string(), fake_env({{"BOXOFFICE_HTTP_PORT", "9100"}}));
+  BOOST_TEST(s.http.port == 9100);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_nested_key_is_named) {
+  check_contains(load_error("http:\n  prot: 80\n"), "unknown key 'http.prot'");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_top_level_key_is_named) {
+  check_contains(load_error("htp:\n  port: 80\n"), "unknown key 'htp.port'");
+  check_contains(load_error("verbose: true\n"), "unknown key 'verbose'");
+}
+
+BOOST_AUTO_TEST_CASE(map_or_list_where_a_value_belongs_is_rejected) {
+  check_contains(load_error("http:\n  port:\n    value: 80\n"),
+                 "http.port: expected a single value, got a map");
+  check_contains(load_error("http:\n  port: [80, 81]\n"),
+                 "http.port: expected a single value, got a list");
+  check_contains(load_error("http: [port, 80]\n"), "http: expected a map of keys, got a list");
+  check_contains(load_error("http: 80\n"), "http: expected a map of keys, got '80'");
+  check_contains(load_error("verbose: [1, 2]\n"), "unknown key 'verbose'");
+  check_contains(load_error("- http\n"), "map of sections");
+}
+
+BOOST_AUTO_TEST_CASE(bad_values_are_rejected_naming_key_and_value) {
+  struct bad_case {
+    const char* yaml;
+    const char* expected;
+  };
+  const bad_case cases[] = {
+      {"http:\n  port: abc\n", "config: http.port: 'abc' is not a whole number (allowed 1..65535)"},
+      {"reservation:\n  hold_ttl_s: 0\n",
+       "config: reservation.hold_ttl_s: '0' is out of range (allowed 1..86400 seconds)"},
+      {"reservation:\n  hold_ttl_s: 86401\n", "reservation.hold_ttl_s: '86401' is out of range"},
+      {"http:\n  port: 65536\n", "http.port: '65536' is out of range"},
+      {"http:\n  port: 99999999999999999999999\n", "http.port: '99999999999999999999999' is out"},
+      {"http:\n  threads: -1\n", "http.threads: '-1' is not a whole number (allowed 1..64)"},
+      {"http:\n  threads: +2\n", "http.threads: '+2' is not a whole number"},
+      {"http:\n  threads: 2x\n", "http.threads: '2x' is not a whole number"},
+      {"http:\n  max_body_bytes: 1e4\n", "http.max_body_bytes: '1e4' is not a whole number"},
+      {"http:\n  threads: \" 2\"\n", "http.threads: ' 2' is not a whole number"},
+      {"http:\n  threads: 2.5\n", "http.threads: '2.5' is not a whole number"},
+      {"http:\n  threads:\n", "http.threads: '' is not a whole number"},
+      {"http:\n  threads: \"\"\n", "http.threads: '' is not a whole number"},
+      {"http:\n  address: \"\"\n", "http.address: '' is not allowed"},
+      {"database:\n  url: mysql://db/box\n", "database.url: 'mysql://db/box' is not allowed"},
+      {"database:\n  url: sqlite://\n", "database.url: 'sqlite://' is not allowed"},
+      {"actors:\n  request_timeout_ms: 0\n",
+       "actors.request_timeout_ms: '0' is out of range (allowed 1..600000 milliseconds)"},
+  };
+  for (const auto& bad : cases) {
+    BOOST_TEST_CONTEXT("YAML:\n" << bad.yaml) {
+      const auto message = load_error(bad.yaml);
+      check_contains(message, bad.expected);
+      BOOST_TEST(!contains(message, "\n"), "error is not one line: " << message);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(range_bounds_are_inclusive) {
+  const auto s = load_settings_from_string("http:\n  port: 65535\n  max_body_bytes: 1024\n"
+                                           "actors:\n  event_idle_stop_s: 0\n",
+                                           no_env);
+  BOOST_TEST(s.http.port == 65535);
+  BOOST_TEST(s.http.max_body_bytes == 1024u);
+  BOOST_TEST(s.actors.event_idle_stop_s == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(environment_error_names_the_variable_and_the_key) {
+  check_contains(load_error("", {{"BOXOFFICE_HTTP_PORT", "abc"}}),
+                 "config: BOXOFFICE_HTTP_PORT (http.port): 'abc' is not a whole number "
+                 "(allowed 1..65535)");
+  check_contains(load_error("", {{"BOXOFFICE_ACTORS_THREADS", "65"}}),
+                 "BOXOFFICE_ACTORS_THREADS (actors.threads): '65' is out of range");
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_value_masks_the_url_password) {
+  const auto message = load_error("database:\n  url: postgres://box:hunter2@db/box\n");
+  check_contains(message, "database.url: 'postgres://box:***@db/box'");
+  BOOST_TEST(!contains(message, "hunter2"));
+}
+
+BOOST_AUTO_TEST_CASE(hold_max_lifetime_must_not_be_shorter_than_hold_ttl) {
+  check_contains(load_error("reservation:\n  hold_ttl_s: 600\n  hold_max_lifetime_s: 599\n"),
+                 "reservation.hold_max_lifetime_s");
+  const auto equal = load_settings_from_string(
+      "reservation:\n  hold_ttl_s: 600\n  hold_max_lifetime_s: 600\n", no_env);
+  BOOST_TEST(equal.reservation.hold_max_lifetime_s == 600u);
+}
+
+// Checked after the environment, so raising the TTL in YAML and the
+// lifetime in the environment is accepted and the reverse is caught.
+BOOST_AUTO_TEST_CASE(cross_key_rule_sees_the_final_values) {
+  const auto s =
+      load_settings_from_string("reservation:\n  hold_ttl_s: 3600\n",
+                                fake_env({{"BOXOFFICE_RESERVATION_HOLD_MAX_LIFETIME_S", "7200"}}));
+  BOOST_TEST(s.reservation.hold_max_lifetime_s == 7200u);
+  check_contains(load_error("", {{"BOXOFFICE_RESERVATION_HOLD_TTL_S", "3600"}}),
+                 "reservation.hold_max_lifetime_s");
+}
+
+BOOST_AUTO_TEST_CASE(unreadable_file_error_names_the_path) {
+  const std::string missing = "/nonexistent/boxoffice/config.yaml";
+  for (const std::string& path : {missing, std::filesystem::temp_directory_path().string()}) {
+    BOOST_TEST_CONTEXT("path " << path) {
+      try {
+        load_settings(path, no_env);
+        BOOST_FAIL("expected config_error");
+      } catch (const config_error& error) {
+        check_contains(error.what(), "'" + path + "'");
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(syntax_error_names_the_line) {
+  const auto message = load_error("http:\n  port: 80\n  threads: [1, 2\n");
+  check_contains(message, "syntax error");
+  check_contains(message, "line 4");
+}
+
+BOOST_AUTO_TEST_CASE(syntax_error_in_a_file_names_the_file) {
+  const temp_file file("http:\n  port: [80\n");
+  try {
+    load_settings(file.path.string(), no_env);
+    BOOST_FAIL("expected config_error");
+  } catch (const config_error& error) {
+    check_contains(error.what(), file.path.string());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(render_round_trips_every_key) {
+  const auto original = non_default_settings();
+  const auto text = boxoffice::render_settings(original);
+  BOOST_TEST_CONTEXT("rendered:\n" << text) {
+    check_equal(load_settings_from_string(text, no_env), original);
+    check_contains(text, "http:\n  address: 0.0.0.0\n  port: 9443\n");
+    check_contains(text, "reservation:\n  hold_ttl_s: 300\n");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(render_masks_the_postgres_password) {
+  settings s;
+  s.database.url = "postgresql://user:secret@host:5432/db";
+  const auto text = boxoffice::render_settings(s);
+  check_contains(text, "postgresql://user:***@host:5432/db");
+  BOOST_TEST(!contains(text, "secret"));
+}
+
+BOOST_AUTO_TEST_CASE(render_keeps_a_url_without_password) {
+  settings s;
+  s.database.url = "postgresql://user@host:5432/db";
+  check_contains(boxoffice::render_settings(s), "url: postgresql://user@host:5432/db");
+}
+
+BOOST_AUTO_TEST_CASE(setting_keys_lists_every_key_in_order) {
+  const std::vector<std::string> expected = {
+      "http.address",
+      "http.port",
+      "http.threads",
+      "http.max_body_bytes",
+      "database.url",
+      "actors.threads",
+      "actors.event_idle_stop_s",
+      "actors.event_backlog_max",
+      "actors.request_timeout_ms",
+      "reservation.hold_ttl_s",
+      "reservation.hold_max_lifetime_s",
+      "reservation.max_seats_per_hold",
+      "reservation.max_holds_per_customer",
+      "reservation.max_tickets_per_customer",
+      "reservation.max_sections_per_event",
+      "reservation.max_seats_per_section",
+      "reservation.ended_holds_kept_max",
+  };
+  const auto keys = boxoffice::setting_keys();
+  BOOST_TEST(keys == expected, boost::test_tools::per_element());
+}
+
+// An empty value is invalid for every key, so setting each documented
+// variable to "" must fail with an error naming that variable and its key.
+BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
+  const std::map<std::string, std::string> env_name_of = {
+      {"http.address", "BOXOFFICE_HTTP_ADDRESS"},
+      {"http.port", "BOXOFFICE_HTTP_PORT"},
+      {"http.threads", "BOXOFFICE_HTTP_THREADS"},
+      {"http.max_body_bytes", "BOXOFFICE_HTTP_MAX_BODY_BYTES"},
+      {"database.url", "BOXOFFICE_DATABASE_URL"},
+      {"actors.threads", "BOXOFFICE_ACTORS_THREADS"},
+      {"actors.event_idle_stop_s", "BOXOFFICE_ACTORS_EVENT_IDLE_STOP_S"},
+      {"actors.event_backlog_max", "BOXOFFICE_ACTORS_EVENT_BACKLOG_MAX"},
+      {"actors.request_timeout_ms", "BOXOFFICE_ACTORS_REQUEST_TIMEOUT_MS"},
+      {"reservation.hold_ttl_s", "BOXOFFICE_RESERVATION_HOLD_TTL_S"},
+      {"reservation.hold_max_lifetime_s", "BOXOFFICE_RESERVATION_HOLD_MAX_LIFETIME_S"},
+      {"reservation.max_seats_per_hold", "BOXOFFICE_RESERVATION_MAX_SEATS_PER_HOLD"},
+      {"reservation.max_holds_per_customer", "BOXOFFICE_RESERVATION_MAX_HOLDS_PER_CUSTOMER"},
+      {"reservation.max_tickets_per_customer", "BOXOFFICE_RESERVATION_MAX_TICKETS_PER_CUSTOMER"},
+      {"reservation.max_sections_per_event", "BOXOFFICE_RESERVATION_MAX_SECTIONS_PER_EVENT"},
+      {"reservation.max_seats_per_section", "BOXOFFICE_RESERVATION_MAX_SEATS_PER_SECTION"},
+      {"reservation.ended_holds_kept_max", "BOXOFFICE_RESERVATION_ENDED_HOLDS_KEPT_MAX"},
+  };
+  const auto keys = boxoffice::setting_keys();
+  BOOST_TEST(keys.size() == env_name_of.size());
+  for (const auto& key : keys) {
+    BOOST_TEST_CONTEXT("key " << key) {
+      const auto found = env_name_of.find(key);
+      BOOST_TEST_REQUIRE((found != env_name_of.end()));
+      check_contains(load_error("", {{found->second, ""}}), found->second + " (" + key + "): ''");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

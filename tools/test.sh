@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite: once in a Debug build with invariant
+# checks, once under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./tools/install-deps.sh
+
+jobs=$(nproc)
+run_suite() {  # name, extra cmake args...
+  local dir=build/$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug "$@" > /dev/null
+  cmake --build "$dir" -j "$jobs"
+  (cd "$dir" && ctest --output-on-failure)
+}
+
+echo "== tests (Debug, invariants checked) =="
+run_suite debug
+echo "== tests (AddressSanitizer + UndefinedBehaviorSanitizer) =="
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_suite asan -DBOXOFFICE_SANITIZE=ON

@@ -106,6 +106,10 @@ caf::result<event_snapshot> hand_over(self_ptr self) {
     self, snapshot_atom::value,
     [=](std::vector<section_snapshot> sections) mutable {
       rp.deliver(event_snapshot{self->state.rules->info(), std::move(sections)});
+      // A normal exit does not end linked actors, so end the sections
+      // explicitly; quitting with an error would end the directory too.
+      for (const auto& [id, section] : self->state.sections)
+        self->send_exit(section, caf::exit_reason::user_shutdown);
       self->quit();
     },
     [=](caf::error err) mutable { rp.deliver(std::move(err)); });

@@ -76,7 +76,10 @@ outcome<section_state> section_state::restore(const section_snapshot& snapshot,
     if (layout.kind == section_kind::general)
       return seats.empty() && quantity > 0
              && uint64_t{state.held_} + state.sold_ + quantity <= layout.capacity;
+    auto sorted = seats;
+    std::sort(sorted.begin(), sorted.end());
     return seats.size() == quantity && quantity > 0
+           && std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end()
            && std::all_of(seats.begin(), seats.end(), [&](uint32_t s) {
                 return s < state.seats_.size() && state.seats_[s] == seat_status::free;
               });
@@ -89,8 +92,11 @@ outcome<section_state> section_state::restore(const section_snapshot& snapshot,
     state.orders_.emplace(order.id, order);
     state.next_order_id_ = std::max(state.next_order_id_, order.id + 1);
   }
+  // A deadline promised under an older, longer hold_max_lifetime_s is kept:
+  // the client was told it.
   for (const auto& hold : snapshot.holds) {
-    if (!claimable(hold.seats, hold.quantity) || state.holds_.count(hold.id))
+    if (!claimable(hold.seats, hold.quantity) || state.holds_.count(hold.id)
+        || hold.expires_at <= hold.created_at)
       return errc::invalid_section;
     state.place(hold);
     state.next_hold_id_ = std::max(state.next_hold_id_, hold.id + 1);
@@ -180,9 +186,10 @@ outcome<hold_record> section_state::extend(hold_id id, customer_id customer, tim
     return found.error();
   auto& hold = holds_.at(id);
   auto latest = hold.created_at + limits_.hold_max_lifetime_s * ms_per_s;
-  auto deadline = std::min(now + limits_.hold_ttl_s * ms_per_s, latest);
-  if (deadline <= hold.expires_at)
+  if (latest <= hold.expires_at)
     return errc::hold_lifetime_exceeded;
+  // Never shortens: an extend right after the hold was made changes nothing.
+  auto deadline = std::max(hold.expires_at, std::min(now + limits_.hold_ttl_s * ms_per_s, latest));
   deadlines_.erase({hold.expires_at, id});
   hold.expires_at = deadline;
   deadlines_.emplace(deadline, id);
@@ -318,8 +325,8 @@ void section_state::check_invariants() const {
   for (const auto& [id, hold] : holds_) {
     if (id != hold.id || id >= next_hold_id_ || !deadlines_.count({hold.expires_at, id}))
       violated("hold indexed wrongly");
-    if (hold.expires_at > hold.created_at + limits_.hold_max_lifetime_s * ms_per_s)
-      violated("hold outlives hold_max_lifetime_s");
+    if (hold.expires_at <= hold.created_at)
+      violated("hold expires before it was made");
     held += claim(hold.seats, hold.quantity, seat_status::held);
   }
   for (const auto& [id, order] : orders_) {

@@ -5,12 +5,14 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <utility>
 
 namespace boxoffice {
@@ -92,6 +94,10 @@ uint64_t parse_number(const std::string& text, const number_range& range,
 template <typename Section, typename Number>
 key_descriptor number_key(std::string path, Section settings::*section, Number Section::*field,
                           number_range range) {
+  // A range wider than its field would let parse truncate silently.
+  if (range.max > std::numeric_limits<Number>::max()) {
+    throw std::logic_error("config: the range of " + path + " does not fit its field");
+  }
   key_descriptor key;
   key.path = std::move(path);
   key.parse = [=](settings& s, const std::string& text, const std::string& origin) {
@@ -125,15 +131,8 @@ key_descriptor text_key(std::string path, Section settings::*section, std::strin
 }
 
 bool is_listen_address(const std::string& text) {
-  if (text.empty()) {
-    return false;
-  }
-  for (const unsigned char c : text) {
-    if (std::isspace(c) != 0) {
-      return false;
-    }
-  }
-  return true;
+  return !text.empty() && std::none_of(text.begin(), text.end(),
+                                       [](unsigned char c) { return std::isspace(c) != 0; });
 }
 
 bool has_prefix_and_more(const std::string& text, const std::string& prefix) {
@@ -230,10 +229,12 @@ std::string child_path(const std::string& parent, const YAML::Node& key) {
   throw config_error("config: unknown key '" + path + "'");
 }
 
-// A key given a map or a list, or a section given a value or a list.
+// A key given a map or a list, or a section given a value or a list. `got`
+// may be a value written one level too high, such as a database URL.
 [[noreturn]] void throw_wrong_shape(const std::string& path, const std::string& got) {
   const char* expected = is_section(path) ? "a map of keys" : "a single value";
-  throw config_error("config: " + path + ": expected " + expected + ", got " + got);
+  throw config_error("config: " + path + ": expected " + expected + ", got " +
+                     mask_url_password(got));
 }
 
 void flatten(const YAML::Node& node, const std::string& path, flat_values& out) {

@@ -5,6 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -222,13 +223,58 @@ BOOST_AUTO_TEST_CASE(bad_values_are_rejected_naming_key_and_value) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(range_bounds_are_inclusive) {
-  const auto s = load_settings_from_string("http:\n  port: 65535\n  max_body_bytes: 1024\n"
-                                           "actors:\n  event_idle_stop_s: 0\n",
-                                           no_env);
-  BOOST_TEST(s.http.port == 65535);
-  BOOST_TEST(s.http.max_body_bytes == 1024u);
-  BOOST_TEST(s.actors.event_idle_stop_s == 0u);
+// The documented range of every number key: both bounds accepted, one
+// past either bound rejected with the range in the message. The YAML base
+// makes hold_ttl_s <= hold_max_lifetime_s hold at every bound, so only the
+// range check can reject.
+BOOST_AUTO_TEST_CASE(each_number_key_accepts_exactly_its_documented_range) {
+  struct documented_range {
+    const char* path;
+    const char* env_name;
+    uint64_t min;
+    uint64_t max;
+  };
+  const documented_range ranges[] = {
+      {"http.port", "BOXOFFICE_HTTP_PORT", 1, 65535},
+      {"http.threads", "BOXOFFICE_HTTP_THREADS", 1, 64},
+      {"http.max_body_bytes", "BOXOFFICE_HTTP_MAX_BODY_BYTES", 1024, 16777216},
+      {"actors.threads", "BOXOFFICE_ACTORS_THREADS", 1, 64},
+      {"actors.event_idle_stop_s", "BOXOFFICE_ACTORS_EVENT_IDLE_STOP_S", 0, 604800},
+      {"actors.event_backlog_max", "BOXOFFICE_ACTORS_EVENT_BACKLOG_MAX", 1, 1000000},
+      {"actors.request_timeout_ms", "BOXOFFICE_ACTORS_REQUEST_TIMEOUT_MS", 1, 600000},
+      {"reservation.hold_ttl_s", "BOXOFFICE_RESERVATION_HOLD_TTL_S", 1, 86400},
+      {"reservation.hold_max_lifetime_s", "BOXOFFICE_RESERVATION_HOLD_MAX_LIFETIME_S", 1, 604800},
+      {"reservation.max_seats_per_hold", "BOXOFFICE_RESERVATION_MAX_SEATS_PER_HOLD", 1, 1000},
+      {"reservation.max_holds_per_customer", "BOXOFFICE_RESERVATION_MAX_HOLDS_PER_CUSTOMER", 1,
+       1000},
+      {"reservation.max_tickets_per_customer", "BOXOFFICE_RESERVATION_MAX_TICKETS_PER_CUSTOMER", 1,
+       10000},
+      {"reservation.max_sections_per_event", "BOXOFFICE_RESERVATION_MAX_SECTIONS_PER_EVENT", 1,
+       10000},
+      {"reservation.max_seats_per_section", "BOXOFFICE_RESERVATION_MAX_SEATS_PER_SECTION", 1,
+       10000000},
+      {"reservation.ended_holds_kept_max", "BOXOFFICE_RESERVATION_ENDED_HOLDS_KEPT_MAX", 0,
+       10000000},
+  };
+  const std::string base = "reservation:\n  hold_ttl_s: 1\n  hold_max_lifetime_s: 604800\n";
+  for (const auto& range : ranges) {
+    BOOST_TEST_CONTEXT("key " << range.path) {
+      const std::string leaf =
+          std::string(range.path).substr(std::string(range.path).find('.') + 1);
+      for (const uint64_t accepted : {range.min, range.max}) {
+        const auto value = std::to_string(accepted);
+        const auto s = load_settings_from_string(base, fake_env({{range.env_name, value}}));
+        check_contains(boxoffice::render_settings(s), "\n  " + leaf + ": " + value + "\n");
+      }
+      const std::string allowed =
+          "(allowed " + std::to_string(range.min) + ".." + std::to_string(range.max);
+      check_contains(load_error(base, {{range.env_name, std::to_string(range.max + 1)}}), allowed);
+      if (range.min > 0) {
+        check_contains(load_error(base, {{range.env_name, std::to_string(range.min - 1)}}),
+                       allowed);
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(environment_error_names_the_variable_and_the_key) {
@@ -243,6 +289,9 @@ BOOST_AUTO_TEST_CASE(a_bad_value_masks_the_url_password) {
   const auto message = load_error("database:\n  url: postgres://box:hunter2@db/box\n");
   check_contains(message, "database.url: 'postgres://box:***@db/box'");
   BOOST_TEST(!contains(message, "hunter2"));
+  const auto misplaced = load_error("database: postgresql://box:hunter2@db/box\n");
+  check_contains(misplaced, "database: expected a map of keys, got 'postgresql://box:***@db/box'");
+  BOOST_TEST(!contains(misplaced, "hunter2"));
 }
 
 BOOST_AUTO_TEST_CASE(hold_max_lifetime_must_not_be_shorter_than_hold_ttl) {

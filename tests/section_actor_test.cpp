@@ -1,0 +1,200 @@
+// The section actor in virtual time: its timer ends holds at the deadline and
+// not before, a purchase racing the expiry resolves by the deadline whatever
+// the message order, and every change for a customer reaches the owner.
+#include "actors/section_actor.h"
+#include "tests/actor_fixture.h"
+
+using namespace boxoffice;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct section_fixture : test::actor_fixture {
+  reservation_limits limits;  // hold_ttl_s 600, hold_max_lifetime_s 1800
+  std::shared_ptr<std::vector<customer_delta>> deltas
+    = std::make_shared<std::vector<customer_delta>>();
+  section_actor section;
+
+  section_fixture() {
+    section_snapshot fresh;
+    fresh.info = section_info{1, "Stalls", reserved_layout(5, 10), 2500};
+    section = spawn(std::move(fresh));
+  }
+
+  section_actor spawn(section_snapshot snapshot) {
+    auto log = deltas;
+    auto owner = sys.spawn([log]() -> delta_sink::behavior_type {
+      return {[log](const customer_delta& d) { log->push_back(d); }};
+    });
+    auto s = spawn_section(self.ptr(), 7, std::move(snapshot), owner, limits);
+    sched.run();
+    return s;
+  }
+
+  caf::expected<hold_info> hold(customer_id c, std::vector<std::string> seats) {
+    return ask<hold_info>(section, hold_request{7, 1, c, std::move(seats), 0});
+  }
+
+  section_stats stats() { return *ask<section_stats>(section, stats_request{7, 1}); }
+};
+
+bool same(const customer_delta& d, customer_id c, int32_t holds, int32_t tickets) {
+  return d.customer == c && d.holds == holds && d.tickets == tickets;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(section_actor, section_fixture)
+
+BOOST_AUTO_TEST_CASE(hold_answers_with_labels_price_and_deadline) {
+  auto h = hold(1, {"B-3", "B-4"});
+  BOOST_REQUIRE(h);
+  BOOST_CHECK_EQUAL(h->ref.event, 7u);
+  BOOST_CHECK_EQUAL(h->ref.section, 1u);
+  BOOST_CHECK((h->seats == std::vector<std::string>{"B-3", "B-4"}));
+  BOOST_CHECK_EQUAL(h->total_cents, 5000);
+  BOOST_CHECK_EQUAL(h->expires_at - h->created_at, 600'000);
+  BOOST_CHECK_EQUAL(h->created_at, now_ms());
+  BOOST_CHECK_EQUAL(stats().held, 2u);
+}
+
+BOOST_AUTO_TEST_CASE(expiry_fires_at_the_ttl_and_not_before) {
+  BOOST_REQUIRE(hold(1, {"A-1", "A-2"}));
+  advance_time(600s - 1ms);
+  sched.run();
+  BOOST_CHECK_EQUAL(stats().held, 2u);
+  BOOST_CHECK(deltas->empty());
+  advance_time(1ms);
+  sched.run();
+  auto st = stats();
+  BOOST_CHECK_EQUAL(st.held, 0u);
+  BOOST_CHECK_EQUAL(st.free, 50u);
+  BOOST_REQUIRE_EQUAL(deltas->size(), 1u);
+  BOOST_CHECK(same(deltas->at(0), 1, -1, -2));
+}
+
+BOOST_AUTO_TEST_CASE(purchase_at_the_deadline_loses_whichever_message_comes_first) {
+  // Order 1: the timer's message is queued before the purchase.
+  auto h1 = hold(1, {"A-1"});
+  // Order 2: the purchase is queued before the timer's message.
+  auto h2 = hold(2, {"A-2"});
+  BOOST_REQUIRE(h1 && h2);
+  advance_time(600s - 1ms);
+  sched.run();
+  auto late2 = start<order_info>(section, purchase_request{h2->ref, 2});
+  sched.run_once();  // the client sends its purchase: it waits in the section's mailbox
+  BOOST_CHECK_EQUAL(advance_time(1ms), 1u);  // now the expiry message queues behind it
+  sched.run();
+  auto late1 = ask<order_info>(section, purchase_request{h1->ref, 1});
+  BOOST_REQUIRE(late2->has_value());
+  BOOST_CHECK(code(**late2) == errc::hold_expired);
+  BOOST_CHECK(code(late1) == errc::hold_expired);
+  auto st = stats();
+  BOOST_CHECK_EQUAL(st.sold, 0u);
+  BOOST_CHECK_EQUAL(st.free, 50u);
+  BOOST_CHECK_EQUAL(deltas->size(), 2u);  // exactly one expiry each, no purchase
+}
+
+BOOST_AUTO_TEST_CASE(purchase_a_millisecond_early_wins_and_the_timer_changes_nothing) {
+  auto h = hold(1, {"A-1"});
+  BOOST_REQUIRE(h);
+  advance_time(600s - 1ms);
+  sched.run();
+  auto order = ask<order_info>(section, purchase_request{h->ref, 1});
+  BOOST_REQUIRE(order);
+  BOOST_CHECK((order->seats == std::vector<std::string>{"A-1"}));
+  BOOST_CHECK_EQUAL(order->from_hold.hold, h->ref.hold);
+  advance_time(1h);
+  sched.run();
+  BOOST_CHECK_EQUAL(stats().sold, 1u);
+  BOOST_REQUIRE_EQUAL(deltas->size(), 1u);
+  BOOST_CHECK(same(deltas->at(0), 1, -1, 0));
+}
+
+BOOST_AUTO_TEST_CASE(extend_moves_the_expiry_and_the_lifetime_caps_it) {
+  auto h = hold(1, {"C-5"});
+  BOOST_REQUIRE(h);
+  advance_time(500s);
+  sched.run();
+  auto extended = ask<hold_info>(section, extend_request{h->ref, 1});
+  BOOST_REQUIRE(extended);
+  BOOST_CHECK_EQUAL(extended->expires_at, h->created_at + 1'100'000);
+  advance_time(100s);  // the original deadline passes
+  sched.run();
+  BOOST_CHECK_EQUAL(stats().held, 1u);
+  advance_time(499s);
+  sched.run();
+  BOOST_CHECK_EQUAL(stats().held, 1u);
+  BOOST_REQUIRE(ask<hold_info>(section, extend_request{h->ref, 1}));  // to t0 + 1'699 s
+  advance_time(500s);
+  sched.run();
+  auto capped = ask<hold_info>(section, extend_request{h->ref, 1});
+  BOOST_REQUIRE(capped);
+  BOOST_CHECK_EQUAL(capped->expires_at, h->created_at + 1'800'000);
+  auto again = ask<hold_info>(section, extend_request{h->ref, 1});
+  BOOST_CHECK(code(again) == errc::hold_lifetime_exceeded);
+  advance_time(200s);  // t0 + 1'799 s: one second left
+  sched.run();
+  BOOST_CHECK_EQUAL(stats().held, 1u);
+  advance_time(1s);
+  sched.run();
+  BOOST_CHECK_EQUAL(stats().held, 0u);
+  BOOST_CHECK(code(ask<hold_info>(section, hold_query{h->ref, 1})) == errc::hold_expired);
+}
+
+BOOST_AUTO_TEST_CASE(release_and_cancel_report_to_the_owner) {
+  auto a = hold(1, {"D-1", "D-2", "D-3"});
+  auto b = hold(2, {"D-4"});
+  BOOST_REQUIRE(a && b);
+  BOOST_REQUIRE(ask<hold_info>(section, release_request{a->ref, 1}));
+  auto order = ask<order_info>(section, purchase_request{b->ref, 2});
+  BOOST_REQUIRE(order);
+  BOOST_CHECK(code(ask<order_info>(section, cancel_request{order->ref, 1}))
+              == errc::order_not_found);
+  BOOST_REQUIRE(ask<order_info>(section, cancel_request{order->ref, 2}));
+  BOOST_REQUIRE_EQUAL(deltas->size(), 3u);
+  BOOST_CHECK(same(deltas->at(0), 1, -1, -3));
+  BOOST_CHECK(same(deltas->at(1), 2, -1, 0));
+  BOOST_CHECK(same(deltas->at(2), 2, 0, -1));
+  BOOST_CHECK_EQUAL(stats().free, 50u);
+}
+
+BOOST_AUTO_TEST_CASE(seat_map_shows_each_seat) {
+  auto h = hold(1, {"A-2"});
+  BOOST_REQUIRE(h && ask<order_info>(section, purchase_request{h->ref, 1}));
+  BOOST_REQUIRE(hold(2, {"A-3"}));
+  auto map = ask<seat_map>(section, seat_map_request{7, 1});
+  BOOST_REQUIRE(map);
+  BOOST_REQUIRE_EQUAL(map->seats.size(), 50u);
+  BOOST_CHECK(map->seats[0] == seat_status::free);
+  BOOST_CHECK(map->seats[1] == seat_status::sold);
+  BOOST_CHECK(map->seats[2] == seat_status::held);
+  BOOST_CHECK_EQUAL(map->section.name, "Stalls");
+  BOOST_CHECK_EQUAL(map->stats.sold, 1u);
+}
+
+BOOST_AUTO_TEST_CASE(restored_holds_past_their_deadline_expire_at_once) {
+  auto h = hold(1, {"E-1"});
+  auto later = hold(2, {"E-2"});
+  BOOST_REQUIRE(h && later);
+  advance_time(10s);
+  sched.run();
+  auto snapshot = ask<section_snapshot>(section, snapshot_atom::value);
+  BOOST_REQUIRE(snapshot);
+  BOOST_CHECK_EQUAL(snapshot->holds.size(), 2u);
+  snapshot->holds[1].expires_at = now_ms() + 1000;  // customer 2's hold lasts 1 s more
+  snapshot->holds[0].expires_at = now_ms() - 1;     // customer 1's is already over
+  auto copy = spawn(*snapshot);
+  BOOST_CHECK(code(ask<hold_info>(copy, hold_query{h->ref, 1})) == errc::hold_expired);
+  BOOST_REQUIRE(!deltas->empty());
+  BOOST_CHECK(same(deltas->back(), 1, -1, -1));
+  BOOST_CHECK(ask<hold_info>(copy, hold_query{later->ref, 2}));
+  advance_time(1s);
+  sched.run();
+  BOOST_CHECK(same(deltas->back(), 2, -1, -1));
+  auto fresh = ask<hold_info>(copy, hold_request{7, 1, 3, {"E-3"}, 0});
+  BOOST_REQUIRE(fresh);
+  BOOST_CHECK_GT(fresh->ref.hold, later->ref.hold);  // ids keep growing after a restore
+}
+
+BOOST_AUTO_TEST_SUITE_END()

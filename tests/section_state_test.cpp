@@ -349,6 +349,14 @@ BOOST_AUTO_TEST_CASE(extend_never_passes_the_maximum_lifetime) {
   BOOST_TEST(s->expire_due(t0 + lifetime).size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(extend_right_after_the_hold_keeps_its_deadline) {
+  section s{reserved_layout(1, 10)};
+  auto id = s->hold(alice, {"A-1"}, 0, t0)->id;
+  auto same = s->extend(id, alice, t0);
+  BOOST_TEST_REQUIRE(why(same) == "ok");
+  BOOST_TEST(same->expires_at == t0 + ttl);
+}
+
 BOOST_AUTO_TEST_CASE(cancel_returns_seats_at_once_and_only_to_the_buyer) {
   section s{reserved_layout(1, 10)};
   auto order = s->purchase(s->hold(alice, {"A-1", "A-2"}, 0, t0)->id, alice, t0 + 1);
@@ -430,8 +438,9 @@ BOOST_AUTO_TEST_CASE(restore_refuses_a_snapshot_that_contradicts_itself) {
     {"two holds, one id", [](snap& s) { s.holds.push_back({1, bob, {9}, 1, t0, t0 + ttl}); }},
     {"two orders, one id", [](snap& s) { s.orders.push_back({1, bob, 3, {9}, 1, t0}); }},
     {"empty layout", [](snap& s) { s.info.layout = reserved_layout(0, 10); }},
-    // BUG: restore accepts one hold naming the same seat twice (section_state.cpp:75-83).
     {"one hold, a seat twice", [](snap& s) { s.holds[0].seats = {7, 7}; }},
+    {"one order, a seat twice", [](snap& s) { s.orders[0].seats = {8, 8}; s.orders[0].quantity = 2; }},
+    {"hold ends before it began", [](snap& s) { s.holds[0].expires_at = t0; }},
     {"GA over capacity", [](snap& s) { s = ga_snapshot(5, 3, 3); }},
     {"GA hold with seats", [](snap& s) { s = ga_snapshot(5, 1, 1), s.holds[0].seats = {0}; }},
   };

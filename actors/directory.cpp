@@ -141,15 +141,18 @@ directory_actor::behavior_type directory_behavior(self_ptr self) {
   };
 }
 
+// State as spawn arguments, not captures: see section_main.
+directory_actor::behavior_type directory_main(self_ptr self, directory_settings settings) {
+  self->state.settings = settings;
+  if (settings.event_idle_stop_s > 0)
+    self->delayed_send(self, sweep_interval(settings), sweep_atom::value);
+  return directory_behavior(self);
+}
+
 } // namespace
 
 directory_actor spawn_directory(caf::actor_system& sys, const directory_settings& settings) {
-  return sys.spawn([settings](self_ptr self) {
-    self->state.settings = settings;
-    if (settings.event_idle_stop_s > 0)
-      self->delayed_send(self, sweep_interval(settings), sweep_atom::value);
-    return directory_behavior(self);
-  });
+  return sys.spawn(directory_main, settings);
 }
 
 } // namespace boxoffice

@@ -155,20 +155,23 @@ event_actor::behavior_type event_behavior(self_ptr self) {
   };
 }
 
+// State as spawn arguments, not captures: see section_main.
+event_actor::behavior_type event_main(self_ptr self, event_snapshot snapshot,
+                                      reservation_limits limits) {
+  self->state.limits = limits;
+  self->state.rules.emplace(std::move(snapshot.info), limits);
+  for (auto& section : snapshot.sections) {
+    self->state.rules->count_restored(section);
+    start_section(self, std::move(section));
+  }
+  return event_behavior(self);
+}
+
 } // namespace
 
 event_actor spawn_event(caf::local_actor* parent, event_snapshot snapshot,
                         const reservation_limits& limits) {
-  return parent->spawn<caf::linked>(
-    [snapshot = std::move(snapshot), limits](self_ptr self) mutable {
-      self->state.limits = limits;
-      self->state.rules.emplace(std::move(snapshot.info), limits);
-      for (auto& section : snapshot.sections) {
-        self->state.rules->count_restored(section);
-        start_section(self, std::move(section));
-      }
-      return event_behavior(self);
-    });
+  return parent->spawn<caf::linked>(event_main, std::move(snapshot), limits);
 }
 
 } // namespace boxoffice

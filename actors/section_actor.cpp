@@ -159,6 +159,19 @@ section_actor::behavior_type section_behavior(self_ptr self) {
   };
 }
 
+// State comes in as spawn arguments rather than lambda captures: CAF 0.17.6
+// dereferences a null argument tuple for functions spawned without any
+// (undefined behaviour that UBSan reports).
+section_actor::behavior_type section_main(self_ptr self, event_id event, section_info info,
+                                          delta_sink owner, section_state rules) {
+  self->state.event = event;
+  self->state.info = std::move(info);
+  self->state.owner = std::move(owner);
+  self->state.rules.emplace(std::move(rules));
+  arm_timer(self, wall_clock_ms(self->clock()));
+  return section_behavior(self);
+}
+
 } // namespace
 
 section_actor spawn_section(caf::local_actor* parent, event_id event, section_snapshot snapshot,
@@ -171,16 +184,8 @@ section_actor spawn_section(caf::local_actor* parent, event_id event, section_sn
                      snapshot.info.id, to_string(restored.error()));
     std::abort();
   }
-  return parent->spawn<caf::linked>(
-    [event, info = std::move(snapshot.info), owner = std::move(owner),
-     rules = std::move(*restored)](self_ptr self) mutable {
-      self->state.event = event;
-      self->state.info = std::move(info);
-      self->state.owner = std::move(owner);
-      self->state.rules.emplace(std::move(rules));
-      arm_timer(self, wall_clock_ms(self->clock()));
-      return section_behavior(self);
-    });
+  return parent->spawn<caf::linked>(section_main, event, std::move(snapshot.info),
+                                    std::move(owner), std::move(*restored));
 }
 
 } // namespace boxoffice

@@ -26,6 +26,21 @@ struct protocol_config : caf::actor_system_config {
 template <class Reply>
 using pending = std::shared_ptr<std::optional<caf::expected<Reply>>>;
 
+// A client that asks once and keeps the answer. Its inputs are spawn
+// arguments: CAF 0.17.6 trips UBSan when a function is spawned without any.
+template <class Reply, class Handle, class Msg>
+void ask_once(caf::event_based_actor* client, Handle dest, Msg msg, pending<Reply> slot) {
+  client->request(dest, caf::infinite, std::move(msg))
+    .then([=](Reply& reply) { *slot = std::move(reply); },
+          [=](caf::error& err) { *slot = std::move(err); });
+}
+
+// Keeps every customer_delta it is sent.
+inline delta_sink::behavior_type record_deltas(
+  std::shared_ptr<std::vector<customer_delta>> log) {
+  return {[log](const customer_delta& d) { log->push_back(d); }};
+}
+
 struct actor_fixture : test_coordinator_fixture<protocol_config> {
   // Spawns a client that sends `msg` to `dest` when it first runs. Nothing
   // runs until the test runs the scheduler, so several clients can be started
@@ -33,11 +48,7 @@ struct actor_fixture : test_coordinator_fixture<protocol_config> {
   template <class Reply, class Handle, class Msg>
   pending<Reply> start(const Handle& dest, Msg msg) {
     auto slot = std::make_shared<std::optional<caf::expected<Reply>>>();
-    last_client = sys.spawn([=](caf::event_based_actor* client) {
-      client->request(dest, caf::infinite, msg)
-        .then([=](Reply& reply) { *slot = std::move(reply); },
-              [=](caf::error& err) { *slot = std::move(err); });
-    });
+    last_client = sys.spawn(ask_once<Reply, Handle, Msg>, dest, std::move(msg), slot);
     return slot;
   }
 

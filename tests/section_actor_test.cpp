@@ -22,10 +22,7 @@ struct section_fixture : test::actor_fixture {
   }
 
   section_actor spawn(section_snapshot snapshot) {
-    auto log = deltas;
-    auto owner = sys.spawn([log]() -> delta_sink::behavior_type {
-      return {[log](const customer_delta& d) { log->push_back(d); }};
-    });
+    auto owner = sys.spawn(test::record_deltas, deltas);
     auto s = spawn_section(self.ptr(), 7, std::move(snapshot), owner, limits);
     sched.run();
     return s;

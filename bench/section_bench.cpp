@@ -1,0 +1,231 @@
+// Reservation core benchmark (not a test): how many hold decisions per second
+// one section sustains, bare and through the actors, and what one event of
+// 100,000 reserved seats costs in memory. Run by tools/bench.sh; results go
+// in bench/RESULTS.md.
+#include "actors/directory.h"
+#include "actors/section_actor.h"
+#include "actors/section_state.h"
+#include "actors/seat_labels.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <future>
+#include <random>
+#include <unistd.h>
+
+using namespace boxoffice;
+using bench_clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr uint32_t rows = 100;
+constexpr uint32_t seats_per_row = 1000;  // 100,000 seats
+
+double seconds_since(bench_clock::time_point start) {
+  return std::chrono::duration<double>(bench_clock::now() - start).count();
+}
+
+long rss_bytes() {
+  std::ifstream statm{"/proc/self/statm"};
+  long pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return pages_resident * sysconf(_SC_PAGESIZE);
+}
+
+// The rule alone: random 1-seat holds on a 100,000-seat section, each
+// success released again so the section stays half full.
+void bench_state() {
+  reservation_limits limits;
+  section_state s{reserved_layout(rows, seats_per_row), limits};
+  std::mt19937 rng{42};
+  std::uniform_int_distribution<uint32_t> seat(0, rows * seats_per_row - 1);
+  std::vector<std::string> labels(1);
+  std::vector<hold_id> live;
+  const int decisions = 2'000'000;
+  int granted = 0;
+  auto start = bench_clock::now();
+  for (int i = 0; i < decisions; ++i) {
+    labels[0] = seat_label(s.layout(), seat(rng));
+    auto h = s.hold(1, labels, 0, 1000);
+    if (h) {
+      ++granted;
+      live.push_back(h->id);
+    }
+    if (live.size() > rows * seats_per_row / 2) {
+      s.release(live.front(), 1, 1000);
+      live.erase(live.begin(), live.begin() + 1);
+    }
+  }
+  auto secs = seconds_since(start);
+  std::printf("state  explicit 1-seat holds: %.0f decisions/s (%d granted of %d)\n",
+              decisions / secs, granted, decisions);
+
+  section_state ga{reserved_layout(rows, seats_per_row), limits};
+  std::uniform_int_distribution<int32_t> party(2, 4);
+  int picks = 0;
+  start = bench_clock::now();
+  while (ga.hold(1, {}, party(rng), 1000))
+    ++picks;
+  secs = seconds_since(start);
+  std::printf("state  best-available 2-4 seats until full: %.0f decisions/s (%d holds, %u sold out)\n",
+              picks / secs, picks, ga.stats().held);
+}
+
+struct tally {
+  std::atomic<long> granted{0};
+  std::atomic<int> running{0};
+  std::promise<void> all_done;
+};
+
+// One requester keeps one hold in flight and releases every hold it gets, so
+// the section never fills.
+template <class Target, class MakeHold, class MakeRelease>
+struct requester_state {
+  Target target;
+  MakeHold make_hold;
+  MakeRelease make_release;
+  int id;
+  int left;
+  tally* t;
+  std::mt19937 rng;
+};
+
+template <class State>
+void next_hold(caf::event_based_actor* self, std::shared_ptr<State> st) {
+  if (st->left-- == 0) {
+    if (--st->t->running == 0)
+      st->t->all_done.set_value();
+    return;
+  }
+  self->request(st->target, caf::infinite, st->make_hold(st->id, st->rng))
+    .then(
+      [=](hold_info& h) {
+        ++st->t->granted;
+        self->request(st->target, caf::infinite, st->make_release(h))
+          .then([=](hold_info&) { next_hold(self, st); });
+      },
+      [=](caf::error&) { next_hold(self, st); });
+}
+
+// Inputs are spawn arguments, not captures: CAF 0.17.6 dereferences a null
+// argument tuple for functions spawned without any.
+template <class State>
+void requester(caf::event_based_actor* self, std::shared_ptr<State> st) {
+  next_hold(self, std::move(st));
+}
+
+template <class Target, class MakeHold, class MakeRelease>
+void bench_actor(caf::actor_system& sys, const char* what, Target target, MakeHold make_hold,
+                 MakeRelease make_release, int clients, int holds_per_client) {
+  tally t;
+  t.running = clients;
+  auto done = t.all_done.get_future();
+  auto start = bench_clock::now();
+  using state = requester_state<Target, MakeHold, MakeRelease>;
+  for (int c = 0; c < clients; ++c) {
+    auto st = std::make_shared<state>(
+      state{target, make_hold, make_release, c, holds_per_client, &t, std::mt19937(c + 1)});
+    sys.spawn(requester<state>, st);
+  }
+  done.wait();  // the benchmark's main thread, not an actor
+  auto secs = seconds_since(start);
+  long decisions = static_cast<long>(clients) * holds_per_client;
+  std::printf("%s: %.0f hold decisions/s, %.0f messages/s (%ld granted of %ld, %d clients)\n",
+              what, decisions / secs, (decisions + t.granted.load()) * 2 / secs, t.granted.load(),
+              decisions, clients);
+}
+
+delta_sink::behavior_type count_deltas(std::shared_ptr<std::atomic<long>> n) {
+  return {[n](const customer_delta&) { ++*n; }};
+}
+
+void bench_memory(caf::actor_system& sys) {
+  auto before = rss_bytes();
+  caf::scoped_actor self{sys};
+  reservation_limits limits;
+  limits.max_seats_per_section = rows * seats_per_row;
+  auto dir = spawn_directory(sys, directory_settings{limits, 0, 1024});
+  auto ask = [&](auto req, auto reply) {
+    using reply_t = decltype(reply);
+    self->request(dir, caf::infinite, req).receive([&](reply_t&) {}, [&](caf::error& e) {
+      std::fprintf(stderr, "memory bench: %s\n", sys.render(e).c_str());
+      std::exit(1);
+    });
+  };
+  event_info info;
+  self->request(dir, caf::infinite, create_event_request{"memory", "", "", 0, 1'000'000})
+    .receive([&](event_info& i) { info = i; }, [](caf::error&) { std::exit(1); });
+  ask(add_section_request{info.id, "all", reserved_layout(rows, seats_per_row), 100},
+      section_info{});
+  ask(set_status_request{info.id, sale_status::on_sale}, event_info{});
+  auto empty = rss_bytes();
+  // Sell half the seats in 4-seat orders and hold a quarter more in 2-seat holds.
+  for (customer_id c = 1; c <= 12'500; ++c) {
+    hold_info h;
+    self->request(dir, caf::infinite, hold_request{info.id, 1, c, {}, 4})
+      .receive([&](hold_info& x) { h = x; }, [](caf::error&) { std::exit(1); });
+    ask(purchase_request{h.ref, c}, order_info{});
+  }
+  for (customer_id c = 20'001; c <= 32'500; ++c)
+    ask(hold_request{info.id, 1, c, {}, 2}, hold_info{});
+  auto busy = rss_bytes();
+  double seats = rows * seats_per_row;
+  std::printf("memory 100,000-seat event: %.1f bytes/seat empty, %.1f bytes/seat with "
+              "50%% sold (12,500 orders) + 25%% held (12,500 holds)\n",
+              (empty - before) / seats, (busy - before) / seats);
+  self->send_exit(dir, caf::exit_reason::user_shutdown);
+}
+
+} // namespace
+
+int main() {
+  caf::actor_system_config cfg;
+  register_protocol(cfg);
+  cfg.set("scheduler.max-threads", size_t{2});
+  caf::actor_system sys{cfg};
+  bench_memory(sys);
+  bench_state();
+
+  reservation_limits limits;
+  limits.max_seats_per_section = rows * seats_per_row;
+  {
+    caf::scoped_actor parent{sys};
+    section_snapshot fresh;
+    fresh.info = section_info{1, "bench", reserved_layout(rows, seats_per_row), 100};
+    auto sink = sys.spawn(count_deltas, std::make_shared<std::atomic<long>>(0));
+    auto section = spawn_section(parent.ptr(), 1, fresh, sink, limits);
+    auto random_seat = [](int c, std::mt19937& rng) {
+      std::uniform_int_distribution<uint32_t> seat(0, rows * seats_per_row - 1);
+      return hold_request{1, 1, static_cast<customer_id>(c + 1),
+                          {seat_label(reserved_layout(rows, seats_per_row), seat(rng))}, 0};
+    };
+    auto release = [](const hold_info& h) { return release_request{h.ref, h.customer}; };
+    bench_actor(sys, "actor  section, explicit seat", section, random_seat, release, 64, 20'000);
+    parent->send_exit(section, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
+  }
+  {
+    auto dir = spawn_directory(sys, directory_settings{limits, 0, 1024});
+    caf::scoped_actor self{sys};
+    event_info info;
+    self->request(dir, caf::infinite, create_event_request{"bench", "", "", 0, 0})
+      .receive([&](event_info& i) { info = i; }, [](caf::error&) { std::exit(1); });
+    self->request(dir, caf::infinite,
+                  add_section_request{info.id, "s", reserved_layout(rows, seats_per_row), 100})
+      .receive([](section_info&) {}, [](caf::error&) { std::exit(1); });
+    self->request(dir, caf::infinite, set_status_request{info.id, sale_status::on_sale})
+      .receive([](event_info&) {}, [](caf::error&) { std::exit(1); });
+    auto event = info.id;
+    auto best = [event](int c, std::mt19937& rng) {
+      return hold_request{event, 1, static_cast<customer_id>(c + 1), {},
+                          std::uniform_int_distribution<int32_t>(1, 4)(rng)};
+    };
+    auto release = [](const hold_info& h) { return release_request{h.ref, h.customer}; };
+    bench_actor(sys, "actor  directory->event->section, best available 1-4", dir, best, release,
+                64, 10'000);
+    self->send_exit(dir, caf::exit_reason::user_shutdown);
+  }
+  return 0;
+}

@@ -10,7 +10,7 @@ run_suite() {  # name, extra cmake args...
   local dir=build/$1; shift
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug "$@" > /dev/null
   cmake --build "$dir" -j "$jobs"
-  (cd "$dir" && ctest --output-on-failure)
+  (cd "$dir" && ctest --output-on-failure --verbose | grep -vE "^(UpdateCTestConfiguration|Parse|Add|Constructing|Checking|Test project|test [0-9]|Test command|Working Directory|Environment variables|Test timeout)")
 }
 
 echo "== tests (Debug, invariants checked) =="

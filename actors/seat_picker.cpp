@@ -1,5 +1,6 @@
 #include "actors/seat_picker.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace boxoffice {
@@ -25,6 +26,30 @@ void consider(std::optional<uint32_t>& best, uint32_t start, uint32_t quantity,
     best = start;
 }
 
+// The best starts for a party in the free run [begin, end): the distance to
+// the centre is convex in the start, and at most two starts (begin + 1 and
+// end - quantity - 1) strand a seat, so the best clean start is among the
+// clamped ideal, its two neighbours each side, and the run's two ends.
+void choose_in_run(row_choice& choice, uint32_t begin, uint32_t end, uint32_t quantity,
+                   uint32_t seats_per_row) {
+  const uint32_t first = begin;
+  const uint32_t last = end - quantity;
+  const int64_t ideal = (static_cast<int64_t>(seats_per_row) - quantity) / 2;
+  const int64_t centre = std::clamp<int64_t>(ideal, first, last);
+  auto strands = [&](uint32_t start) {
+    return start - begin == 1 || end - (start + quantity) == 1;
+  };
+  // Ascending order, so that among equals the left one is kept.
+  const int64_t candidates[] = {first, centre - 2, centre - 1, centre, centre + 1, centre + 2,
+                                last};
+  for (auto c : candidates) {
+    if (c < first || c > last)
+      continue;
+    auto start = static_cast<uint32_t>(c);
+    consider(strands(start) ? choice.orphaning : choice.clean, start, quantity, seats_per_row);
+  }
+}
+
 row_choice choose_in_row(const seat_status* row, uint32_t seats_per_row, uint32_t quantity) {
   row_choice choice;
   uint32_t i = 0;
@@ -36,15 +61,8 @@ row_choice choose_in_row(const seat_status* row, uint32_t seats_per_row, uint32_
     auto run_begin = i;
     while (i < seats_per_row && row[i] == seat_status::free)
       ++i;
-    auto run_end = i;
-    if (run_end - run_begin < quantity)
-      continue;
-    for (auto start = run_begin; start + quantity <= run_end; ++start) {
-      bool orphan_left = start - run_begin == 1;
-      bool orphan_right = run_end - (start + quantity) == 1;
-      consider(orphan_left || orphan_right ? choice.orphaning : choice.clean, start,
-               quantity, seats_per_row);
-    }
+    if (i - run_begin >= quantity)
+      choose_in_run(choice, run_begin, i, quantity, seats_per_row);
   }
   return choice;
 }

@@ -8,6 +8,7 @@
 #include "actors/seat_labels.h"
 
 #include <atomic>
+#include <deque>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -42,7 +43,7 @@ void bench_state() {
   std::mt19937 rng{42};
   std::uniform_int_distribution<uint32_t> seat(0, rows * seats_per_row - 1);
   std::vector<std::string> labels(1);
-  std::vector<hold_id> live;
+  std::deque<hold_id> live;
   const int decisions = 2'000'000;
   int granted = 0;
   auto start = bench_clock::now();
@@ -55,7 +56,7 @@ void bench_state() {
     }
     if (live.size() > rows * seats_per_row / 2) {
       s.release(live.front(), 1, 1000);
-      live.erase(live.begin(), live.begin() + 1);
+      live.pop_front();
     }
   }
   auto secs = seconds_since(start);
@@ -88,21 +89,25 @@ struct requester_state {
   MakeRelease make_release;
   int id;
   int left;
+  bool release;  // give back every hold granted, so the section never fills
   tally* t;
   std::mt19937 rng;
 };
 
 template <class State>
 void next_hold(caf::event_based_actor* self, std::shared_ptr<State> st) {
-  if (st->left-- == 0) {
-    if (--st->t->running == 0)
+  if (st->left <= 0) {
+    if (st->left-- == 0 && --st->t->running == 0)  // the first chain to run dry reports
       st->t->all_done.set_value();
     return;
   }
+  --st->left;
   self->request(st->target, caf::infinite, st->make_hold(st->id, st->rng))
     .then(
       [=](hold_info& h) {
         ++st->t->granted;
+        if (!st->release)
+          return next_hold(self, st);
         self->request(st->target, caf::infinite, st->make_release(h))
           .then([=](hold_info&) { next_hold(self, st); });
       },
@@ -112,13 +117,15 @@ void next_hold(caf::event_based_actor* self, std::shared_ptr<State> st) {
 // Inputs are spawn arguments, not captures: CAF 0.17.6 dereferences a null
 // argument tuple for functions spawned without any.
 template <class State>
-void requester(caf::event_based_actor* self, std::shared_ptr<State> st) {
-  next_hold(self, std::move(st));
+void requester(caf::event_based_actor* self, std::shared_ptr<State> st, int in_flight) {
+  for (int i = 0; i < in_flight; ++i)
+    next_hold(self, st);
 }
 
 template <class Target, class MakeHold, class MakeRelease>
-void bench_actor(caf::actor_system& sys, const char* what, Target target, MakeHold make_hold,
-                 MakeRelease make_release, int clients, int holds_per_client) {
+double bench_actor(caf::actor_system& sys, const char* what, Target target, MakeHold make_hold,
+                   MakeRelease make_release, bool release, int clients, int holds_per_client,
+                   int in_flight = 1) {
   tally t;
   t.running = clients;
   auto done = t.all_done.get_future();
@@ -126,15 +133,35 @@ void bench_actor(caf::actor_system& sys, const char* what, Target target, MakeHo
   using state = requester_state<Target, MakeHold, MakeRelease>;
   for (int c = 0; c < clients; ++c) {
     auto st = std::make_shared<state>(
-      state{target, make_hold, make_release, c, holds_per_client, &t, std::mt19937(c + 1)});
-    sys.spawn(requester<state>, st);
+      state{target, make_hold, make_release, c, holds_per_client, release, &t,
+            std::mt19937(c + 1)});
+    sys.spawn(requester<state>, st, in_flight);
   }
   done.wait();  // the benchmark's main thread, not an actor
   auto secs = seconds_since(start);
   long decisions = static_cast<long>(clients) * holds_per_client;
-  std::printf("%s: %.0f hold decisions/s, %.0f messages/s (%ld granted of %ld, %d clients)\n",
-              what, decisions / secs, (decisions + t.granted.load()) * 2 / secs, t.granted.load(),
-              decisions, clients);
+  auto requests = decisions + (release ? t.granted.load() : 0);
+  std::printf("%s: %.0f hold decisions/s, %.0f requests/s (%ld granted of %ld, %d clients x %d "
+              "in flight)\n",
+              what, decisions / secs, requests / secs, t.granted.load(), decisions, clients,
+              in_flight);
+  return requests / secs;
+}
+
+// The ceiling: an actor that answers a hold at once, with no rules at all.
+section_actor::behavior_type echo_section() {
+  return {
+    [](hold_request& r) { return hold_info{{r.event, r.section, 1}, r.customer, r.seats, 1}; },
+    [](const hold_query&) { return hold_info{}; },
+    [](const extend_request&) { return hold_info{}; },
+    [](const release_request&) { return hold_info{}; },
+    [](const purchase_request&) { return order_info{}; },
+    [](const cancel_request&) { return order_info{}; },
+    [](const seat_map_request&) { return seat_map{}; },
+    [](const stats_request&) { return section_stats{}; },
+    [](snapshot_atom) { return section_snapshot{}; },
+    [](expire_atom, timestamp_ms) {},
+  };
 }
 
 delta_sink::behavior_type count_deltas(std::shared_ptr<std::atomic<long>> n) {
@@ -192,18 +219,38 @@ int main() {
   limits.max_seats_per_section = rows * seats_per_row;
   {
     caf::scoped_actor parent{sys};
-    section_snapshot fresh;
-    fresh.info = section_info{1, "bench", reserved_layout(rows, seats_per_row), 100};
     auto sink = sys.spawn(count_deltas, std::make_shared<std::atomic<long>>(0));
-    auto section = spawn_section(parent.ptr(), 1, fresh, sink, limits);
+    std::vector<section_actor> sections;
+    auto fresh_section = [&] {  // every measurement starts from an empty section
+      section_snapshot fresh;
+      fresh.info = section_info{1, "bench", reserved_layout(rows, seats_per_row), 100};
+      sections.push_back(spawn_section(parent.ptr(), 1, fresh, sink, limits));
+      return sections.back();
+    };
     auto random_seat = [](int c, std::mt19937& rng) {
       std::uniform_int_distribution<uint32_t> seat(0, rows * seats_per_row - 1);
       return hold_request{1, 1, static_cast<customer_id>(c + 1),
                           {seat_label(reserved_layout(rows, seats_per_row), seat(rng))}, 0};
     };
     auto release = [](const hold_info& h) { return release_request{h.ref, h.customer}; };
-    bench_actor(sys, "actor  section, explicit seat", section, random_seat, release, 64, 20'000);
-    parent->send_exit(section, caf::exit_reason::user_shutdown);
+    auto echo = sys.spawn(echo_section);
+    auto ceiling = bench_actor(sys, "actor  ceiling: echo actor, hold + release", echo,
+                               random_seat, release, true, 64, 20'000);
+    auto cycle = bench_actor(sys, "actor  section, explicit seat, hold + release",
+                             fresh_section(), random_seat, release, true, 64, 20'000);
+    auto fill = bench_actor(sys, "actor  section, explicit seat, hold only (fills up)",
+                            fresh_section(), random_seat, release, false, 64, 10'000);
+    std::printf("ratio  section / echo ceiling: %.2f (hold + release), %.2f (hold only)\n",
+                cycle / ceiling, fill / ceiling);
+    // A crowd: many requests queue at the section at once, as under a flash sale.
+    auto deep_ceiling = bench_actor(sys, "actor  ceiling: echo actor, 16 in flight", echo,
+                                    random_seat, release, true, 64, 20'000, 16);
+    auto deep = bench_actor(sys, "actor  section, hold + release, 16 in flight",
+                            fresh_section(), random_seat, release, true, 64, 20'000, 16);
+    std::printf("ratio  section / echo ceiling, 16 in flight: %.2f\n", deep / deep_ceiling);
+    caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
+    for (const auto& s : sections)
+      parent->send_exit(s, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
   }
   {
@@ -223,8 +270,8 @@ int main() {
                           std::uniform_int_distribution<int32_t>(1, 4)(rng)};
     };
     auto release = [](const hold_info& h) { return release_request{h.ref, h.customer}; };
-    bench_actor(sys, "actor  directory->event->section, best available 1-4", dir, best, release,
-                64, 10'000);
+    bench_actor(sys, "actor  directory->event->section, best available 1-4, hold + release", dir,
+                best, release, true, 64, 10'000);
     self->send_exit(dir, caf::exit_reason::user_shutdown);
   }
   return 0;

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <functional>
 #include <unordered_map>
 
@@ -12,13 +13,17 @@ namespace boxoffice {
 
 namespace {
 
+// A request waiting for its event to finish moving.
+struct waiting {
+  std::function<void(const event_actor&)> pass_on;
+  std::function<void(const caf::error&)> fail;
+};
+
 struct directory_entry {
-  event_actor actor;                     // null while stopped
-  std::optional<event_snapshot> parked;  // set while stopped
-  bool stopping = false;
+  event_actor actor;    // null unless running
+  bool moving = false;  // loading or handing over: requests wait
   timestamp_ms last_used = 0;
-  // Requests that arrived while the event was handing itself over.
-  std::vector<std::function<void(const event_actor&)>> backlog;
+  std::vector<waiting> backlog;
 };
 
 struct directory_state {
@@ -30,63 +35,74 @@ struct directory_state {
 
 using self_ptr = directory_actor::stateful_pointer<directory_state>;
 
-void bring_back(self_ptr self, directory_entry& entry) {
-  entry.actor = spawn_event(self, std::move(*entry.parked), self->state.settings.limits);
-  entry.parked.reset();
+event_context context_of(self_ptr self) {
+  return event_context{self->state.settings.journal, self->state.settings.limits};
 }
 
-void flush_backlog(self_ptr self, directory_entry& entry) {
-  if (entry.backlog.empty())
-    return;
-  if (!entry.actor)
-    bring_back(self, entry);
-  for (auto& pass_on : std::exchange(entry.backlog, {}))
-    pass_on(entry.actor);
+void run(self_ptr self, directory_entry& entry, event_snapshot snapshot) {
+  entry.actor = spawn_event(self->system(), std::move(snapshot), context_of(self));
+  self->monitor(entry.actor);
+}
+
+void load(self_ptr self, event_id id) {
+  self->state.events.at(id).moving = true;
+  self->request(self->state.settings.loader, caf::infinite, load_atom::value, id)
+    .then(
+      [=](event_snapshot& snapshot) {
+        auto& entry = self->state.events.at(id);
+        entry.moving = false;
+        run(self, entry, std::move(snapshot));
+        for (auto& w : std::exchange(entry.backlog, {}))
+          w.pass_on(entry.actor);
+      },
+      [=](caf::error& err) {
+        auto& entry = self->state.events.at(id);
+        entry.moving = false;
+        for (auto& w : std::exchange(entry.backlog, {}))
+          w.fail(err);
+      });
 }
 
 template <class Req, class Reply>
 auto to_event(self_ptr self) {
   return [self](Req& req) -> caf::result<Reply> {
-    auto i = self->state.events.find(event_of(req));
+    auto id = event_of(req);
+    auto i = self->state.events.find(id);
     if (i == self->state.events.end())
       return make_error(errc::event_not_found);
     auto& entry = i->second;
     entry.last_used = wall_clock_ms(self->clock());
-    if (entry.stopping) {
-      if (entry.backlog.size() >= self->state.settings.event_backlog_max)
-        return make_error(errc::overloaded);
-      auto rp = self->make_response_promise<Reply>();
-      entry.backlog.emplace_back([rp, req = std::move(req)](const event_actor& actor) mutable {
-        rp.delegate(actor, std::move(req));
-      });
-      return rp;
-    }
-    if (!entry.actor)
-      bring_back(self, entry);
-    return self->delegate(entry.actor, std::move(req));
+    if (entry.actor && !entry.moving)
+      return self->delegate(entry.actor, std::move(req));
+    if (entry.backlog.size() >= self->state.settings.event_backlog_max)
+      return make_error(errc::overloaded);
+    auto rp = self->make_response_promise<Reply>();
+    entry.backlog.push_back(waiting{
+      [rp, req](const event_actor& actor) mutable { rp.delegate(actor, std::move(req)); },
+      [rp](const caf::error& err) mutable { rp.deliver(err); }});
+    if (!entry.moving)
+      load(self, id);
+    return rp;
   };
 }
 
 void stop_event(self_ptr self, event_id id) {
   auto& entry = self->state.events.at(id);
-  entry.stopping = true;
+  entry.moving = true;
+  auto finished = [=] {
+    auto& entry = self->state.events.at(id);
+    self->demonitor(entry.actor.address());
+    entry.actor = nullptr;
+    entry.moving = false;
+    if (!entry.backlog.empty())
+      load(self, id);
+  };
   self->request(entry.actor, caf::infinite, stop_atom::value)
-    .then(
-      [=](event_snapshot& snapshot) {
-        auto& entry = self->state.events.at(id);
-        entry.actor = nullptr;
-        entry.parked = std::move(snapshot);
-        entry.stopping = false;
-        flush_backlog(self, entry);
-      },
-      [=](caf::error& err) {
-        // The event died instead of handing over; its waiting requests get
-        // the same error from its dead handle.
-        spdlog::error("event {} failed to stop: {}", id, self->system().render(err));
-        auto& entry = self->state.events.at(id);
-        entry.stopping = false;
-        flush_backlog(self, entry);
-      });
+    .then([=](stopped_atom) { finished(); },
+          [=](caf::error& err) {
+            spdlog::error("event {} failed to stop: {}", id, self->system().render(err));
+            finished();
+          });
 }
 
 std::chrono::milliseconds sweep_interval(const directory_settings& settings) {
@@ -98,7 +114,7 @@ void sweep(self_ptr self) {
   auto now = wall_clock_ms(self->clock());
   auto idle_ms = int64_t{self->state.settings.event_idle_stop_s} * 1000;
   for (auto& [id, entry] : self->state.events)
-    if (entry.actor && !entry.stopping && now - entry.last_used >= idle_ms)
+    if (entry.actor && !entry.moving && now - entry.last_used >= idle_ms)
       stop_event(self, id);
   self->delayed_send(self, sweep_interval(self->state.settings), sweep_atom::value);
 }
@@ -106,21 +122,38 @@ void sweep(self_ptr self) {
 caf::result<event_info> create_event(self_ptr self, create_event_request& req) {
   if (req.title.empty())
     return make_error(errc::invalid_request);
-  event_snapshot fresh;
-  fresh.info.id = self->state.next_event_id++;
-  fresh.info.title = std::move(req.title);
-  fresh.info.description = std::move(req.description);
-  fresh.info.venue = std::move(req.venue);
-  fresh.info.starts_at = req.starts_at;
-  fresh.info.max_tickets_per_customer = req.max_tickets_per_customer
-                                          ? req.max_tickets_per_customer
-                                          : self->state.settings.limits.max_tickets_per_customer;
-  auto info = fresh.info;
-  auto& entry = self->state.events[info.id];
-  entry.parked = std::move(fresh);
-  entry.last_used = wall_clock_ms(self->clock());
-  bring_back(self, entry);
-  return info;
+  event_info info;
+  info.id = self->state.next_event_id++;
+  info.title = std::move(req.title);
+  info.description = std::move(req.description);
+  info.venue = std::move(req.venue);
+  info.starts_at = req.starts_at;
+  info.max_tickets_per_customer = req.max_tickets_per_customer
+                                    ? req.max_tickets_per_customer
+                                    : self->state.settings.limits.max_tickets_per_customer;
+  auto rp = self->make_response_promise<event_info>();
+  self->request(self->state.settings.journal, caf::infinite, journal_write{{event_saved{info}}})
+    .then(
+      [=](committed_atom) mutable {
+        auto& entry = self->state.events[info.id];
+        entry.last_used = wall_clock_ms(self->clock());
+        run(self, entry, event_snapshot{info, {}});
+        rp.deliver(info);
+      },
+      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+// An event that died (not one that stopped) is loaded again on its next
+// request; its requests in flight got the error from its dead handle.
+void on_down(self_ptr self, const caf::down_msg& down) {
+  for (auto& [id, entry] : self->state.events) {
+    if (entry.actor && entry.actor.address() == down.source) {
+      spdlog::error("event {} stopped unexpectedly: {}", id, self->system().render(down.reason));
+      entry.actor = nullptr;
+      return;
+    }
+  }
 }
 
 directory_actor::behavior_type directory_behavior(self_ptr self) {
@@ -141,11 +174,25 @@ directory_actor::behavior_type directory_behavior(self_ptr self) {
   };
 }
 
-// State as spawn arguments, not captures: see section_main.
+// State as spawn arguments, not captures (CAF 0.17.6 dereferences a null
+// argument tuple for functions spawned without any).
 directory_actor::behavior_type directory_main(self_ptr self, directory_settings settings) {
-  self->state.settings = settings;
-  if (settings.event_idle_stop_s > 0)
-    self->delayed_send(self, sweep_interval(settings), sweep_atom::value);
+  for (auto id : settings.stored_events) {
+    self->state.events[id];
+    self->state.next_event_id = std::max(self->state.next_event_id, id + 1);
+  }
+  self->state.settings = std::move(settings);
+  self->set_down_handler([=](caf::down_msg& down) { on_down(self, down); });
+  // Events are not linked (one failing event must not take the directory
+  // down), so the directory ends them when it is told to end.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    for (auto& [id, entry] : self->state.events)
+      if (entry.actor)
+        self->send_exit(entry.actor, msg.reason);
+    self->quit(msg.reason);
+  });
+  if (self->state.settings.event_idle_stop_s > 0)
+    self->delayed_send(self, sweep_interval(self->state.settings), sweep_atom::value);
   return directory_behavior(self);
 }
 

@@ -1,14 +1,20 @@
 // The directory: the one way to reach an event. Every request names its event
 // and the directory passes it to that event's actor, so nothing else holds
-// actor handles and events can move (stop here, come back here or on another
-// node) without their clients noticing. An event with no traffic for
-// event_idle_stop_s hands itself over as a snapshot and stops; its next
-// request brings it back. Requests that arrive meanwhile wait in a bounded
-// backlog (event_backlog_max) and are refused with `overloaded` past it.
+// actor handles and events can move without their clients noticing.
+//
+// An event is running, moving (being loaded or handing over), or only
+// stored. A request for a stored event loads it from the database (through
+// the loader) and waits meanwhile; an event with no traffic for
+// event_idle_stop_s stops once its commits are done and is loaded again on
+// its next request. Waiting requests are bounded (event_backlog_max) and are
+// refused with `overloaded` past it. The directory monitors events: one that
+// dies is loaded again from its stored state on its next request.
 #pragma once
 
 #include "actors/limits.h"
 #include "actors/protocol.h"
+
+#include <vector>
 
 namespace boxoffice {
 
@@ -16,6 +22,9 @@ struct directory_settings {
   reservation_limits limits;
   uint32_t event_idle_stop_s = 1800;  // 0: never stop an event
   uint32_t event_backlog_max = 1024;
+  journal_actor journal;
+  loader_actor loader;
+  std::vector<event_id> stored_events;  // what the database holds at start
 };
 
 directory_actor spawn_directory(caf::actor_system& sys, const directory_settings& settings);

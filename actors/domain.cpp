@@ -68,6 +68,8 @@ const char* to_string(errc x) {
     case errc::too_many_sections: return "too_many_sections";
     case errc::invalid_section: return "invalid_section";
     case errc::overloaded: return "overloaded";
+    case errc::storage_unavailable: return "storage_unavailable";
+    case errc::storage_conflict: return "storage_conflict";
   }
   return "unknown_error";
 }

@@ -31,6 +31,8 @@ enum class errc : uint8_t {
   too_many_sections,      // max_sections_per_event
   invalid_section,        // empty or over max_seats_per_section
   overloaded,             // a bounded queue is full; retry later
+  storage_unavailable,    // the database cannot be reached; nothing changed
+  storage_conflict,       // the database refused the change (last-line guard)
 };
 
 // The stable snake_case name of the code ("seat_unavailable").

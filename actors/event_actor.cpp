@@ -13,9 +13,9 @@ namespace {
 
 struct event_actor_state {
   static inline const char* name = "boxoffice.event";
+  event_context ctx;
   std::optional<event_state> rules;
   std::map<section_id, section_actor> sections;  // ordered like info().sections
-  reservation_limits limits;
 };
 
 using self_ptr = event_actor::stateful_pointer<event_actor_state>;
@@ -56,9 +56,14 @@ void ask_sections(self_ptr self, const Msg& msg, Done done, Failed failed) {
   }
 }
 
+bool is_storage_failure(const caf::error& err) {
+  auto code = to_errc(err);
+  return code == errc::storage_unavailable || code == errc::storage_conflict;
+}
+
 caf::result<hold_info> admit_hold(self_ptr self, hold_request& req) {
   auto& rules = *self->state.rules;
-  if (auto bad = check_hold_shape(req.seats, req.quantity, self->state.limits))
+  if (auto bad = check_hold_shape(req.seats, req.quantity, self->state.ctx.limits))
     return make_error(*bad);
   auto seats = requested_seats(req.seats, req.quantity);
   if (auto refused = rules.admit_hold(req.customer, req.section, seats))
@@ -70,7 +75,10 @@ caf::result<hold_info> admit_hold(self_ptr self, hold_request& req) {
   self->request(*find_section(self, req.section), caf::infinite, std::move(req))
     .then([=](hold_info& info) mutable { rp.deliver(std::move(info)); },
           [=](caf::error& err) mutable {
-            self->state.rules->refuse_hold(customer, seats);
+            // A hold that failed to commit was placed, and its section gives
+            // the quota back with a delta; any other refusal placed nothing.
+            if (!is_storage_failure(err))
+              self->state.rules->refuse_hold(customer, seats);
             rp.deliver(std::move(err));
           });
   return rp;
@@ -98,18 +106,17 @@ caf::result<event_view> view(self_ptr self) {
   return rp;
 }
 
-// Hands the event over as a snapshot and stops; the directory brings it
-// back from that snapshot when it is needed again.
-caf::result<event_snapshot> hand_over(self_ptr self) {
-  auto rp = self->make_response_promise<event_snapshot>();
-  ask_sections<section_snapshot>(
-    self, snapshot_atom::value,
-    [=](std::vector<section_snapshot> sections) mutable {
-      rp.deliver(event_snapshot{self->state.rules->info(), std::move(sections)});
-      // A normal exit does not end linked actors, so end the sections
-      // explicitly; quitting with an error would end the directory too.
+// Stops once every section has no commit in flight, so that nothing
+// acknowledged is lost and the next owner reads complete books.
+caf::result<stopped_atom> stop(self_ptr self) {
+  auto rp = self->make_response_promise<stopped_atom>();
+  ask_sections<stopped_atom>(
+    self, stop_atom::value,
+    [=](std::vector<stopped_atom>) mutable {
+      // A normal exit does not end linked actors: end the sections explicitly.
       for (const auto& [id, section] : self->state.sections)
         self->send_exit(section, caf::exit_reason::user_shutdown);
+      rp.deliver(stopped_atom::value);
       self->quit();
     },
     [=](caf::error err) mutable { rp.deliver(std::move(err)); });
@@ -118,10 +125,48 @@ caf::result<event_snapshot> hand_over(self_ptr self) {
 
 void start_section(self_ptr self, section_snapshot snapshot) {
   auto id = snapshot.info.id;
-  auto owner = caf::actor_cast<delta_sink>(self);
+  section_context ctx{self->state.rules->info().id, caf::actor_cast<delta_sink>(self),
+                      self->state.ctx.journal, self->state.ctx.limits};
+  self->state.sections[id] = spawn_section(self, std::move(snapshot), std::move(ctx));
+}
+
+// Commits `c`, then applies it with `apply` (which makes the reply). The
+// event handles nothing else meanwhile (await), so the change cannot race.
+template <class Reply, class Apply>
+caf::result<Reply> commit_then(self_ptr self, change c, Apply apply) {
+  auto rp = self->make_response_promise<Reply>();
+  self->request(self->state.ctx.journal, caf::infinite, journal_write{{std::move(c)}})
+    .await([=](committed_atom) mutable { rp.deliver(apply()); },
+           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+caf::result<event_info> set_status(self_ptr self, sale_status next) {
+  if (auto refused = self->state.rules->check_status(next))
+    return make_error(*refused);
   auto info = self->state.rules->info();
-  self->state.sections[id] = spawn_section(self, info.id, std::move(snapshot), std::move(owner),
-                                           self->state.limits);
+  info.status = next;
+  info.sections.clear();
+  return commit_then<event_info>(self, event_saved{info}, [self, next] {
+    self->state.rules->set_status(next);
+    return self->state.rules->info();
+  });
+}
+
+caf::result<section_info> add_section(self_ptr self, add_section_request& req) {
+  auto planned = self->state.rules->plan_section(std::move(req.name), req.layout,
+                                                 req.price_cents);
+  if (!planned)
+    return make_error(planned.error());
+  auto section = *planned;
+  return commit_then<section_info>(
+    self, section_added{self->state.rules->info().id, section}, [self, section] {
+      self->state.rules->add_section(section);
+      section_snapshot fresh;
+      fresh.info = section;
+      start_section(self, std::move(fresh));
+      return section;
+    });
 }
 
 event_actor::behavior_type event_behavior(self_ptr self) {
@@ -135,31 +180,18 @@ event_actor::behavior_type event_behavior(self_ptr self) {
     to_section<seat_map_request, seat_map>(self),
     to_section<stats_request, section_stats>(self),
     [=](const event_request&) { return view(self); },
-    [=](const set_status_request& req) -> caf::result<event_info> {
-      if (auto refused = self->state.rules->set_status(req.status))
-        return make_error(*refused);
-      return self->state.rules->info();
-    },
-    [=](add_section_request& req) -> caf::result<section_info> {
-      auto added = self->state.rules->add_section(std::move(req.name), req.layout,
-                                                  req.price_cents);
-      if (!added)
-        return make_error(added.error());
-      section_snapshot fresh;
-      fresh.info = *added;
-      start_section(self, std::move(fresh));
-      return *added;
-    },
+    [=](const set_status_request& req) { return set_status(self, req.status); },
+    [=](add_section_request& req) { return add_section(self, req); },
     [=](const customer_delta& delta) { self->state.rules->apply(delta); },
-    [=](stop_atom) { return hand_over(self); },
+    [=](stop_atom) { return stop(self); },
   };
 }
 
 // State as spawn arguments, not captures: see section_main.
 event_actor::behavior_type event_main(self_ptr self, event_snapshot snapshot,
-                                      reservation_limits limits) {
-  self->state.limits = limits;
-  self->state.rules.emplace(std::move(snapshot.info), limits);
+                                      event_context ctx) {
+  self->state.ctx = std::move(ctx);
+  self->state.rules.emplace(std::move(snapshot.info), self->state.ctx.limits);
   for (auto& section : snapshot.sections) {
     self->state.rules->count_restored(section);
     start_section(self, std::move(section));
@@ -169,9 +201,8 @@ event_actor::behavior_type event_main(self_ptr self, event_snapshot snapshot,
 
 } // namespace
 
-event_actor spawn_event(caf::local_actor* parent, event_snapshot snapshot,
-                        const reservation_limits& limits) {
-  return parent->spawn<caf::linked>(event_main, std::move(snapshot), limits);
+event_actor spawn_event(caf::actor_system& sys, event_snapshot snapshot, event_context context) {
+  return sys.spawn(event_main, std::move(snapshot), std::move(context));
 }
 
 } // namespace boxoffice

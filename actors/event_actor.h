@@ -2,6 +2,8 @@
 // per-customer limits across sections) and passes them to the right section
 // actor, which answers the client directly. Only a hold waits for its
 // section's answer, to keep or give back the customer's reserved quota.
+// Control-plane changes (sale status, new sections) are rare: they are
+// committed before they take effect, and the event pauses for the commit.
 #pragma once
 
 #include "actors/limits.h"
@@ -9,9 +11,13 @@
 
 namespace boxoffice {
 
+struct event_context {
+  journal_actor journal;
+  reservation_limits limits;
+};
+
 // Spawns an event, and its sections, from a snapshot (a new event has an
-// info and no sections). The event and its sections are linked to `parent`.
-event_actor spawn_event(caf::local_actor* parent, event_snapshot snapshot,
-                        const reservation_limits& limits);
+// info and no sections).
+event_actor spawn_event(caf::actor_system& sys, event_snapshot snapshot, event_context context);
 
 } // namespace boxoffice

@@ -30,18 +30,28 @@ const section_info* event_state::find_section(section_id id) const {
   return nullptr;
 }
 
-std::optional<errc> event_state::set_status(sale_status next) {
+std::optional<errc> event_state::check_status(sale_status next) const {
   auto now = info_.status;
   bool allowed = next == now || (now == sale_status::draft && next != sale_status::draft)
                  || (now == sale_status::on_sale && next == sale_status::closed);
   if (!allowed)
     return errc::invalid_transition;
+  return std::nullopt;
+}
+
+std::optional<errc> event_state::set_status(sale_status next) {
+  if (auto refused = check_status(next))
+    return refused;
   info_.status = next;
   return std::nullopt;
 }
 
-outcome<section_info> event_state::add_section(std::string name, section_layout layout,
-                                               int64_t price_cents) {
+void event_state::add_section(section_info section) {
+  info_.sections.push_back(std::move(section));
+}
+
+outcome<section_info> event_state::plan_section(std::string name, section_layout layout,
+                                                int64_t price_cents) const {
   if (info_.status == sale_status::closed)
     return errc::invalid_transition;
   if (info_.sections.size() >= limits_.max_sections_per_event)
@@ -49,8 +59,7 @@ outcome<section_info> event_state::add_section(std::string name, section_layout 
   if (check_layout(layout, limits_) || price_cents < 0)
     return errc::invalid_section;
   section_id id = info_.sections.empty() ? 1 : info_.sections.back().id + 1;
-  info_.sections.push_back(section_info{id, std::move(name), layout, price_cents});
-  return info_.sections.back();
+  return section_info{id, std::move(name), layout, price_cents};
 }
 
 std::optional<errc> event_state::admit_hold(customer_id customer, section_id section,

@@ -28,12 +28,16 @@ public:
   const section_info* find_section(section_id id) const;
 
   // draft -> on_sale -> closed, or draft -> closed; the same status again is
-  // accepted and changes nothing.
+  // accepted and changes nothing. check_status only says whether it may.
+  std::optional<errc> check_status(sale_status next) const;
   std::optional<errc> set_status(sale_status next);
 
-  // A new section gets the next id. Not once the event is closed.
-  outcome<section_info> add_section(std::string name, section_layout layout,
-                                    int64_t price_cents);
+  // The section a request would add (with the next id), or why not: the
+  // event is closed, it has max_sections_per_event, or the layout is bad.
+  outcome<section_info> plan_section(std::string name, section_layout layout,
+                                     int64_t price_cents) const;
+  // REQUIRES: `section` came from plan_section, with nothing added since.
+  void add_section(section_info section);
 
   // Admits a hold of `seats` seats by `customer` in `section`, reserving
   // quota, or says why not.

@@ -7,6 +7,7 @@
 // node or another.
 #pragma once
 
+#include "actors/changes.h"
 #include "actors/domain.h"
 #include "actors/errc.h"
 
@@ -104,6 +105,23 @@ struct add_section_request {
   int64_t price_cents = 0;
 };
 
+// --- The journal (node-local: these never cross the network) ----------------
+
+// Changes that must be durable before their reply; committed all or nothing.
+struct journal_write {
+  std::vector<change> changes;
+};
+
+// A group commit: many writes in one transaction; each write fails alone only
+// if the database refuses that write in particular.
+struct commit_batch {
+  std::vector<journal_write> writes;
+};
+
+struct commit_result {
+  std::vector<std::optional<errc>> failed;  // per write; nullopt: committed
+};
+
 // --- Routing -------------------------------------------------------------------
 
 inline event_id event_of(const hold_request& x) { return x.event; }
@@ -133,9 +151,12 @@ std::optional<errc> to_errc(const caf::error& x);
 
 CAF_BEGIN_TYPE_ID_BLOCK(boxoffice, caf::first_custom_type_id)
   CAF_ADD_ATOM(boxoffice, boxoffice, expire_atom, "expire")
-  CAF_ADD_ATOM(boxoffice, boxoffice, snapshot_atom, "snapshot")
   CAF_ADD_ATOM(boxoffice, boxoffice, stop_atom, "stop")
   CAF_ADD_ATOM(boxoffice, boxoffice, sweep_atom, "sweep")
+  CAF_ADD_ATOM(boxoffice, boxoffice, committed_atom, "committed")
+  CAF_ADD_ATOM(boxoffice, boxoffice, flush_atom, "flush")
+  CAF_ADD_ATOM(boxoffice, boxoffice, load_atom, "load")
+  CAF_ADD_ATOM(boxoffice, boxoffice, stopped_atom, "stopped")
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::hold_request))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::hold_query))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::extend_request))
@@ -160,6 +181,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(boxoffice, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::event_snapshot))
 CAF_END_TYPE_ID_BLOCK(boxoffice)
 
+// Journal messages stay on their node, so they are never serialized.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::journal_write)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::commit_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::commit_result)
+
 namespace boxoffice {
 
 // --- Interfaces ---------------------------------------------------------------
@@ -175,11 +201,20 @@ using reservation_api = caf::typed_actor<
   caf::replies_to<seat_map_request>::with<seat_map>,
   caf::replies_to<stats_request>::with<section_stats>>;
 
+// The journal: answers a write once it is committed (group commit).
+using journal_actor = caf::typed_actor<
+  caf::replies_to<journal_write>::with<committed_atom>,
+  caf::reacts_to<flush_atom, uint64_t>>;
+
+// The only actors that touch the database (detached: they block).
+using committer_actor = caf::typed_actor<caf::replies_to<commit_batch>::with<commit_result>>;
+using loader_actor = caf::typed_actor<caf::replies_to<load_atom, event_id>::with<event_snapshot>>;
+
 // Where a section reports what changed for a customer (its event).
 using delta_sink = caf::typed_actor<caf::reacts_to<customer_delta>>;
 
 using section_actor = reservation_api::extend<
-  caf::replies_to<snapshot_atom>::with<section_snapshot>,
+  caf::replies_to<stop_atom>::with<stopped_atom>,
   caf::reacts_to<expire_atom, timestamp_ms>>;
 
 // Everything addressed to one event, from outside it.
@@ -190,7 +225,7 @@ using event_api = reservation_api::extend<
 
 using event_actor = event_api::extend<
   caf::reacts_to<customer_delta>,
-  caf::replies_to<stop_atom>::with<event_snapshot>>;
+  caf::replies_to<stop_atom>::with<stopped_atom>>;
 
 using directory_actor = event_api::extend<
   caf::replies_to<create_event_request>::with<event_info>,

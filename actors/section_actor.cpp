@@ -12,11 +12,13 @@ namespace {
 
 struct section_actor_state {
   static inline const char* name = "boxoffice.section";
-  event_id event = 0;
+  section_context ctx;
   section_info info;
-  delta_sink owner;
   std::optional<section_state> rules;
   std::optional<timestamp_ms> timer_at;  // the deadline the pending timer is for
+  size_t commits_in_flight = 0;
+  // Stop requests wait until every commit in flight has been answered.
+  std::vector<caf::typed_response_promise<stopped_atom>> stopping;
 };
 
 using self_ptr = section_actor::stateful_pointer<section_actor_state>;
@@ -31,21 +33,23 @@ std::vector<std::string> labels_of(const section_layout& layout,
 }
 
 hold_info to_info(const section_actor_state& st, const hold_record& h) {
-  return hold_info{hold_ref{st.event, st.info.id, h.id}, h.customer,
+  return hold_info{hold_ref{st.ctx.event, st.info.id, h.id}, h.customer,
                    labels_of(st.info.layout, h.seats), h.quantity,
                    h.quantity * st.info.price_cents, h.created_at, h.expires_at};
 }
 
 order_info to_info(const section_actor_state& st, const order_record& o) {
-  return order_info{order_ref{st.event, st.info.id, o.id}, o.customer,
-                    hold_ref{st.event, st.info.id, o.from_hold},
+  return order_info{order_ref{st.ctx.event, st.info.id, o.id}, o.customer,
+                    hold_ref{st.ctx.event, st.info.id, o.from_hold},
                     labels_of(st.info.layout, o.seats), o.quantity,
                     o.quantity * st.info.price_cents, o.created_at};
 }
 
 void report(self_ptr self, customer_id customer, int32_t holds, int32_t tickets) {
-  self->send(self->state.owner, customer_delta{customer, holds, tickets});
+  self->send(self->state.ctx.owner, customer_delta{customer, holds, tickets});
 }
+
+int32_t seats_of(const hold_record& h) { return static_cast<int32_t>(h.quantity); }
 
 void arm_timer(self_ptr self, timestamp_ms now) {
   auto next = self->state.rules->next_expiry();
@@ -56,13 +60,27 @@ void arm_timer(self_ptr self, timestamp_ms now) {
   self->delayed_send(self, delay, expire_atom::value, *next);
 }
 
-// The frame around every message: due holds end first, so the rule sees the
-// section as it is at `now`; afterwards the invariants and the timer.
+// Expired holds free their seats at once; nothing waits for their record,
+// and recovery expires a hold by its deadline even if the record was lost.
+void expired(self_ptr self, const std::vector<hold_record>& holds, timestamp_ms now) {
+  if (holds.empty())
+    return;
+  journal_write write;
+  for (const auto& h : holds) {
+    report(self, h.customer, -1, -seats_of(h));
+    write.changes.emplace_back(
+      hold_ended{self->state.ctx.event, self->state.info.id, h.id, hold_end::expired, now});
+  }
+  caf::anon_send(self->state.ctx.journal, std::move(write));
+}
+
+// The frame around every message and every commit answer: due holds end
+// first, so the rule sees the section as it is at `now`; afterwards the
+// invariants and the timer.
 template <class F>
 auto step(self_ptr self, F&& rule) {
   auto now = wall_clock_ms(self->clock());
-  for (const auto& hold : self->state.rules->expire_due(now))
-    report(self, hold.customer, -1, -static_cast<int32_t>(hold.quantity));
+  expired(self, self->state.rules->expire_due(now), now);
   auto result = rule(*self->state.rules, now);
 #ifdef BOXOFFICE_CHECK_INVARIANTS
   self->state.rules->check_invariants();
@@ -71,85 +89,159 @@ auto step(self_ptr self, F&& rule) {
   return result;
 }
 
-template <class T>
-caf::result<T> refused(errc code) {
-  return make_error(code);
+// Sends `c` to the journal; once committed, `done(rules)` makes the reply,
+// and if the commit fails `undo(rules)` takes the change back and the client
+// gets the journal's error.
+template <class Reply, class Done, class Undo>
+caf::result<Reply> durably(self_ptr self, change c, Done done, Undo undo) {
+  auto rp = self->make_response_promise<Reply>();
+  ++self->state.commits_in_flight;
+  auto settled = [self] {
+    if (--self->state.commits_in_flight == 0)
+      for (auto& stop : std::exchange(self->state.stopping, {}))
+        stop.deliver(stopped_atom::value);
+  };
+  self->request(self->state.ctx.journal, caf::infinite, journal_write{{std::move(c)}})
+    .then(
+      [=](committed_atom) mutable {
+        rp.deliver(step(self, [&](section_state& rules, timestamp_ms) { return done(rules); }));
+        settled();
+      },
+      [=](caf::error& err) mutable {
+        step(self, [&](section_state& rules, timestamp_ms) {
+          undo(rules);
+          return 0;
+        });
+        rp.deliver(std::move(err));
+        settled();
+      });
+  return rp;
+}
+
+caf::result<hold_info> place_hold(self_ptr self, section_state& rules, const hold_request& req,
+                                  timestamp_ms now) {
+  auto hold = rules.hold(req.customer, req.seats, req.quantity, now);
+  if (!hold)
+    return make_error(hold.error());
+  auto info = to_info(self->state, *hold);
+  auto h = *hold;
+  return durably<hold_info>(
+    self, hold_placed{self->state.ctx.event, self->state.info.id, h},
+    [info](section_state&) { return info; },
+    // The event gave the customer's quota for this hold; a hold that was
+    // placed gives it back through a delta, like every other ending.
+    [self, h](section_state& rules) {
+      if (rules.undo_hold(h.id))
+        report(self, h.customer, -1, -seats_of(h));
+    });
+}
+
+caf::result<hold_info> extend_hold(self_ptr self, section_state& rules,
+                                   const extend_request& req, timestamp_ms now) {
+  auto before = rules.find_hold(req.ref.hold, req.customer, now);
+  auto hold = rules.extend(req.ref.hold, req.customer, now);
+  if (!hold)
+    return make_error(hold.error());
+  auto info = to_info(self->state, *hold);
+  auto previous = before->expires_at;
+  return durably<hold_info>(
+    self, hold_extended{self->state.ctx.event, self->state.info.id, hold->id, hold->expires_at},
+    [info](section_state&) { return info; },
+    [id = hold->id, previous](section_state& rules) { rules.undo_extend(id, previous); });
+}
+
+caf::result<hold_info> release_hold(self_ptr self, section_state& rules,
+                                    const release_request& req, timestamp_ms now) {
+  auto hold = rules.release(req.ref.hold, req.customer, now);
+  if (!hold)
+    return make_error(hold.error());
+  auto info = to_info(self->state, *hold);
+  auto h = *hold;
+  return durably<hold_info>(
+    self, hold_ended{self->state.ctx.event, self->state.info.id, h.id, hold_end::released, now},
+    [self, h, info](section_state& rules) {
+      rules.finish_release(h.id);
+      report(self, h.customer, -1, -seats_of(h));
+      return info;
+    },
+    [id = h.id](section_state& rules) { rules.undo_release(id); });
+}
+
+caf::result<order_info> purchase_hold(self_ptr self, section_state& rules,
+                                      const purchase_request& req, timestamp_ms now) {
+  auto hold = rules.find_hold(req.ref.hold, req.customer, now);
+  auto order = rules.purchase(req.ref.hold, req.customer, now);
+  if (!order)
+    return make_error(order.error());
+  auto info = to_info(self->state, *order);
+  return durably<order_info>(
+    self, order_placed{self->state.ctx.event, self->state.info.id, *order, info.total_cents},
+    [self, info](section_state&) {
+      report(self, info.customer, -1, 0);  // the tickets stay counted, now as an order
+      return info;
+    },
+    [id = order->id, h = *hold](section_state& rules) { rules.undo_purchase(id, h); });
+}
+
+caf::result<order_info> cancel_order(self_ptr self, section_state& rules,
+                                     const cancel_request& req, timestamp_ms now) {
+  auto order = rules.cancel(req.ref.order, req.customer);
+  if (!order)
+    return make_error(order.error());
+  auto info = to_info(self->state, *order);
+  return durably<order_info>(
+    self, order_cancelled{self->state.ctx.event, self->state.info.id, order->id, now},
+    [self, info](section_state& rules) {
+      rules.finish_cancel(info.ref.order);
+      report(self, info.customer, 0, -static_cast<int32_t>(info.quantity));
+      return info;
+    },
+    [id = order->id](section_state& rules) { rules.undo_cancel(id); });
+}
+
+section_stats stats_of(self_ptr self, const section_state& rules) {
+  auto stats = rules.stats();
+  stats.section = self->state.info.id;
+  return stats;
 }
 
 section_actor::behavior_type section_behavior(self_ptr self) {
-  return {
-    [=](hold_request& req) -> caf::result<hold_info> {
-      return step(self, [&](section_state& rules, timestamp_ms now) -> caf::result<hold_info> {
-        auto hold = rules.hold(req.customer, req.seats, req.quantity, now);
-        if (!hold)
-          return refused<hold_info>(hold.error());
-        return to_info(self->state, *hold);
+  auto apply = [self](auto rule) {
+    return [self, rule](auto& req) {
+      return step(self, [&](section_state& rules, timestamp_ms now) {
+        return rule(self, rules, req, now);
       });
-    },
+    };
+  };
+  return {
+    [=](hold_request& req) { return apply(place_hold)(req); },
     [=](const hold_query& req) -> caf::result<hold_info> {
       return step(self, [&](section_state& rules, timestamp_ms now) -> caf::result<hold_info> {
         auto hold = rules.find_hold(req.ref.hold, req.customer, now);
         if (!hold)
-          return refused<hold_info>(hold.error());
+          return make_error(hold.error());
         return to_info(self->state, *hold);
       });
     },
-    [=](const extend_request& req) -> caf::result<hold_info> {
-      return step(self, [&](section_state& rules, timestamp_ms now) -> caf::result<hold_info> {
-        auto hold = rules.extend(req.ref.hold, req.customer, now);
-        if (!hold)
-          return refused<hold_info>(hold.error());
-        return to_info(self->state, *hold);
-      });
-    },
-    [=](const release_request& req) -> caf::result<hold_info> {
-      return step(self, [&](section_state& rules, timestamp_ms now) -> caf::result<hold_info> {
-        auto hold = rules.release(req.ref.hold, req.customer, now);
-        if (!hold)
-          return refused<hold_info>(hold.error());
-        report(self, hold->customer, -1, -static_cast<int32_t>(hold->quantity));
-        return to_info(self->state, *hold);
-      });
-    },
-    [=](const purchase_request& req) -> caf::result<order_info> {
-      return step(self, [&](section_state& rules, timestamp_ms now) -> caf::result<order_info> {
-        auto order = rules.purchase(req.ref.hold, req.customer, now);
-        if (!order)
-          return refused<order_info>(order.error());
-        report(self, order->customer, -1, 0);  // the tickets stay counted, now as an order
-        return to_info(self->state, *order);
-      });
-    },
-    [=](const cancel_request& req) -> caf::result<order_info> {
-      return step(self, [&](section_state& rules, timestamp_ms) -> caf::result<order_info> {
-        auto order = rules.cancel(req.ref.order, req.customer);
-        if (!order)
-          return refused<order_info>(order.error());
-        report(self, order->customer, 0, -static_cast<int32_t>(order->quantity));
-        return to_info(self->state, *order);
-      });
-    },
+    [=](const extend_request& req) { return apply(extend_hold)(req); },
+    [=](const release_request& req) { return apply(release_hold)(req); },
+    [=](const purchase_request& req) { return apply(purchase_hold)(req); },
+    [=](const cancel_request& req) { return apply(cancel_order)(req); },
     [=](const seat_map_request&) {
       return step(self, [&](section_state& rules, timestamp_ms) {
-        auto stats = rules.stats();
-        stats.section = self->state.info.id;
-        return seat_map{self->state.event, self->state.info, rules.seats(), stats};
+        return seat_map{self->state.ctx.event, self->state.info, rules.seats(),
+                        stats_of(self, rules)};
       });
     },
     [=](const stats_request&) {
-      return step(self, [&](section_state& rules, timestamp_ms) {
-        auto stats = rules.stats();
-        stats.section = self->state.info.id;
-        return stats;
-      });
+      return step(self, [&](section_state& rules, timestamp_ms) { return stats_of(self, rules); });
     },
-    [=](snapshot_atom) {
-      return step(self, [&](section_state& rules, timestamp_ms) {
-        section_snapshot snapshot;
-        snapshot.info = self->state.info;
-        rules.fill(snapshot);
-        return snapshot;
-      });
+    [=](stop_atom) -> caf::result<stopped_atom> {
+      if (self->state.commits_in_flight == 0)
+        return stopped_atom::value;
+      auto rp = self->make_response_promise<stopped_atom>();
+      self->state.stopping.push_back(rp);
+      return rp;
     },
     [=](expire_atom, timestamp_ms deadline) {
       if (self->state.timer_at == deadline)
@@ -162,30 +254,32 @@ section_actor::behavior_type section_behavior(self_ptr self) {
 // State comes in as spawn arguments rather than lambda captures: CAF 0.17.6
 // dereferences a null argument tuple for functions spawned without any
 // (undefined behaviour that UBSan reports).
-section_actor::behavior_type section_main(self_ptr self, event_id event, section_info info,
-                                          delta_sink owner, section_state rules) {
-  self->state.event = event;
-  self->state.info = std::move(info);
-  self->state.owner = std::move(owner);
-  self->state.rules.emplace(std::move(rules));
-  arm_timer(self, wall_clock_ms(self->clock()));
+section_actor::behavior_type section_main(self_ptr self, section_snapshot snapshot,
+                                          section_context ctx) {
+  auto now = wall_clock_ms(self->clock());
+  std::vector<hold_record> past_deadline;
+  auto restored = section_state::restore(snapshot, ctx.limits, now, past_deadline);
+  if (!restored) {
+    // Recovery produced seats claimed twice: serving from these books could
+    // sell a seat twice, so this section refuses to run.
+    spdlog::critical("event {} section {}: stored state is inconsistent ({})", ctx.event,
+                     snapshot.info.id, to_string(restored.error()));
+    self->quit(make_error(restored.error()));
+    return section_actor::behavior_type::make_empty_behavior();
+  }
+  self->state.ctx = std::move(ctx);
+  self->state.info = std::move(snapshot.info);
+  self->state.rules.emplace(std::move(*restored));
+  expired(self, past_deadline, now);
+  arm_timer(self, now);
   return section_behavior(self);
 }
 
 } // namespace
 
-section_actor spawn_section(caf::local_actor* parent, event_id event, section_snapshot snapshot,
-                            delta_sink owner, const reservation_limits& limits) {
-  auto restored = section_state::restore(snapshot, limits);
-  if (!restored) {
-    // A snapshot is only ever produced by a section; one that contradicts
-    // itself means the books are corrupt, and serving from them would oversell.
-    spdlog::critical("event {} section {}: snapshot is inconsistent ({})", event,
-                     snapshot.info.id, to_string(restored.error()));
-    std::abort();
-  }
-  return parent->spawn<caf::linked>(section_main, event, std::move(snapshot.info),
-                                    std::move(owner), std::move(*restored));
+section_actor spawn_section(caf::local_actor* parent, section_snapshot snapshot,
+                            section_context context) {
+  return parent->spawn<caf::linked>(section_main, std::move(snapshot), std::move(context));
 }
 
 } // namespace boxoffice

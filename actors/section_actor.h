@@ -1,7 +1,10 @@
 // The section actor: a thin shell around section_state. For each message it
-// ends the holds that are due, applies the rule, reports what changed for a
-// customer to its event, and replies. One timer, armed for the earliest
-// deadline, makes holds expire with no client action.
+// ends the holds that are due, applies the rule, and replies once the change
+// is durable: it sends the change to the journal and goes on with the next
+// message while the commit is in flight; the reply (and any customer delta
+// for its event) waits for the commit, and a failed commit is undone
+// (docs/durability.md). One timer, armed for the earliest deadline, makes
+// holds expire with no client action.
 #pragma once
 
 #include "actors/limits.h"
@@ -9,10 +12,17 @@
 
 namespace boxoffice {
 
-// Spawns a section of `event` from a snapshot (a new section has no holds or
-// orders). Customer deltas go to `owner` (the event actor, or any actor that
-// wants them). Holds past their deadline in the snapshot expire at once.
-section_actor spawn_section(caf::local_actor* parent, event_id event, section_snapshot snapshot,
-                            delta_sink owner, const reservation_limits& limits);
+struct section_context {
+  event_id event = 0;
+  delta_sink owner;       // the event: customer deltas go here
+  journal_actor journal;  // where changes become durable
+  reservation_limits limits;
+};
+
+// Spawns a section from a snapshot (a new section has no holds or orders),
+// linked to `parent`. Holds past their deadline in the snapshot expire at
+// once and are reported.
+section_actor spawn_section(caf::local_actor* parent, section_snapshot snapshot,
+                            section_context context);
 
 } // namespace boxoffice

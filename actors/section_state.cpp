@@ -66,7 +66,9 @@ section_state::section_state(section_layout layout, const reservation_limits& li
 }
 
 outcome<section_state> section_state::restore(const section_snapshot& snapshot,
-                                              const reservation_limits& limits) {
+                                              const reservation_limits& limits,
+                                              timestamp_ms now,
+                                              std::vector<hold_record>& expired) {
   const auto& layout = snapshot.info.layout;
   if (check_layout(layout, limits))
     return errc::invalid_section;
@@ -95,11 +97,17 @@ outcome<section_state> section_state::restore(const section_snapshot& snapshot,
   // A deadline promised under an older, longer hold_max_lifetime_s is kept:
   // the client was told it.
   for (const auto& hold : snapshot.holds) {
+    state.next_hold_id_ = std::max(state.next_hold_id_, hold.id + 1);
+    if (hold.expires_at <= now) {
+      // Its seats may already be sold to someone else: never claim them.
+      expired.push_back(hold);
+      state.remember_end(hold.id, hold.customer, hold_end::expired);
+      continue;
+    }
     if (!claimable(hold.seats, hold.quantity) || state.holds_.count(hold.id)
         || hold.expires_at <= hold.created_at)
       return errc::invalid_section;
     state.place(hold);
-    state.next_hold_id_ = std::max(state.next_hold_id_, hold.id + 1);
   }
   state.next_hold_id_ = std::max(state.next_hold_id_, snapshot.next_hold_id);
   state.next_order_id_ = std::max(state.next_order_id_, snapshot.next_order_id);
@@ -200,7 +208,58 @@ outcome<hold_record> section_state::release(hold_id id, customer_id customer, ti
   auto found = live_hold(id, customer, now);
   if (!found)
     return found.error();
-  return end_hold(id, hold_end::released);
+  auto node = holds_.extract(id);
+  deadlines_.erase({node.mapped().expires_at, id});
+  remember_end(id, customer, hold_end::released);
+  auto hold = node.mapped();
+  releasing_.insert(std::move(node));
+  return hold;
+}
+
+void section_state::finish_release(hold_id id) {
+  auto node = releasing_.extract(id);
+  if (node.empty())
+    return;
+  mark(node.mapped().seats, seat_status::held, seat_status::free);
+  held_ -= node.mapped().quantity;
+}
+
+void section_state::undo_release(hold_id id) {
+  auto node = releasing_.extract(id);
+  if (node.empty())
+    return;
+  ended_.erase(id);
+  deadlines_.emplace(node.mapped().expires_at, id);
+  holds_.insert(std::move(node));
+}
+
+bool section_state::undo_hold(hold_id id) {
+  auto node = holds_.extract(id);
+  if (node.empty())
+    return false;  // expired meanwhile: the expiry gave the seats back
+  deadlines_.erase({node.mapped().expires_at, id});
+  mark(node.mapped().seats, seat_status::held, seat_status::free);
+  held_ -= node.mapped().quantity;
+  return true;
+}
+
+void section_state::undo_extend(hold_id id, timestamp_ms previous_expires_at) {
+  auto i = holds_.find(id);
+  if (i == holds_.end())
+    return;
+  deadlines_.erase({i->second.expires_at, id});
+  i->second.expires_at = previous_expires_at;
+  deadlines_.emplace(previous_expires_at, id);
+}
+
+void section_state::undo_purchase(order_id order, const hold_record& hold) {
+  auto node = orders_.extract(order);
+  if (node.empty())
+    return;
+  mark(hold.seats, seat_status::sold, seat_status::held);
+  sold_ -= hold.quantity;
+  ended_.erase(hold.id);
+  index(hold);
 }
 
 outcome<order_record> section_state::purchase(hold_id id, customer_id customer,
@@ -219,11 +278,24 @@ outcome<order_record> section_state::cancel(order_id id, customer_id customer) {
   auto i = orders_.find(id);
   if (i == orders_.end() || i->second.customer != customer)
     return errc::order_not_found;
-  auto order = std::move(i->second);
-  orders_.erase(i);
-  mark(order.seats, seat_status::sold, seat_status::free);
-  sold_ -= order.quantity;
+  auto node = orders_.extract(i);
+  auto order = node.mapped();
+  cancelling_.insert(std::move(node));
   return order;
+}
+
+void section_state::finish_cancel(order_id id) {
+  auto node = cancelling_.extract(id);
+  if (node.empty())
+    return;
+  mark(node.mapped().seats, seat_status::sold, seat_status::free);
+  sold_ -= node.mapped().quantity;
+}
+
+void section_state::undo_cancel(order_id id) {
+  auto node = cancelling_.extract(id);
+  if (!node.empty())
+    orders_.insert(std::move(node));
 }
 
 std::vector<hold_record> section_state::expire_due(timestamp_ms now) {
@@ -252,6 +324,10 @@ void section_state::mark(const std::vector<uint32_t>& seats, seat_status from, s
 
 void section_state::place(hold_record hold) {
   mark(hold.seats, seat_status::free, seat_status::held);
+  index(std::move(hold));
+}
+
+void section_state::index(hold_record hold) {
   held_ += hold.quantity;
   deadlines_.emplace(hold.expires_at, hold.id);
   auto id = hold.id;
@@ -269,15 +345,19 @@ hold_record section_state::end_hold(hold_id id, hold_end why) {
   } else {
     mark(hold.seats, seat_status::held, seat_status::free);
   }
-  if (limits_.ended_holds_kept_max > 0) {
-    ended_.insert_or_assign(id, ended_hold{hold.customer, why});
-    ended_order_.push_back(id);
-    if (ended_order_.size() > limits_.ended_holds_kept_max) {
-      ended_.erase(ended_order_.front());
-      ended_order_.pop_front();
-    }
-  }
+  remember_end(id, hold.customer, why);
   return std::move(hold);
+}
+
+void section_state::remember_end(hold_id id, customer_id customer, hold_end why) {
+  if (limits_.ended_holds_kept_max == 0)
+    return;
+  ended_.insert_or_assign(id, ended_hold{customer, why});
+  ended_order_.push_back(id);
+  if (ended_order_.size() > limits_.ended_holds_kept_max) {
+    ended_.erase(ended_order_.front());
+    ended_order_.pop_front();
+  }
 }
 
 section_stats section_state::stats() const {
@@ -334,6 +414,10 @@ void section_state::check_invariants() const {
       violated("order indexed wrongly");
     sold += claim(order.seats, order.quantity, seat_status::sold);
   }
+  for (const auto& [id, hold] : releasing_)  // ended, seats kept until durable
+    held += claim(hold.seats, hold.quantity, seat_status::held);
+  for (const auto& [id, order] : cancelling_)
+    sold += claim(order.seats, order.quantity, seat_status::sold);
   if (held != held_ || sold != sold_)
     violated("held or sold counter disagrees with the holds and orders");
   if (!reserved)

@@ -4,6 +4,12 @@
 // expire_due(now) before each one; an operation also treats a hold whose
 // deadline has passed as expired, so the deadline, not message order,
 // decides a race between expiry and purchase.
+//
+// Durability (docs/durability.md): seats are taken at once and given back
+// only once durable. hold, extend and purchase take effect at once and can be
+// undone if their commit fails; release and cancel end the hold or order at
+// once but keep its seats until finish_release / finish_cancel (or put it
+// back with undo_release / undo_cancel).
 // REQUIRES: external synchronization (the section actor owns it).
 #pragma once
 
@@ -34,11 +40,12 @@ public:
   // REQUIRES: the layout passed check_layout.
   section_state(section_layout layout, const reservation_limits& limits);
 
-  // Rebuilds a section from a snapshot. Holds past their deadline stay until
-  // the caller's expire_due(now), so they are reported like any expiry.
-  // Returns invalid_section if the snapshot contradicts itself.
+  // Rebuilds a section from a snapshot. Holds past their deadline at `now`
+  // are left out and listed in `expired` (their seats may have been sold
+  // since). Returns invalid_section if the snapshot contradicts itself.
   static outcome<section_state> restore(const section_snapshot& snapshot,
-                                        const reservation_limits& limits);
+                                        const reservation_limits& limits, timestamp_ms now,
+                                        std::vector<hold_record>& expired);
 
   // All-or-nothing: either every seat is taken or none is. Seats given by
   // label, or (quantity > 0) picked best-available / counted for GA.
@@ -46,10 +53,22 @@ public:
                             int32_t quantity, timestamp_ms now);
   // Another hold_ttl_s from now, never past hold_max_lifetime_s from creation.
   outcome<hold_record> extend(hold_id id, customer_id customer, timestamp_ms now);
+  // Ends the hold; its seats stay held until finish_release.
   outcome<hold_record> release(hold_id id, customer_id customer, timestamp_ms now);
   outcome<order_record> purchase(hold_id id, customer_id customer, timestamp_ms now);
-  // Returns the order's seats to sale at once.
+  // Ends the order; its seats stay sold until finish_cancel.
   outcome<order_record> cancel(order_id id, customer_id customer);
+
+  // The second half of a change, once its commit is known. Each takes the
+  // id (and for undos the record) that the first half returned.
+  void finish_release(hold_id id);
+  void finish_cancel(order_id id);
+  // Returns whether the hold was still live (an expiry may have ended it).
+  bool undo_hold(hold_id id);
+  void undo_extend(hold_id id, timestamp_ms previous_expires_at);
+  void undo_purchase(order_id order, const hold_record& hold);
+  void undo_release(hold_id id);
+  void undo_cancel(order_id id);
   outcome<hold_record> find_hold(hold_id id, customer_id customer, timestamp_ms now) const;
 
   // Ends every hold whose deadline is at or before now; returns them.
@@ -74,8 +93,10 @@ private:
   outcome<const hold_record*> live_hold(hold_id id, customer_id customer,
                                         timestamp_ms now) const;
   void mark(const std::vector<uint32_t>& seats, seat_status from, seat_status to);
-  void place(hold_record hold);
+  void place(hold_record hold);  // marks its seats held, then index()
+  void index(hold_record hold);  // a live hold whose seats are already held
   hold_record end_hold(hold_id id, hold_end why);
+  void remember_end(hold_id id, customer_id customer, hold_end why);
   void place_order(order_record order);
 
   section_layout layout_;
@@ -87,6 +108,9 @@ private:
   std::unordered_map<hold_id, hold_record> holds_;
   std::set<std::pair<timestamp_ms, hold_id>> deadlines_;
   std::unordered_map<order_id, order_record> orders_;
+  // Ended but not yet durable: their seats are still taken.
+  std::unordered_map<hold_id, hold_record> releasing_;
+  std::unordered_map<order_id, order_record> cancelling_;
   // Recently ended holds, so a late purchase learns why; oldest forgotten first.
   struct ended_hold {
     customer_id customer;

@@ -1,10 +1,15 @@
-// boxoffice: the one binary. Subcommands: serve (more come with their issues).
+// boxoffice: the one binary. Subcommands: serve, migrate (more come with
+// their issues).
 #include "actors/directory.h"
 #include "actors/protocol.h"
 #include "app/demo.h"
 #include "config/settings.h"
+#include "persistence/journal.h"
+#include "persistence/migrations.h"
+#include "persistence/sql_store.h"
 
 #include <CLI/CLI.hpp>
+#include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -14,7 +19,7 @@ namespace {
 
 using namespace boxoffice;
 
-struct serve_options {
+struct options {
   std::optional<std::string> config_path;
   bool demo = false;
 };
@@ -32,7 +37,17 @@ int wait_for_stop_signal(const sigset_t& signals) {
   return signal;
 }
 
-int serve(const serve_options& opts) {
+void announce_demo(caf::actor_system& sys, const directory_actor& dir) {
+  auto demo = create_demo_event(sys, dir);
+  if (!demo)
+    throw std::runtime_error("could not create the demo event: " + sys.render(demo.error()));
+  for (size_t i = 0; i < demo->sections.size(); ++i)
+    spdlog::info("demo event {} section {} '{}': {} seats free", demo->info.id,
+                 demo->info.sections[i].id, demo->info.sections[i].name,
+                 demo->sections[i].free);
+}
+
+int serve(const options& opts) {
   // Block the stop signals before any thread starts, so that every thread
   // inherits the mask and only sigwait sees them.
   sigset_t signals;
@@ -42,30 +57,58 @@ int serve(const serve_options& opts) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto s = load_settings(opts.config_path, process_env());
+  // Before serving, on the main thread: connect, migrate, list the events.
+  auto stored = sql_store{s.database.url}.event_ids();
+  spdlog::info("database {}: {} stored events", parse_database_url(s.database.url).kind ==
+                 backend::sqlite ? s.database.url : "postgresql", stored.size());
+
   caf::actor_system_config cfg;
   configure_actor_system(cfg, s);
   caf::actor_system sys{cfg};
+  auto make_store = [url = s.database.url] { return std::make_unique<sql_store>(url); };
+  auto committer = spawn_committer(sys, make_store);
+  auto loader = spawn_loader(sys, make_store);
+  auto journal = spawn_journal(sys,
+                               journal_settings{s.database.journal_batch_rows_max,
+                                                s.database.journal_batch_wait_ms,
+                                                s.database.journal_queue_rows_max},
+                               committer);
   auto dir = spawn_directory(sys, directory_settings{s.reservation, s.actors.event_idle_stop_s,
-                                                     s.actors.event_backlog_max});
-  if (opts.demo) {
-    auto demo = create_demo_event(sys, dir);
-    if (!demo) {
-      spdlog::error("could not create the demo event: {}", sys.render(demo.error()));
-      caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
-      return 1;
-    }
-    for (size_t i = 0; i < demo->sections.size(); ++i)
-      spdlog::info("demo event {} section {} '{}': {} seats free", demo->info.id,
-                   demo->info.sections[i].id, demo->info.sections[i].name,
-                   demo->sections[i].free);
+                                                     s.actors.event_backlog_max, journal, loader,
+                                                     stored});
+  auto stop_all = [&] {
+    caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(committer, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(loader, caf::exit_reason::user_shutdown);
+  };
+  try {
+    if (opts.demo && stored.empty())
+      announce_demo(sys, dir);
+    else if (opts.demo)
+      spdlog::info("demo: the database already holds {} events; none added", stored.size());
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    stop_all();
+    return 1;
   }
   spdlog::info("boxoffice ready: {} actor threads (HTTP API arrives with its issue); "
                "Ctrl-C to stop",
                s.actors.threads);
   auto signal = wait_for_stop_signal(signals);
   spdlog::info("signal {}: stopping", signal);
-  caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
+  stop_all();
   sys.await_all_actors_done();
+  return 0;
+}
+
+int migrate_database(const options& opts) {
+  auto s = load_settings(opts.config_path, process_env());
+  auto target = parse_database_url(s.database.url);
+  auto session = open_session(target);
+  auto report = migrate(*session, target.kind);
+  std::cout << "schema version " << report.from_version << " -> " << report.to_version << " ("
+            << report.applied.size() << " migrations applied)\n";
   return 0;
 }
 
@@ -74,18 +117,28 @@ int serve(const serve_options& opts) {
 int main(int argc, char** argv) {
   CLI::App app{"boxoffice: a ticketing server for flash sales"};
   app.require_subcommand(1);
-  serve_options serve_opts;
+  options opts;
+  auto add_config = [&](CLI::App* cmd) {
+    cmd->add_option("--config", opts.config_path, "YAML configuration file")
+      ->check(CLI::ExistingFile);
+  };
   auto serve_cmd = app.add_subcommand("serve", "Start the server");
-  serve_cmd->add_option("--config", serve_opts.config_path, "YAML configuration file")
-    ->check(CLI::ExistingFile);
-  serve_cmd->add_flag("--demo", serve_opts.demo, "Create a demo event on sale at start");
+  add_config(serve_cmd);
+  serve_cmd->add_flag("--demo", opts.demo, "Create a demo event on sale if the database has none");
+  auto migrate_cmd = app.add_subcommand("migrate", "Apply pending database migrations and exit");
+  add_config(migrate_cmd);
   CLI11_PARSE(app, argc, argv);
   try {
     if (serve_cmd->parsed())
-      return serve(serve_opts);
+      return serve(opts);
+    if (migrate_cmd->parsed())
+      return migrate_database(opts);
   } catch (const config_error& e) {
     std::cerr << e.what() << '\n';
     return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "boxoffice: " << e.what() << '\n';
+    return 1;
   }
   return 0;
 }

@@ -25,6 +25,12 @@ struct http_settings {
 struct database_settings {
   // sqlite:///path/to/file.db or postgresql://user:password@host:port/dbname
   std::string url = "sqlite://./boxoffice.db";
+  // Group commit: a batch is committed when this many rows wait, or when the
+  // first of them has waited this long (0: as soon as no commit is in flight).
+  uint32_t journal_batch_rows_max = 512;
+  uint32_t journal_batch_wait_ms = 1;
+  // Rows waiting or in flight; past it, writes are refused at once.
+  uint32_t journal_queue_rows_max = 65536;
 };
 
 struct actor_settings {

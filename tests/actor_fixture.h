@@ -7,14 +7,20 @@
 #include "actors/directory.h"
 #include "actors/protocol.h"
 #include "actors/wall_clock.h"
+#include "persistence/journal.h"
+#include "persistence/sql_store.h"
 
 #include <boost/test/unit_test.hpp>
 
-#define FAIL(msg) BOOST_FAIL(msg)  // dsl.hpp calls an undefined FAIL()
-#include <caf/test/dsl.hpp>
-
+#include <filesystem>
 #include <memory>
 #include <optional>
+
+#include <unistd.h>
+
+// Last: dsl.hpp defines lowercase macros (expect, allow, ...).
+#define FAIL(msg) BOOST_FAIL(msg)  // dsl.hpp calls an undefined FAIL()
+#include <caf/test/dsl.hpp>
 
 namespace boxoffice::test {
 
@@ -28,9 +34,9 @@ using pending = std::shared_ptr<std::optional<caf::expected<Reply>>>;
 
 // A client that asks once and keeps the answer. Its inputs are spawn
 // arguments: CAF 0.17.6 trips UBSan when a function is spawned without any.
-template <class Reply, class Handle, class Msg>
-void ask_once(caf::event_based_actor* client, Handle dest, Msg msg, pending<Reply> slot) {
-  client->request(dest, caf::infinite, std::move(msg))
+template <class Reply, class Handle, class... Ts>
+void ask_once(caf::event_based_actor* client, Handle dest, pending<Reply> slot, Ts... xs) {
+  client->request(dest, caf::infinite, std::move(xs)...)
     .then([=](Reply& reply) { *slot = std::move(reply); },
           [=](caf::error& err) { *slot = std::move(err); });
 }
@@ -45,18 +51,18 @@ struct actor_fixture : test_coordinator_fixture<protocol_config> {
   // Spawns a client that sends `msg` to `dest` when it first runs. Nothing
   // runs until the test runs the scheduler, so several clients can be started
   // and their order driven (see run_first).
-  template <class Reply, class Handle, class Msg>
-  pending<Reply> start(const Handle& dest, Msg msg) {
+  template <class Reply, class Handle, class... Ts>
+  pending<Reply> start(const Handle& dest, Ts... xs) {
     auto slot = std::make_shared<std::optional<caf::expected<Reply>>>();
-    last_client = sys.spawn(ask_once<Reply, Handle, Msg>, dest, std::move(msg), slot);
+    last_client = sys.spawn(ask_once<Reply, Handle, Ts...>, dest, slot, std::move(xs)...);
     return slot;
   }
 
   // Sends and runs every actor until nothing is left to do. Timers do not
   // fire: time only moves when the test calls advance_time.
-  template <class Reply, class Handle, class Msg>
-  caf::expected<Reply> ask(const Handle& dest, Msg msg) {
-    auto slot = start<Reply>(dest, std::move(msg));
+  template <class Reply, class Handle, class... Ts>
+  caf::expected<Reply> ask(const Handle& dest, Ts... xs) {
+    auto slot = start<Reply>(dest, std::move(xs)...);
     sched.run();
     BOOST_REQUIRE_MESSAGE(slot->has_value(), "no answer");
     return std::move(**slot);
@@ -74,16 +80,100 @@ struct actor_fixture : test_coordinator_fixture<protocol_config> {
   caf::actor last_client;
 };
 
+// Makes the database fail on demand: every store made by durable_fixture
+// checks this switch before it touches the database.
+struct fault_switch {
+  std::optional<store_error::kind> fail;  // set: every call fails this way
+};
+
+class faulty_store : public store {
+public:
+  faulty_store(const std::string& url, std::shared_ptr<fault_switch> faults)
+    : real_(url), faults_(std::move(faults)) {}
+
+  void apply(const std::vector<change>& batch) override {
+    check();
+    real_.apply(batch);
+  }
+  std::vector<event_id> event_ids() override {
+    check();
+    return real_.event_ids();
+  }
+  std::optional<event_snapshot> load_event(event_id id) override {
+    check();
+    return real_.load_event(id);
+  }
+
+private:
+  void check() {
+    if (faults_->fail)
+      throw store_error{*faults_->fail, "fault injected by the test"};
+  }
+  sql_store real_;
+  std::shared_ptr<fault_switch> faults_;
+};
+
+// A fresh SQLite file and the actors that make changes durable: journal,
+// committer and loader, all on the deterministic scheduler (the committer
+// blocks the test's thread for the length of a commit; nothing else does).
+struct durable_fixture : actor_fixture {
+  std::string path;
+  std::shared_ptr<fault_switch> faults = std::make_shared<fault_switch>();
+  committer_actor committer;
+  loader_actor loader;
+  journal_actor journal;
+
+  durable_fixture() {
+    static int counter = 0;
+    path = (std::filesystem::temp_directory_path()
+            / ("boxoffice-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter)
+               + ".db"))
+             .string();
+    start_journal();
+  }
+
+  ~durable_fixture() override {
+    stop_journal();
+    for (const char* suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(path + suffix);
+  }
+
+  std::string url() const { return "sqlite://" + path; }
+
+  store_factory factory() {
+    return [url = url(), faults = faults] { return std::make_unique<faulty_store>(url, faults); };
+  }
+
+  void start_journal() {
+    committer = spawn_committer(sys, factory(), thread_model::scheduled);
+    loader = spawn_loader(sys, factory(), thread_model::scheduled);
+    // No batch wait: virtual time only moves when the test moves it.
+    journal = spawn_journal(sys, journal_settings{512, 0, 65536}, committer);
+  }
+
+  void stop_journal() {
+    for (auto a : {caf::actor_cast<caf::actor>(journal), caf::actor_cast<caf::actor>(committer),
+                   caf::actor_cast<caf::actor>(loader)})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  // What a fresh process would read from the database.
+  std::vector<event_id> stored_events() { return sql_store{url()}.event_ids(); }
+};
+
 // A directory with one event on sale, its sections added by the test.
-struct event_fixture : actor_fixture {
+struct event_fixture : durable_fixture {
   reservation_limits limits;
+  uint32_t idle_stop_s;
+  uint32_t backlog_max;
   directory_actor dir;
   event_id event = 0;
 
-  explicit event_fixture(reservation_limits lim = {}, uint32_t idle_stop_s = 0,
-                         uint32_t backlog_max = 1024)
-    : limits(lim) {
-    dir = spawn_directory(sys, directory_settings{limits, idle_stop_s, backlog_max});
+  explicit event_fixture(reservation_limits lim = {}, uint32_t idle_stop = 0,
+                         uint32_t backlog = 1024)
+    : limits(lim), idle_stop_s(idle_stop), backlog_max(backlog) {
+    start_directory();
     auto info = ask<event_info>(dir, create_event_request{"Test night", "", "Hall", 0, 0});
     BOOST_REQUIRE(info);
     event = info->id;
@@ -91,9 +181,25 @@ struct event_fixture : actor_fixture {
 
   // The base fixture's destructor fires timers until none is left; the
   // directory's sweep re-arms itself, so it has to stop first.
-  ~event_fixture() override {
+  ~event_fixture() override { stop_directory(); }
+
+  void start_directory() {
+    dir = spawn_directory(sys, directory_settings{limits, idle_stop_s, backlog_max, journal,
+                                                  loader, stored_events()});
+  }
+
+  void stop_directory() {
     caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
     sched.run();
+  }
+
+  // Everything in memory is lost; a new directory and journal start from
+  // what the database holds, as a new process would.
+  void crash_and_restart() {
+    stop_directory();
+    stop_journal();
+    start_journal();
+    start_directory();
   }
 
   section_id add_reserved(uint32_t rows, uint32_t seats_per_row, int64_t price_cents = 1000) {

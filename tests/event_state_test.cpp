@@ -27,6 +27,15 @@ std::string why(const outcome<section_info>& result) {
   return result ? "ok" : to_string(result.error());
 }
 
+// Plans and adds a section, as the event actor does once the plan is stored.
+outcome<section_info> add_planned(boxoffice::event_state& event, std::string name,
+                                  section_layout layout, int64_t price_cents) {
+  auto planned = event.plan_section(std::move(name), layout, price_cents);
+  if (planned)
+    event.add_section(*planned);
+  return planned;
+}
+
 std::string usage_text(const boxoffice::event_state& event, customer_id customer) {
   auto u = event.usage_of(customer);
   return "holds=" + std::to_string(u.holds) + " tickets=" + std::to_string(u.tickets);
@@ -45,8 +54,8 @@ event_info event_in(sale_status status, uint32_t max_tickets_per_customer = 0) {
 boxoffice::event_state two_sections(const reservation_limits& limits,
                                     uint32_t max_tickets_per_customer = 0) {
   boxoffice::event_state event{event_in(sale_status::draft, max_tickets_per_customer), limits};
-  BOOST_REQUIRE(event.add_section("stalls", reserved_layout(10, 20), 5000));
-  BOOST_REQUIRE(event.add_section("balcony", reserved_layout(5, 20), 3000));
+  BOOST_REQUIRE(add_planned(event, "stalls", reserved_layout(10, 20), 5000));
+  BOOST_REQUIRE(add_planned(event, "balcony", reserved_layout(5, 20), 3000));
   BOOST_REQUIRE(!event.set_status(sale_status::on_sale));
   return event;
 }
@@ -102,7 +111,7 @@ BOOST_AUTO_TEST_CASE(holds_are_admitted_only_while_on_sale) {
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT(to_string(c.status)) {
       boxoffice::event_state event{event_in(sale_status::draft), reservation_limits{}};
-      BOOST_TEST_REQUIRE(why(event.add_section("floor", general_layout(100), 0)) == "ok");
+      BOOST_TEST_REQUIRE(why(add_planned(event, "floor", general_layout(100), 0)) == "ok");
       BOOST_TEST_REQUIRE(why(event.set_status(c.status)) == "ok");
       BOOST_TEST(why(event.admit_hold(alice, 1, 2)) == c.expected);
       bool admitted = c.status == sale_status::on_sale;
@@ -124,13 +133,13 @@ BOOST_AUTO_TEST_CASE(add_section_assigns_increasing_ids_up_to_the_limit) {
   limits.max_sections_per_event = 3;
   boxoffice::event_state event{event_in(sale_status::draft), limits};
   for (section_id expected = 1; expected <= 3; ++expected) {
-    auto added = event.add_section("s" + std::to_string(expected), general_layout(10), 100);
+    auto added = add_planned(event, "s" + std::to_string(expected), general_layout(10), 100);
     BOOST_TEST_REQUIRE(why(added) == "ok");
     BOOST_TEST(added->id == expected);
     BOOST_TEST(added->price_cents == 100);
     BOOST_TEST(event.find_section(expected) != nullptr);
   }
-  BOOST_TEST(why(event.add_section("s4", general_layout(10), 100)) == "too_many_sections");
+  BOOST_TEST(why(add_planned(event, "s4", general_layout(10), 100)) == "too_many_sections");
   BOOST_TEST(event.info().sections.size() == 3u);
   BOOST_TEST(event.find_section(4) == nullptr);
 }
@@ -139,7 +148,7 @@ BOOST_AUTO_TEST_CASE(add_section_continues_after_the_highest_existing_id) {
   auto info = event_in(sale_status::on_sale);  // sections may be added while on sale
   info.sections = {{1, "a", general_layout(10), 0}, {5, "b", general_layout(10), 0}};
   boxoffice::event_state event{info, reservation_limits{}};
-  auto added = event.add_section("c", general_layout(10), 0);
+  auto added = add_planned(event, "c", general_layout(10), 0);
   BOOST_TEST_REQUIRE(why(added) == "ok");
   BOOST_TEST(added->id == 6u);
 }
@@ -166,7 +175,7 @@ BOOST_AUTO_TEST_CASE(add_section_refuses_bad_sections_and_changes_nothing) {
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT(c.what) {
       boxoffice::event_state event{event_in(c.status), limits};
-      BOOST_TEST(why(event.add_section("x", c.layout, c.price_cents)) == c.expected);
+      BOOST_TEST(why(add_planned(event, "x", c.layout, c.price_cents)) == c.expected);
       BOOST_TEST(event.info().sections.empty());
     }
   }

@@ -2,6 +2,7 @@
 // not before, a purchase racing the expiry resolves by the deadline whatever
 // the message order, and every change for a customer reaches the owner.
 #include "actors/section_actor.h"
+#include "persistence/store.h"
 #include "tests/actor_fixture.h"
 
 using namespace boxoffice;
@@ -9,23 +10,37 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct section_fixture : test::actor_fixture {
+struct section_fixture : test::durable_fixture {
   reservation_limits limits;  // hold_ttl_s 600, hold_max_lifetime_s 1800
   std::shared_ptr<std::vector<customer_delta>> deltas
     = std::make_shared<std::vector<customer_delta>>();
+  section_info info{1, "Stalls", reserved_layout(5, 10), 2500};
   section_actor section;
 
   section_fixture() {
+    // The rows a section's holds refer to.
+    event_info e;
+    e.id = 7;
+    e.title = "Test";
+    BOOST_REQUIRE(ask<committed_atom>(journal, journal_write{{event_saved{e}, section_added{7, info}}}));
     section_snapshot fresh;
-    fresh.info = section_info{1, "Stalls", reserved_layout(5, 10), 2500};
+    fresh.info = info;
     section = spawn(std::move(fresh));
   }
 
   section_actor spawn(section_snapshot snapshot) {
     auto owner = sys.spawn(test::record_deltas, deltas);
-    auto s = spawn_section(self.ptr(), 7, std::move(snapshot), owner, limits);
+    auto s = spawn_section(self.ptr(), std::move(snapshot), section_context{7, owner, journal, limits});
     sched.run();
     return s;
+  }
+
+  // The section as the database has it, as recovery would read it.
+  section_snapshot stored() {
+    auto e = ask<event_snapshot>(loader, load_atom::value, event_id{7});
+    BOOST_REQUIRE(e);
+    BOOST_REQUIRE_EQUAL(e->sections.size(), 1u);
+    return e->sections[0];
   }
 
   caf::expected<hold_info> hold(customer_id c, std::vector<std::string> seats) {
@@ -176,12 +191,11 @@ BOOST_AUTO_TEST_CASE(restored_holds_past_their_deadline_expire_at_once) {
   BOOST_REQUIRE(h && later);
   advance_time(10s);
   sched.run();
-  auto snapshot = ask<section_snapshot>(section, snapshot_atom::value);
-  BOOST_REQUIRE(snapshot);
-  BOOST_CHECK_EQUAL(snapshot->holds.size(), 2u);
-  snapshot->holds[1].expires_at = now_ms() + 1000;  // customer 2's hold lasts 1 s more
-  snapshot->holds[0].expires_at = now_ms() - 1;     // customer 1's is already over
-  auto copy = spawn(*snapshot);
+  auto snapshot = stored();
+  BOOST_REQUIRE_EQUAL(snapshot.holds.size(), 2u);
+  snapshot.holds[1].expires_at = now_ms() + 1000;  // customer 2's hold lasts 1 s more
+  snapshot.holds[0].expires_at = now_ms() - 1;     // customer 1's is already over
+  auto copy = spawn(snapshot);
   BOOST_CHECK(code(ask<hold_info>(copy, hold_query{h->ref, 1})) == errc::hold_expired);
   BOOST_REQUIRE(!deltas->empty());
   BOOST_CHECK(same(deltas->back(), 1, -1, -1));
@@ -192,6 +206,75 @@ BOOST_AUTO_TEST_CASE(restored_holds_past_their_deadline_expire_at_once) {
   auto fresh = ask<hold_info>(copy, hold_request{7, 1, 3, {"E-3"}, 0});
   BOOST_REQUIRE(fresh);
   BOOST_CHECK_GT(fresh->ref.hold, later->ref.hold);  // ids keep growing after a restore
+}
+
+BOOST_AUTO_TEST_CASE(every_acknowledged_change_is_in_the_database) {
+  auto kept = hold(1, {"A-1", "A-2"});
+  auto bought = hold(2, {"B-1"});
+  auto dropped = hold(3, {"C-1"});
+  BOOST_REQUIRE(kept && bought && dropped);
+  BOOST_REQUIRE(ask<hold_info>(section, extend_request{kept->ref, 1}));
+  auto order = ask<order_info>(section, purchase_request{bought->ref, 2});
+  BOOST_REQUIRE(order);
+  BOOST_REQUIRE(ask<hold_info>(section, release_request{dropped->ref, 3}));
+  auto snapshot = stored();
+  BOOST_REQUIRE_EQUAL(snapshot.holds.size(), 1u);
+  BOOST_CHECK_EQUAL(snapshot.holds[0].id, kept->ref.hold);
+  BOOST_CHECK((snapshot.holds[0].seats == std::vector<uint32_t>{0, 1}));
+  BOOST_REQUIRE_EQUAL(snapshot.orders.size(), 1u);
+  BOOST_CHECK_EQUAL(snapshot.orders[0].id, order->ref.order);
+  BOOST_CHECK((snapshot.orders[0].seats == std::vector<uint32_t>{10}));
+  BOOST_REQUIRE(ask<order_info>(section, cancel_request{order->ref, 2}));
+  BOOST_CHECK(stored().orders.empty());
+}
+
+// Each failed commit is answered with the database's error, and the change
+// is taken back: nothing is acknowledged that is not stored.
+BOOST_AUTO_TEST_CASE(a_failed_hold_commit_frees_its_seats_and_gives_back_the_quota) {
+  faults->fail = store_error::kind::unavailable;
+  BOOST_CHECK(code(hold(1, {"A-1", "A-2"})) == errc::storage_unavailable);
+  BOOST_CHECK_EQUAL(stats().held, 0u);
+  BOOST_REQUIRE_EQUAL(deltas->size(), 1u);
+  BOOST_CHECK(same(deltas->at(0), 1, -1, -2));
+  faults->fail.reset();  // the database is back: no restart needed
+  BOOST_CHECK(hold(2, {"A-1", "A-2"}));
+  BOOST_CHECK_EQUAL(stored().holds.size(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(failed_release_purchase_extend_and_cancel_change_nothing) {
+  auto h = hold(1, {"A-1"});
+  auto bought = hold(2, {"A-2"});
+  BOOST_REQUIRE(h && bought);
+  auto order = ask<order_info>(section, purchase_request{bought->ref, 2});
+  BOOST_REQUIRE(order);
+  deltas->clear();
+  faults->fail = store_error::kind::unavailable;
+  BOOST_CHECK(code(ask<hold_info>(section, release_request{h->ref, 1})) == errc::storage_unavailable);
+  BOOST_CHECK(code(ask<order_info>(section, purchase_request{h->ref, 1})) == errc::storage_unavailable);
+  BOOST_CHECK(code(ask<hold_info>(section, extend_request{h->ref, 1})) == errc::storage_unavailable);
+  BOOST_CHECK(code(ask<order_info>(section, cancel_request{order->ref, 2})) == errc::storage_unavailable);
+  BOOST_CHECK(deltas->empty());
+  auto st = stats();
+  BOOST_CHECK_EQUAL(st.held, 1u);
+  BOOST_CHECK_EQUAL(st.sold, 1u);
+  auto still = ask<hold_info>(section, hold_query{h->ref, 1});
+  BOOST_REQUIRE(still);
+  BOOST_CHECK_EQUAL(still->expires_at, h->expires_at);  // the extend was taken back
+  faults->fail.reset();
+  BOOST_CHECK(ask<order_info>(section, purchase_request{h->ref, 1}));
+  BOOST_CHECK(ask<order_info>(section, cancel_request{order->ref, 2}));
+}
+
+BOOST_AUTO_TEST_CASE(a_seat_being_released_is_not_free_until_the_release_is_stored) {
+  auto h = hold(1, {"D-4"});
+  BOOST_REQUIRE(h);
+  auto releasing = start<hold_info>(section, release_request{h->ref, 1});
+  auto grabbing = start<hold_info>(section, hold_request{7, 1, 2, {"D-4"}, 0});
+  sched.run();
+  BOOST_REQUIRE(releasing->has_value() && grabbing->has_value());
+  BOOST_CHECK(**releasing);
+  BOOST_CHECK(code(**grabbing) == errc::seat_unavailable);  // it came while the commit was in flight
+  BOOST_CHECK(hold(2, {"D-4"}));                             // and afterwards the seat is free
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -236,10 +236,12 @@ BOOST_AUTO_TEST_CASE(general_admission_never_exceeds_capacity) {
   BOOST_TEST(why(s->hold(bob, {"A-1"}, 0, t0)) == "invalid_request");  // GA has no labels
   BOOST_TEST(s.books() == before);
   BOOST_TEST(s->seats().empty());
-  // Sold seats count against capacity too; cancel gives them back at once.
+  // Sold seats count against capacity too; a cancel gives them back once durable.
   auto order = s->purchase(bobs->id, bob, t0);
   BOOST_TEST(why(s->hold(alice, {}, 1, t0)) == "not_enough_seats");
   BOOST_TEST(why(s->cancel(order->id, bob)) == "ok");
+  BOOST_TEST(why(s->hold(alice, {}, 1, t0)) == "not_enough_seats");  // not yet stored
+  s->finish_cancel(order->id);
   BOOST_TEST(why(s->hold(alice, {}, 10, t0)) == "ok");
   BOOST_TEST(s.counts() == "free=0 held=25 sold=0 holds=3 orders=0");
 }
@@ -293,7 +295,12 @@ BOOST_AUTO_TEST_CASE(an_ended_hold_says_how_it_ended) {
     void (*end)(section&, hold_id);
     const char* error;
   } cases[] = {
-    {"released", [](section& s, hold_id id) { s->release(id, alice, t0 + 1); }, "hold_released"},
+    {"released",
+     [](section& s, hold_id id) {
+       s->release(id, alice, t0 + 1);
+       s->finish_release(id);
+     },
+     "hold_released"},
     {"expired", [](section& s, hold_id) { s->expire_due(t0 + ttl); }, "hold_expired"},
     {"purchased", [](section& s, hold_id id) { s->purchase(id, alice, t0 + 1); }, "hold_purchased"},
   };
@@ -357,7 +364,7 @@ BOOST_AUTO_TEST_CASE(extend_right_after_the_hold_keeps_its_deadline) {
   BOOST_TEST(same->expires_at == t0 + ttl);
 }
 
-BOOST_AUTO_TEST_CASE(cancel_returns_seats_at_once_and_only_to_the_buyer) {
+BOOST_AUTO_TEST_CASE(cancel_returns_seats_once_stored_and_only_to_the_buyer) {
   section s{reserved_layout(1, 10)};
   auto order = s->purchase(s->hold(alice, {"A-1", "A-2"}, 0, t0)->id, alice, t0 + 1);
   BOOST_TEST_REQUIRE(why(order) == "ok");
@@ -369,6 +376,9 @@ BOOST_AUTO_TEST_CASE(cancel_returns_seats_at_once_and_only_to_the_buyer) {
   auto cancelled = s->cancel(order->id, alice);
   BOOST_TEST_REQUIRE(why(cancelled) == "ok");
   BOOST_TEST(s.labels_of(cancelled->seats) == "A-1 A-2");
+  BOOST_TEST(s.draw() == "SS........");  // sold until the cancel is stored
+  BOOST_TEST(why(s->hold(bob, {"A-1"}, 0, t0 + 2)) == "seat_unavailable");
+  s->finish_cancel(order->id);
   BOOST_TEST(s.draw() == "..........");
   BOOST_TEST(s.counts() == "free=10 held=0 sold=0 holds=0 orders=0");
   BOOST_TEST(why(s->cancel(order->id, alice)) == "order_not_found");
@@ -383,6 +393,7 @@ BOOST_AUTO_TEST_CASE(ended_holds_kept_max_forgets_the_oldest) {
   auto expired = s->hold(alice, {"A-2"}, 0, t0 + 1)->id;
   auto purchased = s->hold(alice, {"A-3"}, 0, t0 + 2)->id;
   s->release(released, alice, t0 + 10);                  // ended first
+  s->finish_release(released);
   s->purchase(purchased, alice, t0 + 20);                // ended second
   BOOST_TEST(s->expire_due(t0 + 1 + ttl).size() == 1u);  // ended third
   BOOST_TEST(why(s->find_hold(released, alice, t0 + 2 * ttl)) == "hold_not_found");
@@ -403,14 +414,20 @@ BOOST_AUTO_TEST_CASE(a_snapshot_restores_the_same_section_and_ids_keep_growing) 
       auto held = take(s, bob, {"B-3", "B-4", "B-5"}, t0 + 2);
       auto cancelled = s->purchase(take(s, bob, {"C-1"}, t0 + 3)->id, bob, t0 + 4);
       s->cancel(cancelled->id, bob);  // the newest order is gone: its id stays used
-      s->release(take(s, alice, {"C-9"}, t0 + 5)->id, alice, t0 + 6);  // and the newest hold
+      s->finish_cancel(cancelled->id);
+      auto dropped = take(s, alice, {"C-9"}, t0 + 5)->id;
+      s->release(dropped, alice, t0 + 6);  // and the newest hold
+      s->finish_release(dropped);
       section_snapshot snapshot;
       snapshot.info.layout = layout;
       s->fill(snapshot);
       BOOST_TEST(snapshot.holds.size() == 1u);
       BOOST_TEST(snapshot.orders.size() == 1u);
-      auto restored = boxoffice::section_state::restore(snapshot, reservation_limits{});
+      std::vector<hold_record> expired;
+      auto restored = boxoffice::section_state::restore(snapshot, reservation_limits{}, t0 + 7,
+                                                        expired);
       BOOST_TEST_REQUIRE(why(restored) == "ok");
+      BOOST_TEST(expired.empty());
       section r{std::move(*restored)};
       BOOST_TEST(r.books() == s.books());
       auto next = take(r, alice, {"C-5"}, t0 + 7);
@@ -448,15 +465,19 @@ BOOST_AUTO_TEST_CASE(restore_refuses_a_snapshot_that_contradicts_itself) {
   valid.info.layout = reserved_layout(3, 10);
   valid.holds = {{1, alice, {0, 1}, 2, t0, t0 + ttl}};
   valid.orders = {{1, bob, 2, {5}, 1, t0}};
-  BOOST_TEST_REQUIRE(why(boxoffice::section_state::restore(valid, reservation_limits{})) == "ok");
-  BOOST_TEST_REQUIRE(why(boxoffice::section_state::restore(ga_snapshot(5, 2, 3), {})) == "ok");
+  // Restored before any deadline, so that every hold is checked, not expired.
+  auto restore = [](const snap& x) {
+    std::vector<hold_record> expired;
+    return boxoffice::section_state::restore(x, reservation_limits{}, t0 - 1, expired);
+  };
+  BOOST_TEST_REQUIRE(why(restore(valid)) == "ok");
+  BOOST_TEST_REQUIRE(why(restore(ga_snapshot(5, 2, 3))) == "ok");
   for (const auto& [what, corrupt] : cases) {
     BOOST_TEST_CONTEXT(what) {
       auto broken = valid;
       corrupt(broken);
       // Not wrapped in `section`: a wrongly accepted snapshot must fail, not abort.
-      BOOST_TEST(why(boxoffice::section_state::restore(broken, reservation_limits{}))
-                 == "invalid_section");
+      BOOST_TEST(why(restore(broken)) == "invalid_section");
     }
   }
 }

@@ -1,0 +1,197 @@
+#include "persistence/journal.h"
+
+#include <spdlog/spdlog.h>
+
+namespace boxoffice {
+
+namespace {
+
+// --- The writer --------------------------------------------------------------
+
+struct journal_state {
+  static inline const char* name = "boxoffice.journal";
+  journal_settings settings;
+  committer_actor committer;
+  // The batch being collected, and who waits for it.
+  std::vector<journal_write> writes;
+  std::vector<caf::typed_response_promise<committed_atom>> waiting;
+  size_t rows = 0;
+  size_t rows_in_flight = 0;
+  bool in_flight = false;
+  bool due = false;        // the batch's wait ran out while a commit was in flight
+  uint64_t batch_seq = 0;  // tells a batch's flush timer from an older one
+};
+
+using journal_ptr = journal_actor::stateful_pointer<journal_state>;
+
+void flush(journal_ptr self);
+
+void settle(journal_ptr self, std::vector<caf::typed_response_promise<committed_atom>> waiting,
+            const commit_result& result) {
+  for (size_t i = 0; i < waiting.size(); ++i) {
+    auto failed = i < result.failed.size() ? result.failed[i] : errc::storage_unavailable;
+    if (failed)
+      waiting[i].deliver(make_error(*failed));
+    else
+      waiting[i].deliver(committed_atom::value);
+  }
+  auto& st = self->state;
+  st.in_flight = false;
+  st.rows_in_flight = 0;
+  if (st.due || st.rows >= st.settings.batch_rows_max || st.settings.batch_wait_ms == 0)
+    flush(self);
+}
+
+void flush(journal_ptr self) {
+  auto& st = self->state;
+  if (st.writes.empty())
+    return;
+  if (st.in_flight) {
+    st.due = true;
+    return;
+  }
+  st.in_flight = true;
+  st.due = false;
+  st.rows_in_flight = std::exchange(st.rows, 0);
+  auto waiting = std::exchange(st.waiting, {});
+  auto count = waiting.size();
+  self->request(st.committer, caf::infinite, commit_batch{std::exchange(st.writes, {})})
+    .then(
+      [=](commit_result& result) mutable { settle(self, std::move(waiting), result); },
+      [=](caf::error& err) mutable {
+        spdlog::error("journal: committer failed: {}", self->system().render(err));
+        commit_result all_failed;
+        all_failed.failed.assign(count, errc::storage_unavailable);
+        settle(self, std::move(waiting), all_failed);
+      });
+}
+
+caf::result<committed_atom> accept(journal_ptr self, journal_write& write) {
+  auto& st = self->state;
+  auto rows = write.changes.size();
+  if (st.rows + st.rows_in_flight + rows > st.settings.queue_rows_max)
+    return make_error(errc::overloaded);
+  auto rp = self->make_response_promise<committed_atom>();
+  bool first = st.writes.empty();
+  st.writes.push_back(std::move(write));
+  st.waiting.push_back(rp);
+  st.rows += rows;
+  if (st.settings.batch_wait_ms == 0 || st.rows >= st.settings.batch_rows_max) {
+    flush(self);
+  } else if (first) {
+    self->delayed_send(self, std::chrono::milliseconds{st.settings.batch_wait_ms},
+                       flush_atom::value, ++st.batch_seq);
+  }
+  return rp;
+}
+
+journal_actor::behavior_type journal_main(journal_ptr self, journal_settings settings,
+                                          committer_actor committer) {
+  self->state.settings = settings;
+  self->state.committer = std::move(committer);
+  return {
+    [=](journal_write& write) { return accept(self, write); },
+    [=](flush_atom, uint64_t seq) {
+      if (seq == self->state.batch_seq)
+        flush(self);
+    },
+  };
+}
+
+// --- The committer and the loader: the blocking side ---------------------------
+
+errc to_errc(const store_error& e) {
+  return e.why == store_error::kind::conflict ? errc::storage_conflict : errc::storage_unavailable;
+}
+
+// The store, made on first use and again after it failed to be made, so that
+// a database that is down at start does not stop the node.
+struct store_holder {
+  store_factory make;
+  std::unique_ptr<store> db;
+
+  store& get() {
+    if (!db)
+      db = make();
+    return *db;
+  }
+};
+
+commit_result commit(store_holder& holder, commit_batch& batch) {
+  commit_result result;
+  result.failed.resize(batch.writes.size());
+  std::vector<change> all;
+  for (const auto& w : batch.writes)
+    all.insert(all.end(), w.changes.begin(), w.changes.end());
+  try {
+    holder.get().apply(all);
+    return result;
+  } catch (const store_error& e) {
+    if (e.why != store_error::kind::conflict) {
+      spdlog::warn("journal: commit of {} writes failed: {}", batch.writes.size(), e.what());
+      result.failed.assign(batch.writes.size(), to_errc(e));
+      return result;
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("journal: commit failed: {}", e.what());
+    result.failed.assign(batch.writes.size(), errc::storage_unavailable);
+    return result;
+  }
+  // The database refused one write in the batch: commit the others one by
+  // one, so only the write it refuses fails.
+  for (size_t i = 0; i < batch.writes.size(); ++i) {
+    try {
+      holder.get().apply(batch.writes[i].changes);
+    } catch (const store_error& e) {
+      spdlog::error("journal: write refused by the database: {}", e.what());
+      result.failed[i] = to_errc(e);
+    }
+  }
+  return result;
+}
+
+committer_actor::behavior_type committer_main(committer_actor::pointer,
+                                              std::shared_ptr<store_holder> holder) {
+  return {[holder](commit_batch& batch) { return commit(*holder, batch); }};
+}
+
+loader_actor::behavior_type loader_main(loader_actor::pointer,
+                                        std::shared_ptr<store_holder> holder) {
+  return {[holder](load_atom, event_id id) -> caf::result<event_snapshot> {
+    try {
+      auto snapshot = holder->get().load_event(id);
+      if (!snapshot)
+        return make_error(errc::event_not_found);
+      return std::move(*snapshot);
+    } catch (const std::exception& e) {
+      spdlog::warn("loader: event {} could not be loaded: {}", id, e.what());
+      return make_error(errc::storage_unavailable);
+    }
+  }};
+}
+
+template <class Handle, class F>
+Handle spawn_blocking(caf::actor_system& sys, F fun, store_factory make, thread_model model) {
+  auto holder = std::make_shared<store_holder>(store_holder{std::move(make), nullptr});
+  if (model == thread_model::detached)
+    return sys.spawn<caf::detached>(fun, holder);
+  return sys.spawn(fun, holder);
+}
+
+} // namespace
+
+journal_actor spawn_journal(caf::actor_system& sys, const journal_settings& settings,
+                            committer_actor committer) {
+  return sys.spawn(journal_main, settings, std::move(committer));
+}
+
+committer_actor spawn_committer(caf::actor_system& sys, store_factory make_store,
+                                thread_model model) {
+  return spawn_blocking<committer_actor>(sys, committer_main, std::move(make_store), model);
+}
+
+loader_actor spawn_loader(caf::actor_system& sys, store_factory make_store, thread_model model) {
+  return spawn_blocking<loader_actor>(sys, loader_main, std::move(make_store), model);
+}
+
+} // namespace boxoffice

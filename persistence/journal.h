@@ -1,0 +1,35 @@
+// The journal: the one writer of a node. Section and event actors send it
+// the changes that must be durable before they reply; it collects them for
+// at most batch_wait_ms or batch_rows_max rows, commits them in one
+// transaction through the committer, and answers every write of the batch.
+// While a commit is in flight the next batch collects (group commit). The
+// queue is bounded: past queue_rows_max rows a write is refused with
+// `overloaded` at once.
+//
+// The committer and the loader are the only actors that call the database;
+// they block, so the server spawns them detached (own threads). Tests spawn
+// them on the deterministic scheduler instead.
+#pragma once
+
+#include "actors/protocol.h"
+#include "persistence/store.h"
+
+namespace boxoffice {
+
+struct journal_settings {
+  uint32_t batch_rows_max = 512;
+  uint32_t batch_wait_ms = 1;  // 0: commit as soon as no commit is in flight
+  uint32_t queue_rows_max = 65536;
+};
+
+journal_actor spawn_journal(caf::actor_system& sys, const journal_settings& settings,
+                            committer_actor committer);
+
+enum class thread_model { detached, scheduled };
+
+committer_actor spawn_committer(caf::actor_system& sys, store_factory make_store,
+                                thread_model model = thread_model::detached);
+loader_actor spawn_loader(caf::actor_system& sys, store_factory make_store,
+                          thread_model model = thread_model::detached);
+
+} // namespace boxoffice

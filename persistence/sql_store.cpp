@@ -1,0 +1,407 @@
+#include "persistence/sql_store.h"
+
+#include "persistence/migrations.h"
+
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace boxoffice {
+
+namespace {
+
+constexpr auto bigint = sql_type::bigint;
+constexpr auto text = sql_type::text;
+
+// Ids are unsigned in the domain and bigint in SQL; a cast each way keeps
+// every value, including those above 2^63.
+template <class T>
+long long i64(T x) {
+  return static_cast<long long>(x);
+}
+
+std::string seats_text(const std::vector<uint32_t>& seats) {
+  std::string out;
+  for (auto seat : seats)
+    out += (out.empty() ? "" : ",") + std::to_string(seat);
+  return out;
+}
+
+std::vector<uint32_t> parse_seats(const std::string& text) {
+  std::vector<uint32_t> seats;
+  for (std::size_t begin = 0; begin < text.size();) {
+    auto end = std::min(text.find(',', begin), text.size());
+    seats.push_back(static_cast<uint32_t>(std::stoul(text.substr(begin, end - begin))));
+    begin = end + 1;
+  }
+  return seats;
+}
+
+[[noreturn]] void refuse(const std::string& what) {
+  throw store_error(store_error::kind::conflict, what);
+}
+
+// Writes a batch in order, one statement per run of consecutive changes of
+// the same kind (PostgreSQL: one round trip per statement).
+class batch_writer {
+public:
+  batch_writer(soci::session& sql, backend kind) : sql_(sql), kind_(kind) {}
+
+  void write(const std::vector<change>& batch) {
+    for (std::size_t begin = 0; begin < batch.size();) {
+      auto end = begin + 1;
+      while (end < batch.size() && batch[end].index() == batch[begin].index())
+        ++end;
+      std::visit(
+        [&](const auto& first) {
+          using kind = std::decay_t<decltype(first)>;
+          std::vector<const kind*> run;
+          for (auto i = begin; i < end; ++i)
+            run.push_back(&std::get<kind>(batch[i]));
+          write_run(run);
+        },
+        batch[begin]);
+      begin = end;
+    }
+  }
+
+private:
+  long long run(const dialect_sql& statement, row_set& rows) {
+    return execute_rows(sql_, kind_, statement, rows);
+  }
+
+  void write_run(const std::vector<const event_saved*>& changes) {
+    // One statement per change: an upsert may not touch a row twice, and a
+    // run may save the same event twice.
+    for (const auto* c : changes) {
+      const auto& e = c->info;
+      row_set rows{{"id", bigint},        {"title", text},     {"description", text},
+                   {"venue", text},       {"starts_at", bigint},
+                   {"max_tickets_per_customer", bigint},       {"status", text}};
+      rows.add({i64(e.id), e.title, e.description, e.venue, e.starts_at,
+                i64(e.max_tickets_per_customer), to_string(e.status)});
+      run(insert_rows_sql("events", rows,
+                          "on conflict (id) do update set title = excluded.title,"
+                          " description = excluded.description, venue = excluded.venue,"
+                          " starts_at = excluded.starts_at,"
+                          " max_tickets_per_customer = excluded.max_tickets_per_customer,"
+                          " status = excluded.status"),
+          rows);
+    }
+  }
+
+  void write_run(const std::vector<const section_added*>& changes) {
+    row_set rows{{"event_id", bigint}, {"id", bigint},       {"name", text},
+                 {"kind", text},       {"row_count", bigint}, {"seats_per_row", bigint},
+                 {"capacity", bigint}, {"price_cents", bigint}};
+    for (const auto* c : changes) {
+      const auto& s = c->section;
+      rows.add({i64(c->event), i64(s.id), s.name, to_string(s.layout.kind), i64(s.layout.rows),
+                i64(s.layout.seats_per_row), i64(s.layout.capacity), s.price_cents});
+    }
+    run(insert_rows_sql("sections", rows), rows);
+  }
+
+  void write_run(const std::vector<const hold_placed*>& changes) {
+    row_set rows{{"event_id", bigint},   {"section_id", bigint}, {"id", bigint},
+                 {"customer_id", bigint}, {"seats", text},       {"quantity", bigint},
+                 {"created_at", bigint}, {"expires_at", bigint}, {"status", text}};
+    for (const auto* c : changes) {
+      const auto& h = c->hold;
+      rows.add({i64(c->event), i64(c->section), i64(h.id), i64(h.customer), seats_text(h.seats),
+                i64(h.quantity), h.created_at, h.expires_at, "live"});
+    }
+    run(insert_rows_sql("holds", rows), rows);
+  }
+
+  void write_run(const std::vector<const hold_extended*>& changes) {
+    // The last deadline of a hold wins, as if applied one by one.
+    std::map<std::tuple<event_id, section_id, hold_id>, timestamp_ms> latest;
+    for (const auto* c : changes)
+      latest[{c->event, c->section, c->hold}] = c->expires_at;
+    row_set rows{{"event_id", bigint}, {"section_id", bigint}, {"id", bigint},
+                 {"expires_at", bigint}};
+    for (const auto& [key, expires_at] : latest)
+      rows.add({i64(std::get<0>(key)), i64(std::get<1>(key)), i64(std::get<2>(key)), expires_at});
+    auto changed = run(update_rows_sql("holds", rows, {"expires_at"}, "holds.status = 'live'"), rows);
+    if (changed != i64(rows.size()))
+      refuse("hold_extended: a hold to extend is not live");
+  }
+
+  void write_run(const std::vector<const hold_ended*>& changes) {
+    // The first end of a hold wins: once ended it is no longer live.
+    std::set<std::tuple<event_id, section_id, hold_id>> seen;
+    row_set rows{{"event_id", bigint}, {"section_id", bigint}, {"id", bigint},
+                 {"status", text},     {"ended_at", bigint}};
+    for (const auto* c : changes)
+      if (seen.insert({c->event, c->section, c->hold}).second)
+        rows.add({i64(c->event), i64(c->section), i64(c->hold), to_string(c->why), c->at});
+    run(update_rows_sql("holds", rows, {"status", "ended_at"}, "holds.status = 'live'"), rows);
+  }
+
+  void write_run(const std::vector<const order_placed*>& changes) {
+    row_set holds{{"event_id", bigint}, {"section_id", bigint}, {"id", bigint},
+                  {"status", text},     {"ended_at", bigint}};
+    row_set orders{{"event_id", bigint},   {"section_id", bigint}, {"id", bigint},
+                   {"customer_id", bigint}, {"hold_id", bigint},   {"quantity", bigint},
+                   {"total_cents", bigint}, {"created_at", bigint}, {"status", text}};
+    row_set tickets{{"event_id", bigint}, {"section_id", bigint}, {"order_id", bigint},
+                    {"number", bigint},   {"seat", bigint}};
+    for (const auto* c : changes) {
+      const auto& o = c->order;
+      holds.add({i64(c->event), i64(c->section), i64(o.from_hold), "purchased", o.created_at});
+      orders.add({i64(c->event), i64(c->section), i64(o.id), i64(o.customer), i64(o.from_hold),
+                  i64(o.quantity), c->total_cents, o.created_at, "sold"});
+      // One ticket per seat; in general admission one per unit, seat NULL.
+      auto count = o.seats.empty() ? o.quantity : o.seats.size();
+      for (std::size_t n = 0; n < count; ++n)
+        tickets.add({i64(c->event), i64(c->section), i64(o.id), i64(n),
+                     o.seats.empty() ? sql_value{} : sql_value{i64(o.seats[n])}});
+    }
+    auto purchased =
+      run(update_rows_sql("holds", holds, {"status", "ended_at"}, "holds.status = 'live'"), holds);
+    if (purchased != i64(holds.size()))
+      refuse("order_placed: the hold of an order is not live");
+    run(insert_rows_sql("orders", orders), orders);
+    run(insert_rows_sql("tickets", tickets), tickets);
+  }
+
+  void write_run(const std::vector<const order_cancelled*>& changes) {
+    row_set orders{{"event_id", bigint}, {"section_id", bigint}, {"id", bigint},
+                   {"status", text},     {"cancelled_at", bigint}};
+    row_set tickets{{"event_id", bigint}, {"section_id", bigint}, {"order_id", bigint}};
+    for (const auto* c : changes) {
+      orders.add({i64(c->event), i64(c->section), i64(c->order), "cancelled", c->at});
+      tickets.add({i64(c->event), i64(c->section), i64(c->order)});
+    }
+    auto cancelled =
+      run(update_rows_sql("orders", orders, {"status", "cancelled_at"}, "orders.status = 'sold'"),
+          orders);
+    if (cancelled != i64(orders.size()))
+      refuse("order_cancelled: an order to cancel is not sold");
+    run(delete_rows_sql("tickets", tickets), tickets);
+  }
+
+  soci::session& sql_;
+  backend kind_;
+};
+
+constexpr std::size_t rows_per_fetch = 4096;
+constexpr std::size_t message_chars_max = 1000;
+
+// Runs a select with one bigint parameter (if given) and calls on_row with
+// each row's values, fetching rows_per_fetch rows at a time into vectors.
+template <class... T, class F>
+void for_each_row(soci::session& sql, const std::string& query, std::optional<long long> param,
+                  F&& on_row) {
+  std::tuple<std::vector<T>...> columns{std::vector<T>(rows_per_fetch)...};
+  long long value = param.value_or(0);
+  soci::statement st(sql);
+  std::apply([&](auto&... c) { (st.exchange(soci::into(c)), ...); }, columns);
+  if (param)
+    st.exchange(soci::use(value));
+  st.alloc();
+  st.prepare(query, soci::details::st_one_time_query);
+  st.define_and_bind();
+  st.execute(false);
+  while (st.fetch()) {
+    std::apply(
+      [&](auto&... c) {
+        auto rows = std::get<0>(columns).size();
+        for (std::size_t i = 0; i < rows; ++i)
+          on_row(c[i]...);
+        (c.resize(rows_per_fetch), ...);
+      },
+      columns);
+  }
+}
+
+sale_status parse_sale_status(const std::string& s) {
+  return s == "on_sale" ? sale_status::on_sale : s == "closed" ? sale_status::closed
+                                                               : sale_status::draft;
+}
+
+// The event row and its sections; nullopt when there is no such event.
+std::optional<event_snapshot> load_info(soci::session& sql, long long id) {
+  event_snapshot snap;
+  auto& info = snap.info;
+  bool found = false;
+  for_each_row<std::string, std::string, std::string, long long, long long, std::string>(
+    sql,
+    "select title, description, venue, starts_at, max_tickets_per_customer, status"
+    " from events where id = :id",
+    id, [&](auto& title, auto& description, auto& venue, long long starts_at,
+            long long max_tickets, auto& status) {
+      info = {static_cast<event_id>(id), std::move(title), std::move(description),
+              std::move(venue), starts_at, static_cast<uint32_t>(max_tickets),
+              parse_sale_status(status), {}};
+      found = true;
+    });
+  if (!found)
+    return std::nullopt;
+  for_each_row<long long, std::string, std::string, long long, long long, long long, long long>(
+    sql,
+    "select id, name, kind, row_count, seats_per_row, capacity, price_cents"
+    " from sections where event_id = :e order by id",
+    id, [&](long long sid, auto& name, auto& kind, long long rows, long long per_row,
+            long long capacity, long long price) {
+      section_info s;
+      s.id = static_cast<section_id>(sid);
+      s.name = std::move(name);
+      s.layout = {kind == "general" ? section_kind::general : section_kind::reserved,
+                  static_cast<uint32_t>(rows), static_cast<uint32_t>(per_row),
+                  static_cast<uint32_t>(capacity)};
+      s.price_cents = price;
+      info.sections.push_back(s);
+      snap.sections.push_back(section_snapshot{s, {}, {}, 1, 1});
+    });
+  return snap;
+}
+
+// Live holds, sold orders with their seats, and the next ids of every section.
+void load_sections(soci::session& sql, long long id, event_snapshot& snap) {
+  std::map<long long, section_snapshot*> by_id;
+  for (auto& s : snap.sections)
+    by_id[s.info.id] = &s;
+  auto section = [&](long long sid) {
+    auto found = by_id.find(sid);
+    return found == by_id.end() ? nullptr : found->second;
+  };
+  for_each_row<long long, long long, long long, std::string, long long, long long, long long>(
+    sql,
+    "select section_id, id, customer_id, seats, quantity, created_at, expires_at"
+    " from holds where event_id = :e and status = 'live' order by section_id, id",
+    id, [&](long long sid, long long hid, long long customer, auto& seats, long long quantity,
+            long long created_at, long long expires_at) {
+      if (auto* s = section(sid))
+        s->holds.push_back({static_cast<hold_id>(hid), static_cast<customer_id>(customer),
+                            parse_seats(seats), static_cast<uint32_t>(quantity), created_at,
+                            expires_at});
+    });
+  for_each_row<long long, long long, long long, long long, long long, long long>(
+    sql,
+    "select section_id, id, customer_id, hold_id, quantity, created_at"
+    " from orders where event_id = :e and status = 'sold' order by section_id, id",
+    id, [&](long long sid, long long oid, long long customer, long long hid, long long quantity,
+            long long created_at) {
+      if (auto* s = section(sid))
+        s->orders.push_back({static_cast<order_id>(oid), static_cast<customer_id>(customer),
+                             static_cast<hold_id>(hid), {}, static_cast<uint32_t>(quantity),
+                             created_at});
+    });
+  std::map<std::pair<long long, long long>, order_record*> orders;
+  for (auto& s : snap.sections)
+    for (auto& o : s.orders)
+      orders[{s.info.id, i64(o.id)}] = &o;
+  // Only sold orders have tickets: cancelling deletes them.
+  for_each_row<long long, long long, long long>(
+    sql,
+    "select section_id, order_id, seat from tickets"
+    " where event_id = :e and seat is not null order by section_id, order_id, number",
+    id, [&](long long sid, long long oid, long long seat) {
+      auto found = orders.find({sid, oid});
+      if (found != orders.end())
+        found->second->seats.push_back(static_cast<uint32_t>(seat));
+    });
+  // Ids are never reused, so ended holds and cancelled orders count too.
+  for_each_row<long long, long long>(
+    sql, "select section_id, max(id) from holds where event_id = :e group by section_id", id,
+    [&](long long sid, long long max_id) {
+      if (auto* s = section(sid))
+        s->next_hold_id = static_cast<hold_id>(max_id) + 1;
+    });
+  for_each_row<long long, long long>(
+    sql, "select section_id, max(id) from orders where event_id = :e group by section_id", id,
+    [&](long long sid, long long max_id) {
+      if (auto* s = section(sid))
+        s->next_order_id = static_cast<order_id>(max_id) + 1;
+    });
+}
+
+} // namespace
+
+sql_store::sql_store(const std::string& database_url)
+  : target_(parse_database_url(database_url)) {}
+
+sql_store::~sql_store() = default;
+
+soci::session& sql_store::connection() {
+  if (!session_) {
+    auto fresh = open_session(target_);
+    migrate(*fresh, target_.kind);
+    session_ = std::move(fresh);
+  } else if (broken_) {
+    reconnect_session(*session_, target_.kind);
+  }
+  broken_ = false;
+  return *session_;
+}
+
+void sql_store::guarded(const char* what,
+                        const std::function<void(soci::session&, bool&)>& work) {
+  for (int attempt = 1;; ++attempt) {
+    bool fresh = !session_ || broken_;
+    bool sent = false;
+    try {
+      work(connection(), sent);
+      return;
+    } catch (const store_error&) {
+      throw;
+    } catch (const std::exception& e) {
+      auto why = classify_failure(e);
+      if (why == store_error::kind::unavailable)
+        broken_ = true;
+      // A connection that died while idle is found out by the first
+      // statement; if nothing was sent that counts, go again at once.
+      if (why == store_error::kind::unavailable && !fresh && !sent && attempt == 1)
+        continue;
+      // SOCI appends every bound value, which for a big batch is megabytes.
+      std::string message = e.what();
+      if (message.size() > message_chars_max)
+        message = message.substr(0, message_chars_max) + "...";
+      throw store_error(why, std::string(what) + ": " + message);
+    }
+  }
+}
+
+void sql_store::apply(const std::vector<change>& batch) {
+  if (batch.empty())
+    return;
+  guarded("apply", [&](soci::session& sql, bool& sent) {
+    sql_transaction tx(sql, target_.kind);
+    sent = true;
+    batch_writer(sql, target_.kind).write(batch);
+    tx.commit();
+  });
+}
+
+std::vector<event_id> sql_store::event_ids() {
+  std::vector<event_id> ids;
+  guarded("event_ids", [&](soci::session& sql, bool&) {
+    ids.clear();
+    for_each_row<long long>(sql, "select id from events", std::nullopt,
+                            [&](long long id) { ids.push_back(static_cast<event_id>(id)); });
+  });
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::optional<event_snapshot> sql_store::load_event(event_id id) {
+  std::optional<event_snapshot> snap;
+  guarded("load_event", [&](soci::session& sql, bool&) {
+    // One snapshot: the tables agree with each other.
+    sql_transaction tx(sql, target_.kind, sql_transaction::mode::snapshot_read);
+    snap = load_info(sql, static_cast<long long>(id));
+    if (snap)
+      load_sections(sql, static_cast<long long>(id), *snap);
+    tx.commit();
+  });
+  return snap;
+}
+
+} // namespace boxoffice

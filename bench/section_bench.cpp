@@ -6,6 +6,7 @@
 #include "actors/section_actor.h"
 #include "actors/section_state.h"
 #include "actors/seat_labels.h"
+#include "persistence/journal.h"
 
 #include <atomic>
 #include <deque>
@@ -23,6 +24,38 @@ namespace {
 
 constexpr uint32_t rows = 100;
 constexpr uint32_t seats_per_row = 1000;  // 100,000 seats
+
+// This benchmark measures what happens in memory: the journal runs as in the
+// server, but its store forgets every batch (the durable figures are in
+// journal_bench).
+struct forgetful_store : store {
+  void apply(const std::vector<change>&) override {}
+  std::vector<event_id> event_ids() override { return {}; }
+  std::optional<event_snapshot> load_event(event_id) override { return std::nullopt; }
+};
+
+struct in_memory_journal {
+  committer_actor committer;
+  loader_actor loader;
+  journal_actor journal;
+
+  explicit in_memory_journal(caf::actor_system& sys) {
+    auto make = [] { return std::make_unique<forgetful_store>(); };
+    committer = spawn_committer(sys, make, thread_model::scheduled);
+    loader = spawn_loader(sys, make, thread_model::scheduled);
+    journal = spawn_journal(sys, journal_settings{512, 0, 1 << 20}, committer);
+  }
+
+  ~in_memory_journal() {
+    caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(committer, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(loader, caf::exit_reason::user_shutdown);
+  }
+
+  directory_settings directory(const reservation_limits& limits) const {
+    return directory_settings{limits, 0, 1024, journal, loader, {}};
+  }
+};
 
 double seconds_since(bench_clock::time_point start) {
   return std::chrono::duration<double>(bench_clock::now() - start).count();
@@ -159,7 +192,7 @@ section_actor::behavior_type echo_section() {
     [](const cancel_request&) { return order_info{}; },
     [](const seat_map_request&) { return seat_map{}; },
     [](const stats_request&) { return section_stats{}; },
-    [](snapshot_atom) { return section_snapshot{}; },
+    [](stop_atom) { return stopped_atom::value; },
     [](expire_atom, timestamp_ms) {},
   };
 }
@@ -173,7 +206,8 @@ void bench_memory(caf::actor_system& sys) {
   caf::scoped_actor self{sys};
   reservation_limits limits;
   limits.max_seats_per_section = rows * seats_per_row;
-  auto dir = spawn_directory(sys, directory_settings{limits, 0, 1024});
+  in_memory_journal j{sys};
+  auto dir = spawn_directory(sys, j.directory(limits));
   auto ask = [&](auto req, auto reply) {
     using reply_t = decltype(reply);
     self->request(dir, caf::infinite, req).receive([&](reply_t&) {}, [&](caf::error& e) {
@@ -217,6 +251,7 @@ int main() {
 
   reservation_limits limits;
   limits.max_seats_per_section = rows * seats_per_row;
+  in_memory_journal j{sys};
   {
     caf::scoped_actor parent{sys};
     auto sink = sys.spawn(count_deltas, std::make_shared<std::atomic<long>>(0));
@@ -224,7 +259,8 @@ int main() {
     auto fresh_section = [&] {  // every measurement starts from an empty section
       section_snapshot fresh;
       fresh.info = section_info{1, "bench", reserved_layout(rows, seats_per_row), 100};
-      sections.push_back(spawn_section(parent.ptr(), 1, fresh, sink, limits));
+      sections.push_back(spawn_section(parent.ptr(), fresh, section_context{1, sink, j.journal,
+                                                                             limits}));
       return sections.back();
     };
     auto random_seat = [](int c, std::mt19937& rng) {
@@ -254,7 +290,7 @@ int main() {
     caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
   }
   {
-    auto dir = spawn_directory(sys, directory_settings{limits, 0, 1024});
+    auto dir = spawn_directory(sys, j.directory(limits));
     caf::scoped_actor self{sys};
     event_info info;
     self->request(dir, caf::infinite, create_event_request{"bench", "", "", 0, 0})

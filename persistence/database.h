@@ -46,13 +46,17 @@ struct database_url_error : std::invalid_argument {
 
 // sqlite://./relative.db, sqlite:///absolute/path.db (anything after
 // "sqlite://" is a file path; a leading '/' makes it absolute), or
-// postgresql://user:password@host:port/dbname, handed to libpq as it is.
-// Throws database_url_error for anything else.
+// postgresql://user:password@host:port/dbname[?key=value&...] as libpq reads
+// it (%-escapes, [v6]:port, several hosts). The PostgreSQL URL becomes
+// libpq's key=value form: SOCI 4.0.3 re-splits its connect string on '='
+// and spaces, which turns a URI's database "db" into "db=". Throws
+// database_url_error for anything else, or for a double quote in a value.
 database_target parse_database_url(const std::string& url);
 
 // A connected session. SQLite gets WAL, synchronous=FULL, foreign keys on and
 // a busy timeout; PostgreSQL gets client_min_messages=warning (no NOTICE
 // lines on stderr). Throws soci::soci_error when the database is unreachable.
+// Include <soci/soci.h> where the session is used or destroyed.
 std::unique_ptr<soci::session> open_session(const database_target& target);
 std::unique_ptr<soci::session> open_session(const std::string& url);
 

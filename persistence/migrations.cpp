@@ -62,7 +62,8 @@ std::vector<dialect_sql> schema_v1() {
          " status text not null check (status in ('sold', 'cancelled')),"
          " cancelled_at bigint,"
          " primary key (event_id, section_id, id),"
-         " foreign key (event_id, section_id, hold_id) references holds (event_id, section_id, id))"),
+         " foreign key (event_id, section_id, hold_id)"
+         "  references holds (event_id, section_id, id))"),
     both("create index orders_by_event_status on orders (event_id, status)"),
     // number: 0..quantity-1; seat: NULL in general admission.
     both("create table tickets ("
@@ -72,7 +73,8 @@ std::vector<dialect_sql> schema_v1() {
          " number bigint not null check (number >= 0),"
          " seat bigint check (seat >= 0),"
          " primary key (event_id, section_id, order_id, number),"
-         " foreign key (event_id, section_id, order_id) references orders (event_id, section_id, id))"),
+         " foreign key (event_id, section_id, order_id)"
+         "  references orders (event_id, section_id, id))"),
     // The last line of defence: a seat is sold at most once, whatever any
     // node believes.
     both("create unique index tickets_one_per_seat on tickets (event_id, section_id, seat)"
@@ -94,7 +96,8 @@ bool has_migrations_table(soci::session& sql, backend kind) {
 }
 
 int recorded_version(soci::session& sql) {
-  return static_cast<int>(query_number(sql, "select max(version) from schema_migrations").value_or(0));
+  auto newest = query_number(sql, "select max(version) from schema_migrations");
+  return static_cast<int>(newest.value_or(0));
 }
 
 long long now_ms() {

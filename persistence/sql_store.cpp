@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -46,26 +45,97 @@ std::vector<uint32_t> parse_seats(const std::string& text) {
   throw store_error(store_error::kind::conflict, what);
 }
 
-// Writes a batch in order, one statement per run of consecutive changes of
-// the same kind (PostgreSQL: one round trip per statement).
+// A change's place in the write order: changes that touch the same hold,
+// order, section or event keep their batch order; everything else may share
+// a level, and each level writes one statement per kind. Under a flash sale
+// a batch interleaves holds and purchases of many customers, so grouping
+// only consecutive runs of one kind would save little.
+class write_plan {
+public:
+  // Levels of every change, in batch order.
+  std::vector<int> levels(const std::vector<change>& batch) {
+    std::vector<int> out;
+    for (const auto& c : batch)
+      out.push_back(std::visit([&](const auto& x) { return place(x); }, c));
+    return out;
+  }
+
+private:
+  using key = std::tuple<int, event_id, section_id, uint64_t>;  // tag, event, section, id
+  enum tag : int { event_row, section_row, hold_row, order_row, tickets_freed };
+  struct use {
+    int last_write = -1;
+    int last_read = -1;
+  };
+
+  // Reads come after the last write of a key; writes after its last read or write.
+  int place(std::initializer_list<key> reads, std::initializer_list<key> writes) {
+    int level = 0;
+    for (const auto& k : reads)
+      level = std::max(level, uses_[k].last_write + 1);
+    for (const auto& k : writes)
+      level = std::max({level, uses_[k].last_write + 1, uses_[k].last_read + 1});
+    for (const auto& k : reads)
+      uses_[k].last_read = std::max(uses_[k].last_read, level);
+    for (const auto& k : writes)
+      uses_[k].last_write = level;
+    return level;
+  }
+  int place(const event_saved& c) { return place({}, {{event_row, c.info.id, 0, 0}}); }
+  int place(const section_added& c) {
+    return place({{event_row, c.event, 0, 0}}, {{section_row, c.event, c.section.id, 0}});
+  }
+  int place(const hold_placed& c) {
+    return place({{section_row, c.event, c.section, 0}},
+                 {{hold_row, c.event, c.section, c.hold.id}});
+  }
+  int place(const hold_extended& c) { return place({}, {{hold_row, c.event, c.section, c.hold}}); }
+  int place(const hold_ended& c) { return place({}, {{hold_row, c.event, c.section, c.hold}}); }
+  // A cancel frees seats that a later order in its section may sell again.
+  int place(const order_placed& c) {
+    return place({{section_row, c.event, c.section, 0}, {tickets_freed, c.event, c.section, 0}},
+                 {{hold_row, c.event, c.section, c.order.from_hold},
+                  {order_row, c.event, c.section, c.order.id}});
+  }
+  int place(const order_cancelled& c) {
+    return place({}, {{order_row, c.event, c.section, c.order},
+                      {tickets_freed, c.event, c.section, 0}});
+  }
+
+  std::map<key, use> uses_;
+};
+
+// Writes a batch by levels (see write_plan), one statement per kind per
+// level: on PostgreSQL one round trip each, whatever the number of rows.
 class batch_writer {
 public:
   batch_writer(soci::session& sql, backend kind) : sql_(sql), kind_(kind) {}
 
   void write(const std::vector<change>& batch) {
-    for (std::size_t begin = 0; begin < batch.size();) {
+    auto levels = write_plan{}.levels(batch);
+    std::vector<std::size_t> order(batch.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::make_pair(levels[a], batch[a].index())
+             < std::make_pair(levels[b], batch[b].index());
+    });
+    for (std::size_t begin = 0; begin < order.size();) {
       auto end = begin + 1;
-      while (end < batch.size() && batch[end].index() == batch[begin].index())
+      auto same = [&](std::size_t a, std::size_t b) {
+        return levels[a] == levels[b] && batch[a].index() == batch[b].index();
+      };
+      while (end < order.size() && same(order[begin], order[end]))
         ++end;
       std::visit(
         [&](const auto& first) {
           using kind = std::decay_t<decltype(first)>;
           std::vector<const kind*> run;
           for (auto i = begin; i < end; ++i)
-            run.push_back(&std::get<kind>(batch[i]));
+            run.push_back(&std::get<kind>(batch[order[i]]));
           write_run(run);
         },
-        batch[begin]);
+        batch[order[begin]]);
       begin = end;
     }
   }
@@ -76,23 +146,21 @@ private:
   }
 
   void write_run(const std::vector<const event_saved*>& changes) {
-    // One statement per change: an upsert may not touch a row twice, and a
-    // run may save the same event twice.
+    row_set rows{{"id", bigint},    {"title", text},      {"description", text},
+                 {"venue", text},   {"starts_at", bigint}, {"max_tickets_per_customer", bigint},
+                 {"status", text}};
     for (const auto* c : changes) {
       const auto& e = c->info;
-      row_set rows{{"id", bigint},        {"title", text},     {"description", text},
-                   {"venue", text},       {"starts_at", bigint},
-                   {"max_tickets_per_customer", bigint},       {"status", text}};
       rows.add({i64(e.id), e.title, e.description, e.venue, e.starts_at,
                 i64(e.max_tickets_per_customer), to_string(e.status)});
-      run(insert_rows_sql("events", rows,
-                          "on conflict (id) do update set title = excluded.title,"
-                          " description = excluded.description, venue = excluded.venue,"
-                          " starts_at = excluded.starts_at,"
-                          " max_tickets_per_customer = excluded.max_tickets_per_customer,"
-                          " status = excluded.status"),
-          rows);
     }
+    run(insert_rows_sql("events", rows,
+                        "on conflict (id) do update set title = excluded.title,"
+                        " description = excluded.description, venue = excluded.venue,"
+                        " starts_at = excluded.starts_at,"
+                        " max_tickets_per_customer = excluded.max_tickets_per_customer,"
+                        " status = excluded.status"),
+        rows);
   }
 
   void write_run(const std::vector<const section_added*>& changes) {
@@ -119,28 +187,23 @@ private:
     run(insert_rows_sql("holds", rows), rows);
   }
 
+  // A level holds each hold at most once (write_plan), so counts are exact.
   void write_run(const std::vector<const hold_extended*>& changes) {
-    // The last deadline of a hold wins, as if applied one by one.
-    std::map<std::tuple<event_id, section_id, hold_id>, timestamp_ms> latest;
-    for (const auto* c : changes)
-      latest[{c->event, c->section, c->hold}] = c->expires_at;
     row_set rows{{"event_id", bigint}, {"section_id", bigint}, {"id", bigint},
                  {"expires_at", bigint}};
-    for (const auto& [key, expires_at] : latest)
-      rows.add({i64(std::get<0>(key)), i64(std::get<1>(key)), i64(std::get<2>(key)), expires_at});
-    auto changed = run(update_rows_sql("holds", rows, {"expires_at"}, "holds.status = 'live'"), rows);
+    for (const auto* c : changes)
+      rows.add({i64(c->event), i64(c->section), i64(c->hold), c->expires_at});
+    auto changed =
+      run(update_rows_sql("holds", rows, {"expires_at"}, "holds.status = 'live'"), rows);
     if (changed != i64(rows.size()))
       refuse("hold_extended: a hold to extend is not live");
   }
 
   void write_run(const std::vector<const hold_ended*>& changes) {
-    // The first end of a hold wins: once ended it is no longer live.
-    std::set<std::tuple<event_id, section_id, hold_id>> seen;
     row_set rows{{"event_id", bigint}, {"section_id", bigint}, {"id", bigint},
                  {"status", text},     {"ended_at", bigint}};
     for (const auto* c : changes)
-      if (seen.insert({c->event, c->section, c->hold}).second)
-        rows.add({i64(c->event), i64(c->section), i64(c->hold), to_string(c->why), c->at});
+      rows.add({i64(c->event), i64(c->section), i64(c->hold), to_string(c->why), c->at});
     run(update_rows_sql("holds", rows, {"status", "ended_at"}, "holds.status = 'live'"), rows);
   }
 

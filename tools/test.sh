@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs the whole test suite: once in a Debug build with invariant
-# checks, once under AddressSanitizer + UndefinedBehaviorSanitizer.
+# checks, once under AddressSanitizer + UndefinedBehaviorSanitizer. Each run
+# gets a throwaway PostgreSQL (tools/with-postgres.sh), so the sql_store
+# suite covers both SQLite and PostgreSQL every time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./tools/install-deps.sh
@@ -10,7 +12,8 @@ run_suite() {  # name, extra cmake args...
   local dir=build/$1; shift
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug "$@" > /dev/null
   cmake --build "$dir" -j "$jobs"
-  (cd "$dir" && ctest --output-on-failure --verbose | grep -vE "^(UpdateCTestConfiguration|Parse|Add|Constructing|Checking|Test project|test [0-9]|Test command|Working Directory|Environment variables|Test timeout)")
+  ./tools/with-postgres.sh ctest --test-dir "$dir" --output-on-failure --verbose \
+    | grep -vE "^(UpdateCTestConfiguration|Parse|Add|Constructing|Checking|Test project|test [0-9]|Test command|Working Directory|Environment variables|Test timeout)"
 }
 
 echo "== tests (Debug, invariants checked) =="

@@ -9,6 +9,7 @@
 #include "persistence/sql_store.h"
 
 #include <CLI/CLI.hpp>
+#include <caf/io/all.hpp>
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
@@ -26,6 +27,8 @@ struct options {
 
 void configure_actor_system(caf::actor_system_config& cfg, const settings& s) {
   register_protocol(cfg);
+  if (s.cluster.listen_port != 0)
+    cfg.load<caf::io::middleman>();
   // CAF's default is max(cores, 4) worker threads; the HTTP layer needs cores too.
   cfg.set("scheduler.max-threads", static_cast<size_t>(s.actors.threads));
 }
@@ -83,6 +86,15 @@ int serve(const options& opts) {
     caf::anon_send_exit(loader, caf::exit_reason::user_shutdown);
   };
   try {
+    if (s.cluster.listen_port != 0) {
+      auto port = sys.middleman().publish(dir, s.cluster.listen_port,
+                                          s.cluster.listen_address.c_str(), true);
+      if (!port)
+        throw std::runtime_error("cannot open the node port " + s.cluster.listen_address + ":"
+                                 + std::to_string(s.cluster.listen_port) + ": "
+                                 + sys.render(port.error()));
+      spdlog::info("node port {}:{}", s.cluster.listen_address, *port);
+    }
     if (opts.demo && stored.empty())
       announce_demo(sys, dir);
     else if (opts.demo)

@@ -189,6 +189,10 @@ const std::vector<key_descriptor>& key_table() {
                  &limits::max_seats_per_section, {1, 10000000, ""}),
       number_key("reservation.ended_holds_kept_max", &settings::reservation,
                  &limits::ended_holds_kept_max, {0, 10000000, ""}),
+      text_key("cluster.listen_address", &settings::cluster, &cluster_settings::listen_address,
+               listen_address, false),
+      number_key("cluster.listen_port", &settings::cluster, &cluster_settings::listen_port,
+                 {0, 65535, ""}),
   };
   return table;
 }

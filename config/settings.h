@@ -45,11 +45,21 @@ struct actor_settings {
   uint32_t request_timeout_ms = 5000;
 };
 
+// The node port: other nodes (and the end-to-end tests) reach this node's
+// directory over CAF's network layer. It has no authentication of its own,
+// so it listens on loopback unless told otherwise: expose it only on a
+// trusted network.
+struct cluster_settings {
+  std::string listen_address = "127.0.0.1";
+  uint16_t listen_port = 0;  // 0: no node port
+};
+
 struct settings {
   http_settings http;
   database_settings database;
   actor_settings actors;
   reservation_limits reservation;
+  cluster_settings cluster;
 };
 
 // A bad key or value; what() is one line naming the key and what is allowed.

@@ -78,6 +78,8 @@ void check_equal(const settings& actual, const settings& expected) {
   BOOST_TEST(got.max_sections_per_event == want.max_sections_per_event);
   BOOST_TEST(got.max_seats_per_section == want.max_seats_per_section);
   BOOST_TEST(got.ended_holds_kept_max == want.ended_holds_kept_max);
+  BOOST_TEST(actual.cluster.listen_address == expected.cluster.listen_address);
+  BOOST_TEST(actual.cluster.listen_port == expected.cluster.listen_port);
 }
 
 // Every field differs from its default, so a key that is not loaded or not
@@ -392,6 +394,8 @@ BOOST_AUTO_TEST_CASE(setting_keys_lists_every_key_in_order) {
       "reservation.max_sections_per_event",
       "reservation.max_seats_per_section",
       "reservation.ended_holds_kept_max",
+      "cluster.listen_address",
+      "cluster.listen_port",
   };
   const auto keys = boxoffice::setting_keys();
   BOOST_TEST(keys == expected, boost::test_tools::per_element());
@@ -421,6 +425,8 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
       {"reservation.max_sections_per_event", "BOXOFFICE_RESERVATION_MAX_SECTIONS_PER_EVENT"},
       {"reservation.max_seats_per_section", "BOXOFFICE_RESERVATION_MAX_SEATS_PER_SECTION"},
       {"reservation.ended_holds_kept_max", "BOXOFFICE_RESERVATION_ENDED_HOLDS_KEPT_MAX"},
+      {"cluster.listen_address", "BOXOFFICE_CLUSTER_LISTEN_ADDRESS"},
+      {"cluster.listen_port", "BOXOFFICE_CLUSTER_LISTEN_PORT"},
   };
   const auto keys = boxoffice::setting_keys();
   BOOST_TEST(keys.size() == env_name_of.size());

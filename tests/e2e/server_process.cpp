@@ -1,0 +1,131 @@
+#include "tests/e2e/server_process.h"
+
+#include "persistence/database.h"
+
+#include <boost/test/unit_test.hpp>
+#include <soci/soci.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace boxoffice::e2e {
+
+uint16_t free_port() {
+  std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> pick(20000, 32000);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto port = static_cast<uint16_t>(pick(rng));
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    ::close(fd);
+    if (free)
+      return port;
+  }
+  throw std::runtime_error("no free port");
+}
+
+server_process::server_process(const std::string& database_url, const std::string& log_path,
+                               const std::map<std::string, std::string>& settings)
+  : port_(free_port()), log_path_(log_path) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e)
+    if (std::string_view{*e}.rfind("BOXOFFICE_", 0) != 0)
+      env.emplace_back(*e);
+  env.push_back("BOXOFFICE_DATABASE_URL=" + database_url);
+  env.push_back("BOXOFFICE_CLUSTER_LISTEN_PORT=" + std::to_string(port_));
+  for (const auto& [name, value] : settings)
+    env.push_back(name + "=" + value);
+  std::vector<char*> envp;
+  for (auto& e : env)
+    envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string binary = BOXOFFICE_BINARY;
+  std::string serve = "serve";
+  char* argv[] = {binary.data(), serve.data(), nullptr};
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, log_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
+  auto rc = posix_spawn(&pid_, binary.c_str(), &files, nullptr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&files);
+  if (rc != 0)
+    throw std::runtime_error("cannot start " + binary);
+}
+
+server_process::~server_process() {
+  if (running())
+    kill_now();
+}
+
+directory_actor server_process::connect(caf::actor_system& sys) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto dir = sys.middleman().remote_actor<directory_actor>("127.0.0.1", port_);
+    if (dir)
+      return *dir;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("the server exited at start; see " + log_path_);
+    }
+    // Test code waiting for a child process to open its port, not an actor.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  throw std::runtime_error("the server's node port did not open; see " + log_path_);
+}
+
+void server_process::kill_now() {
+  ::kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+int server_process::stop() {
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+std::string fresh_database(const std::string& backend_name, const std::string& sqlite_path) {
+  if (backend_name == "sqlite") {
+    for (const char* suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(sqlite_path + suffix);
+    return "sqlite://" + sqlite_path;
+  }
+  const char* url = std::getenv("BOXOFFICE_TEST_PG_URL");
+  if (!url) {
+    const char* allow = std::getenv("BOXOFFICE_TEST_ALLOW_NO_PG");
+    if (allow && std::string{allow} == "1")
+      return {};
+    BOOST_FAIL("BOXOFFICE_TEST_PG_URL is not set: run through tools/with-postgres.sh, or set "
+               "BOXOFFICE_TEST_ALLOW_NO_PG=1 to skip PostgreSQL on purpose");
+  }
+  auto sql = open_session(url);
+  *sql << "drop schema public cascade";
+  *sql << "create schema public";
+  return url;
+}
+
+} // namespace boxoffice::e2e

@@ -1,0 +1,48 @@
+// The real boxoffice binary as a child process of a test: started with a
+// database and a node port, reached through its published directory, and
+// stopped with SIGTERM or killed with SIGKILL.
+#pragma once
+
+#include "actors/protocol.h"
+
+#include <caf/io/all.hpp>
+
+#include <map>
+#include <string>
+
+#include <sys/types.h>
+
+namespace boxoffice::e2e {
+
+// A free TCP port on 127.0.0.1 below 32768 (outside the ephemeral range).
+uint16_t free_port();
+
+class server_process {
+public:
+  // Starts `boxoffice serve` with the given database and further settings
+  // (environment overrides such as BOXOFFICE_RESERVATION_HOLD_TTL_S=1); its
+  // output goes to `log_path`. Throws if the binary cannot be started.
+  server_process(const std::string& database_url, const std::string& log_path,
+                 const std::map<std::string, std::string>& settings = {});
+  ~server_process();  // SIGKILL if still running
+
+  server_process(const server_process&) = delete;
+  server_process& operator=(const server_process&) = delete;
+
+  // Waits (up to 20 s) until the node port answers; throws otherwise.
+  directory_actor connect(caf::actor_system& sys);
+
+  void kill_now();          // SIGKILL, then reap
+  int stop();               // SIGTERM, then reap; returns the exit status
+  bool running() const { return pid_ > 0; }
+
+private:
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  std::string log_path_;
+};
+
+// SQLite file or PostgreSQL from BOXOFFICE_TEST_PG_URL, emptied first.
+std::string fresh_database(const std::string& backend_name, const std::string& sqlite_path);
+
+} // namespace boxoffice::e2e

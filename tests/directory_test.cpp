@@ -85,6 +85,7 @@ BOOST_AUTO_TEST_CASE(traffic_keeps_an_event_running) {
   for (int i = 0; i < 8; ++i) {
     advance_time(30s);
     sched.run();
+    BOOST_REQUIRE_EQUAL(sys.registry().running(), running);  // never stopped in between
     BOOST_REQUIRE(ask<section_stats>(dir, stats_request{event, s}));
   }
   BOOST_CHECK_EQUAL(sys.registry().running(), running);
@@ -99,6 +100,18 @@ BOOST_AUTO_TEST_CASE(requests_during_a_hand_over_wait_and_are_served) {
   sched.run();
   BOOST_REQUIRE(during->has_value());
   BOOST_CHECK(**during);
+}
+
+BOOST_AUTO_TEST_CASE(a_hold_made_during_a_hand_over_is_not_lost) {
+  advance_time(61s);
+  sched.run_once();  // the directory sweeps and asks the event to stop
+  auto during = start<hold_info>(dir, hold_request{event, s, 3, {"C-1"}, 0});
+  sched.prioritize(last_client);
+  sched.run_once();  // the hold reaches the directory mid hand-over
+  sched.run();
+  BOOST_REQUIRE(during->has_value() && **during);
+  BOOST_CHECK(ask<hold_info>(dir, hold_query{(**during)->ref, 3}));
+  BOOST_CHECK_EQUAL(stats(s).held, 2u);
 }
 
 BOOST_FIXTURE_TEST_CASE(the_backlog_is_bounded, tiny_backlog) {

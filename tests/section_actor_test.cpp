@@ -208,6 +208,43 @@ BOOST_AUTO_TEST_CASE(restored_holds_past_their_deadline_expire_at_once) {
   BOOST_CHECK_GT(fresh->ref.hold, later->ref.hold);  // ids keep growing after a restore
 }
 
+BOOST_AUTO_TEST_CASE(each_hold_expires_on_its_own_timer_with_no_traffic) {
+  BOOST_REQUIRE(hold(1, {"A-1"}));
+  advance_time(100s);
+  sched.run();
+  BOOST_REQUIRE(hold(2, {"A-2"}));
+  advance_time(500s);  // t0 + 600 s: the first deadline
+  sched.run();
+  BOOST_REQUIRE_EQUAL(deltas->size(), 1u);
+  advance_time(100s);  // t0 + 700 s: the second; no message reached the section in between
+  sched.run();
+  BOOST_REQUIRE_EQUAL(deltas->size(), 2u);
+  BOOST_CHECK(same(deltas->at(1), 2, -1, -1));
+}
+
+BOOST_AUTO_TEST_CASE(a_restored_section_arms_its_timer_before_any_message) {
+  BOOST_REQUIRE(hold(1, {"E-1"}));
+  auto snapshot = stored();
+  snapshot.holds.at(0).expires_at = now_ms() + 1000;  // long before the original's deadline
+  auto copy = spawn(snapshot);
+  advance_time(1s);  // nothing is sent to the copy: only its own timer can end the hold
+  sched.run();
+  BOOST_REQUIRE_EQUAL(deltas->size(), 1u);
+  BOOST_CHECK(same(deltas->at(0), 1, -1, -1));
+}
+
+BOOST_AUTO_TEST_CASE(a_new_hold_expires_before_a_longer_restored_one) {
+  BOOST_REQUIRE(hold(1, {"E-1"}));
+  auto snapshot = stored();
+  snapshot.holds.at(0).expires_at = now_ms() + 3'600'000;  // promised under a longer, older ttl
+  auto copy = spawn(snapshot);
+  BOOST_REQUIRE(ask<hold_info>(copy, hold_request{7, 1, 2, {"E-2"}, 0}));
+  advance_time(600s);
+  sched.run();
+  BOOST_CHECK(std::any_of(deltas->begin(), deltas->end(),
+                          [](const customer_delta& d) { return same(d, 2, -1, -1); }));
+}
+
 BOOST_AUTO_TEST_CASE(every_acknowledged_change_is_in_the_database) {
   auto kept = hold(1, {"A-1", "A-2"});
   auto bought = hold(2, {"B-1"});

@@ -2,8 +2,9 @@
 
 #include "persistence/database.h"
 
+#include <soci/session.h>
+
 #include <boost/test/unit_test.hpp>
-#include <soci/soci.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -123,8 +124,8 @@ std::string fresh_database(const std::string& backend_name, const std::string& s
                "BOXOFFICE_TEST_ALLOW_NO_PG=1 to skip PostgreSQL on purpose");
   }
   auto sql = open_session(url);
-  *sql << "drop schema public cascade";
-  *sql << "create schema public";
+  execute_sql(*sql, "drop schema public cascade");
+  execute_sql(*sql, "create schema public");
   return url;
 }
 

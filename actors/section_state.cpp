@@ -4,6 +4,7 @@
 #include "actors/seat_picker.h"
 
 #include <algorithm>
+#include <unordered_set>
 #include <cstdio>
 #include <cstdlib>
 
@@ -73,40 +74,50 @@ outcome<section_state> section_state::restore(const section_snapshot& snapshot,
   if (check_layout(layout, limits))
     return errc::invalid_section;
   section_state state{layout, limits};
-  // Each seat may be claimed once, and must exist; GA may not exceed capacity.
-  auto claimable = [&](const std::vector<uint32_t>& seats, uint32_t quantity) {
-    if (layout.kind == section_kind::general)
-      return seats.empty() && quantity > 0
-             && uint64_t{state.held_} + state.sold_ + quantity <= layout.capacity;
-    auto sorted = seats;
-    std::sort(sorted.begin(), sorted.end());
-    return seats.size() == quantity && quantity > 0
-           && std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end()
-           && std::all_of(seats.begin(), seats.end(), [&](uint32_t s) {
-                return s < state.seats_.size() && state.seats_[s] == seat_status::free;
-              });
+  const bool general = layout.kind == section_kind::general;
+  auto well_formed = [&](std::vector<uint32_t> seats, uint32_t quantity) {
+    if (general)
+      return seats.empty() && quantity > 0;
+    std::sort(seats.begin(), seats.end());
+    return seats.size() == quantity && quantity > 0 && seats.back() < state.seats_.size()
+           && std::adjacent_find(seats.begin(), seats.end()) == seats.end();
   };
+  auto free = [&](const std::vector<uint32_t>& seats, uint32_t quantity) {
+    if (general)
+      return uint64_t{state.held_} + state.sold_ + quantity <= layout.capacity;
+    return std::all_of(seats.begin(), seats.end(),
+                       [&](uint32_t s) { return state.seats_[s] == seat_status::free; });
+  };
+  // The database sells a seat at most once (unique tickets), so colliding
+  // orders mean corrupt books.
   for (const auto& order : snapshot.orders) {
-    if (!claimable(order.seats, order.quantity) || state.orders_.count(order.id))
+    if (!well_formed(order.seats, order.quantity) || !free(order.seats, order.quantity)
+        || state.orders_.count(order.id))
       return errc::invalid_section;
     state.mark(order.seats, seat_status::free, seat_status::sold);
     state.sold_ += order.quantity;
     state.orders_.emplace(order.id, order);
     state.next_order_id_ = std::max(state.next_order_id_, order.id + 1);
   }
-  // A deadline promised under an older, longer hold_max_lifetime_s is kept:
-  // the client was told it.
-  for (const auto& hold : snapshot.holds) {
+  // Holds have no such guard. A live hold whose seats went to a sale or to a
+  // newer hold can only be one whose commit was reported failed although it
+  // reached the database (the connection broke at COMMIT): its client was
+  // told no and the seats were given out again. So the newest claim wins,
+  // and holds past their deadline never claim anything (their seats may
+  // have been sold since). Both are ended as expired.
+  auto holds = snapshot.holds;
+  std::sort(holds.begin(), holds.end(), [](const auto& a, const auto& b) { return a.id > b.id; });
+  std::unordered_set<hold_id> seen;
+  for (const auto& hold : holds) {
+    if (!well_formed(hold.seats, hold.quantity) || !seen.insert(hold.id).second
+        || hold.expires_at <= hold.created_at)
+      return errc::invalid_section;
     state.next_hold_id_ = std::max(state.next_hold_id_, hold.id + 1);
-    if (hold.expires_at <= now) {
-      // Its seats may already be sold to someone else: never claim them.
+    if (hold.expires_at <= now || !free(hold.seats, hold.quantity)) {
       expired.push_back(hold);
       state.remember_end(hold.id, hold.customer, hold_end::expired);
       continue;
     }
-    if (!claimable(hold.seats, hold.quantity) || state.holds_.count(hold.id)
-        || hold.expires_at <= hold.created_at)
-      return errc::invalid_section;
     state.place(hold);
   }
   state.next_hold_id_ = std::max(state.next_hold_id_, snapshot.next_hold_id);

@@ -40,9 +40,11 @@ public:
   // REQUIRES: the layout passed check_layout.
   section_state(section_layout layout, const reservation_limits& limits);
 
-  // Rebuilds a section from a snapshot. Holds past their deadline at `now`
-  // are left out and listed in `expired` (their seats may have been sold
-  // since). Returns invalid_section if the snapshot contradicts itself.
+  // Rebuilds a section from a snapshot. Holds past their deadline at `now`,
+  // and older holds whose seats a sale or a newer hold took (possible only
+  // after a commit whose outcome was lost), are left out and listed in
+  // `expired`. Returns invalid_section if a record is malformed, an id
+  // repeats, or two orders share a seat.
   static outcome<section_state> restore(const section_snapshot& snapshot,
                                         const reservation_limits& limits, timestamp_ms now,
                                         std::vector<hold_record>& expired);

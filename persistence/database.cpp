@@ -256,8 +256,11 @@ void execute_sql(soci::session& sql, const std::string& statement) {
   st.execute(true);  // as `sql << ...` does: SQLite steps only with data exchange
 }
 
-std::optional<std::string> query_text(soci::session& sql, const std::string& query) {
-  std::string value;
+namespace {
+
+template <class T>
+std::optional<T> query_first(soci::session& sql, const std::string& query) {
+  T value{};
   soci::indicator ind = soci::i_null;
   soci::statement st(sql);
   st.exchange(soci::into(value, ind));
@@ -269,17 +272,14 @@ std::optional<std::string> query_text(soci::session& sql, const std::string& que
   return value;
 }
 
+} // namespace
+
+std::optional<std::string> query_text(soci::session& sql, const std::string& query) {
+  return query_first<std::string>(sql, query);
+}
+
 std::optional<long long> query_number(soci::session& sql, const std::string& query) {
-  long long value = 0;
-  soci::indicator ind = soci::i_null;
-  soci::statement st(sql);
-  st.exchange(soci::into(value, ind));
-  st.alloc();
-  st.prepare(query, soci::details::st_one_time_query);
-  st.define_and_bind();
-  if (!st.execute(true) || ind != soci::i_ok)
-    return std::nullopt;
-  return value;
+  return query_first<long long>(sql, query);
 }
 
 void reconnect_session(soci::session& sql, backend kind) {

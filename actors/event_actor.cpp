@@ -56,11 +56,6 @@ void ask_sections(self_ptr self, const Msg& msg, Done done, Failed failed) {
   }
 }
 
-bool is_storage_failure(const caf::error& err) {
-  auto code = to_errc(err);
-  return code == errc::storage_unavailable || code == errc::storage_conflict;
-}
-
 caf::result<hold_info> admit_hold(self_ptr self, hold_request& req) {
   auto& rules = *self->state.rules;
   if (auto bad = check_hold_shape(req.seats, req.quantity, self->state.ctx.limits))
@@ -68,20 +63,10 @@ caf::result<hold_info> admit_hold(self_ptr self, hold_request& req) {
   auto seats = requested_seats(req.seats, req.quantity);
   if (auto refused = rules.admit_hold(req.customer, req.section, seats))
     return make_error(*refused);
-  auto rp = self->make_response_promise<hold_info>();
-  auto customer = req.customer;
-  // A local child always answers, so no timeout: a timed-out hold that the
-  // section did grant would otherwise have its quota given back twice.
-  self->request(*find_section(self, req.section), caf::infinite, std::move(req))
-    .then([=](hold_info& info) mutable { rp.deliver(std::move(info)); },
-          [=](caf::error& err) mutable {
-            // A hold that failed to commit was placed, and its section gives
-            // the quota back with a delta; any other refusal placed nothing.
-            if (!is_storage_failure(err))
-              self->state.rules->refuse_hold(customer, seats);
-            rp.deliver(std::move(err));
-          });
-  return rp;
+  // The quota is reserved; the section gives it back with a customer delta
+  // whenever the hold does not last (refused, not committed, released,
+  // expired), so the section answers the client directly.
+  return self->delegate(*find_section(self, req.section), std::move(req));
 }
 
 // Requests that need nothing from the event but the right section.

@@ -1,7 +1,8 @@
 // The event actor: admits requests against the event's rules (sale window,
 // per-customer limits across sections) and passes them to the right section
-// actor, which answers the client directly. Only a hold waits for its
-// section's answer, to keep or give back the customer's reserved quota.
+// actor, which answers the client directly. Admitting a hold reserves the
+// customer's quota; the section gives it back, as a customer delta, whenever
+// the hold ends without becoming an order.
 // Control-plane changes (sale status, new sections) are rare: they are
 // committed before they take effect, and the event pauses for the commit.
 #pragma once

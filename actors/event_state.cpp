@@ -79,10 +79,6 @@ std::optional<errc> event_state::admit_hold(customer_id customer, section_id sec
   return std::nullopt;
 }
 
-void event_state::refuse_hold(customer_id customer, uint32_t seats) {
-  apply(customer_delta{customer, -1, -static_cast<int32_t>(seats)});
-}
-
 void event_state::apply(const customer_delta& delta) {
   auto i = usage_.find(delta.customer);
   auto holds = int64_t{i == usage_.end() ? 0 : i->second.holds} + delta.holds;

@@ -1,9 +1,9 @@
 // The rules of an event, with no actors in it: its sale window
 // (draft -> on_sale -> closed), its sections, and the per-customer limits
 // that span sections. A hold is admitted here before its section sees it;
-// admission reserves the customer's quota, which the section's answer then
-// keeps (success) or gives back (refusal). Every later decrease (release,
-// expiry, purchase, cancel) arrives as a customer_delta from the section.
+// admission reserves the customer's quota. Every decrease arrives as a
+// customer_delta from the section: a hold refused or not committed, a
+// release, an expiry, a purchase (one hold fewer) or a cancel.
 // REQUIRES: external synchronization (the event actor owns it).
 #pragma once
 
@@ -42,8 +42,6 @@ public:
   // Admits a hold of `seats` seats by `customer` in `section`, reserving
   // quota, or says why not.
   std::optional<errc> admit_hold(customer_id customer, section_id section, uint32_t seats);
-  // The section refused an admitted hold: give the quota back.
-  void refuse_hold(customer_id customer, uint32_t seats);
   void apply(const customer_delta& delta);
 
   struct usage {

@@ -121,15 +121,18 @@ caf::result<Reply> durably(self_ptr self, change c, Done done, Undo undo) {
 caf::result<hold_info> place_hold(self_ptr self, section_state& rules, const hold_request& req,
                                   timestamp_ms now) {
   auto hold = rules.hold(req.customer, req.seats, req.quantity, now);
-  if (!hold)
+  if (!hold) {
+    // The event reserved quota for this hold; it does not last, so give it back.
+    report(self, req.customer, -1, -static_cast<int32_t>(requested_seats(req.seats, req.quantity)));
     return make_error(hold.error());
+  }
   auto info = to_info(self->state, *hold);
   auto h = *hold;
   return durably<hold_info>(
     self, hold_placed{self->state.ctx.event, self->state.info.id, h},
     [info](section_state&) { return info; },
-    // The event gave the customer's quota for this hold; a hold that was
-    // placed gives it back through a delta, like every other ending.
+    // Not committed: gone, and its quota with it (unless an expiry already
+    // ended it and gave the quota back).
     [self, h](section_state& rules) {
       if (rules.undo_hold(h.id))
         report(self, h.customer, -1, -seats_of(h));

@@ -192,7 +192,7 @@ BOOST_AUTO_TEST_CASE(the_ticket_limit_spans_sections_holds_and_orders) {
   BOOST_TEST(why(event.admit_hold(bob, 1, 5)) == "ok");  // quotas are per customer
 
   // Section 2 refused alice's hold of 2: the quota comes back.
-  event.refuse_hold(alice, 2);
+  event.apply(customer_delta{alice, -1, -2});  // the section refused it
   BOOST_TEST(usage_text(event, alice) == "holds=1 tickets=3");
   BOOST_TEST(why(event.admit_hold(alice, 2, 2)) == "ok");
 
@@ -225,7 +225,7 @@ BOOST_AUTO_TEST_CASE(max_holds_per_customer_bounds_live_holds) {
   event.apply({alice, -1, 0});  // one purchased: a hold slot is free again
   BOOST_TEST(why(event.admit_hold(alice, 1, 1)) == "ok");
   BOOST_TEST(why(event.admit_hold(alice, 1, 1)) == "too_many_holds");
-  event.refuse_hold(alice, 1);
+  event.apply(customer_delta{alice, -1, -1});  // the section refused it
   BOOST_TEST(usage_text(event, alice) == "holds=1 tickets=2");
 }
 

@@ -154,6 +154,17 @@ BOOST_AUTO_TEST_CASE(extend_moves_the_expiry_and_the_lifetime_caps_it) {
   BOOST_CHECK(code(ask<hold_info>(section, hold_query{h->ref, 1})) == errc::hold_expired);
 }
 
+// The event reserved quota for every hold it passed on: a refused hold gives
+// it back, exactly once.
+BOOST_AUTO_TEST_CASE(a_refused_hold_gives_its_quota_back) {
+  BOOST_REQUIRE(hold(1, {"A-1"}));
+  BOOST_CHECK(code(hold(2, {"A-1", "A-2"})) == errc::seat_unavailable);
+  BOOST_CHECK(code(hold(3, {"Z-9"})) == errc::unknown_seat);
+  BOOST_REQUIRE_EQUAL(deltas->size(), 2u);
+  BOOST_CHECK(same(deltas->at(0), 2, -1, -2));
+  BOOST_CHECK(same(deltas->at(1), 3, -1, -1));
+}
+
 BOOST_AUTO_TEST_CASE(release_and_cancel_report_to_the_owner) {
   auto a = hold(1, {"D-1", "D-2", "D-3"});
   auto b = hold(2, {"D-4"});

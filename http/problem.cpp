@@ -1,0 +1,123 @@
+#include "http/problem.h"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+
+namespace boxoffice::http {
+
+namespace {
+
+struct mapping {
+  errc code;
+  uint16_t status;
+  const char* title;
+};
+
+// Why each status: see the header.
+constexpr std::array<mapping, 23> table{{
+  {errc::invalid_request, 422, "The request is not valid"},
+  {errc::invalid_quantity, 422, "The quantity must be positive"},
+  {errc::too_many_seats, 422, "Too many seats in one hold"},
+  {errc::unknown_seat, 422, "No such seat in this section"},
+  {errc::seat_unavailable, 409, "A requested seat is not available"},
+  {errc::not_enough_seats, 409, "Not enough seats available"},
+  {errc::hold_not_found, 404, "Hold not found"},
+  {errc::hold_expired, 410, "The hold has expired"},
+  {errc::hold_released, 410, "The hold was released"},
+  {errc::hold_purchased, 409, "The hold was already purchased"},
+  {errc::hold_lifetime_exceeded, 422, "The hold cannot be extended further"},
+  {errc::order_not_found, 404, "Order not found"},
+  {errc::limit_exceeded, 409, "Ticket limit per customer reached"},
+  {errc::too_many_holds, 409, "Hold limit per customer reached"},
+  {errc::sale_not_open, 409, "The sale is not open"},
+  {errc::event_not_found, 404, "Event not found"},
+  {errc::section_not_found, 404, "Section not found"},
+  {errc::invalid_transition, 409, "The sale status cannot change that way"},
+  {errc::too_many_sections, 422, "Too many sections in this event"},
+  {errc::invalid_section, 422, "The section is not valid"},
+  {errc::overloaded, 503, "The server is busy"},
+  {errc::storage_unavailable, 503, "Storage is unavailable; nothing was changed"},
+  {errc::storage_conflict, 409, "Storage refused the change"},
+}};
+
+const mapping* find(errc e) {
+  for (const auto& m : table)
+    if (m.code == e)
+      return &m;
+  return nullptr;
+}
+
+problem make(uint16_t status, std::string code, std::string title, std::string detail) {
+  problem p;
+  p.status = status;
+  p.code = std::move(code);
+  p.title = std::move(title);
+  p.detail = detail.empty() ? p.title : std::move(detail);
+  return p;
+}
+
+} // namespace
+
+std::string problem_type(std::string_view code) {
+  return "/problems/" + std::string{code};
+}
+
+bool has_mapping(errc e) {
+  return find(e) != nullptr;
+}
+
+problem problem_for(errc e, std::string detail) {
+  const auto* m = find(e);
+  if (m == nullptr)
+    return internal_error();
+  auto p = make(m->status, to_string(e), m->title, std::move(detail));
+  if (e == errc::overloaded)
+    p.retry_after_s = retry_after_overloaded_s;
+  else if (e == errc::storage_unavailable)
+    p.retry_after_s = retry_after_storage_s;
+  return p;
+}
+
+problem malformed_json(std::string_view field, std::string_view what) {
+  std::string detail = field.empty() ? "The body is not valid JSON: " + std::string{what}
+                                     : "Field '" + std::string{field} + "': " + std::string{what};
+  return make(400, "malformed_json", "The request body is malformed", std::move(detail));
+}
+
+problem not_found() {
+  return make(404, "not_found", "No such resource", "");
+}
+
+problem method_not_allowed(std::string allow) {
+  auto p = make(405, "method_not_allowed", "Method not allowed",
+                "This resource accepts: " + allow);
+  p.allow = std::move(allow);
+  return p;
+}
+
+problem body_too_large(uint32_t max_body_bytes) {
+  return make(413, "body_too_large", "The request body is too large",
+              "The body must not exceed " + std::to_string(max_body_bytes) + " bytes");
+}
+
+problem unsupported_media_type(std::string_view expected) {
+  return make(415, "unsupported_media_type", "Unsupported media type",
+              "The body must be " + std::string{expected});
+}
+
+problem internal_error() {
+  return make(500, "internal_error", "Internal server error", "");
+}
+
+std::string problem_body(const problem& p) {
+  nlohmann::json j{{"type", problem_type(p.code)},
+                   {"title", p.title},
+                   {"status", p.status},
+                   {"detail", p.detail},
+                   {"code", p.code}};
+  // Client text (a field name) may be bad UTF-8: replace it rather than throw.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+} // namespace boxoffice::http

@@ -1,0 +1,36 @@
+#include "http/response.h"
+
+#include "http/headers.h"
+
+namespace boxoffice::http {
+
+namespace Http = Pistache::Http;
+
+namespace {
+
+void send_body(Http::ResponseWriter& w, Http::Code code, const char* content_type,
+               const std::string& body) {
+  // sendImpl checks peer_.expired() and then locks it: holding the peer here
+  // closes that race when the writer was handed to another thread.
+  auto peer = w.getPeer();
+  if (!peer)
+    return;
+  set_header(w, "Content-Type", content_type);
+  w.send(code, body);
+}
+
+} // namespace
+
+void send_json(Http::ResponseWriter& w, Http::Code code, const std::string& body) {
+  send_body(w, code, "application/json", body);
+}
+
+void send_problem(Http::ResponseWriter& w, const problem& p) {
+  if (!p.allow.empty())
+    set_header(w, "Allow", p.allow);
+  if (p.retry_after_s)
+    set_header(w, "Retry-After", std::to_string(*p.retry_after_s));
+  send_body(w, static_cast<Http::Code>(p.status), "application/problem+json", problem_body(p));
+}
+
+} // namespace boxoffice::http

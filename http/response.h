@@ -1,0 +1,22 @@
+// Writing a response: JSON bodies and problem+json errors, with the headers
+// each implies. Safe to call from any thread (a CAF worker included): the
+// peer is checked and held for the duration of the send, and a writer whose
+// connection is gone is dropped quietly.
+#pragma once
+
+#include "http/problem.h"
+
+#include <pistache/http.h>
+
+#include <string>
+
+namespace boxoffice::http {
+
+// Content-Type: application/json.
+void send_json(Pistache::Http::ResponseWriter& w, Pistache::Http::Code code,
+               const std::string& body);
+
+// Content-Type: application/problem+json; Allow and Retry-After when set.
+void send_problem(Pistache::Http::ResponseWriter& w, const problem& p);
+
+} // namespace boxoffice::http

@@ -4,6 +4,7 @@
 #include "actors/protocol.h"
 #include "app/demo.h"
 #include "config/settings.h"
+#include "http/server.h"
 #include "persistence/journal.h"
 #include "persistence/migrations.h"
 #include "persistence/sql_store.h"
@@ -104,11 +105,20 @@ int serve(const options& opts) {
     stop_all();
     return 1;
   }
-  spdlog::info("boxoffice ready: {} actor threads (HTTP API arrives with its issue); "
-               "Ctrl-C to stop",
-               s.actors.threads);
+  // Only GET /v1/health for now: the API routes arrive with their issue.
+  http::http_server api{s.http, http::api_routes()};
+  try {
+    api.start();
+  } catch (const std::exception& e) {
+    spdlog::error("cannot serve HTTP on {}:{}: {}", s.http.address, s.http.port, e.what());
+    stop_all();
+    return 1;
+  }
+  spdlog::info("boxoffice ready: http://{}:{}/v1/health, {} actor threads; Ctrl-C to stop",
+               s.http.address, api.port(), s.actors.threads);
   auto signal = wait_for_stop_signal(signals);
   spdlog::info("signal {}: stopping", signal);
+  api.stop();  // no new requests; handlers hold no actor answers yet
   stop_all();
   sys.await_all_actors_done();
   return 0;

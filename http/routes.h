@@ -5,7 +5,9 @@
 // A handler must answer exactly once: send on the writer (response.h), or
 // move the writer to whoever will send later (an actor). It must not block:
 // it runs on a Pistache reactor thread. It may throw; if nothing was sent yet
-// the client gets a 500 problem without the exception text.
+// the client gets a 500 problem without the exception text. Once it has moved
+// the writer away it must not throw: 0.0.5's moved-from writer cannot be told
+// from an unused one.
 // Paths use Pistache's syntax, with ":name" for a parameter segment; optional
 // ("?") and splat ("*") segments are not supported by the 405 matcher.
 #pragma once

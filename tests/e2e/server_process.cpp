@@ -53,6 +53,7 @@ server_process::server_process(const std::string& database_url, const std::strin
       env.emplace_back(*e);
   env.push_back("BOXOFFICE_DATABASE_URL=" + database_url);
   env.push_back("BOXOFFICE_CLUSTER_LISTEN_PORT=" + std::to_string(port_));
+  env.push_back("BOXOFFICE_HTTP_PORT=" + std::to_string(free_port()));
   for (const auto& [name, value] : settings)
     env.push_back(name + "=" + value);
   std::vector<char*> envp;

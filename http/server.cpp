@@ -1,0 +1,182 @@
+#include "http/server.h"
+
+#include "http/content_length.h"
+#include "http/headers.h"
+#include "http/response.h"
+
+#include <pistache/endpoint.h>
+
+#include <atomic>
+#include <random>
+#include <sstream>
+
+namespace boxoffice::http {
+
+namespace Http = Pistache::Http;
+namespace Rest = Pistache::Rest;
+
+namespace {
+
+std::vector<std::string> segments(const std::string& path) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : path) {
+    if (c == '?')
+      break;
+    if (c == '/') {
+      if (!cur.empty())
+        out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty())
+    out.push_back(std::move(cur));
+  return out;
+}
+
+// Same matching as Pistache's router for fixed and ":param" segments, with
+// empty segments ignored as its sanitizer does.
+bool path_matches(const std::string& pattern, const std::vector<std::string>& path) {
+  auto pat = segments(pattern);
+  if (pat.size() != path.size())
+    return false;
+  for (size_t i = 0; i < pat.size(); ++i)
+    if (pat[i][0] != ':' && pat[i] != path[i])
+      return false;
+  return true;
+}
+
+// "GET, POST": the methods with a route for this path; empty if none.
+std::string allowed_methods(const std::vector<route>& routes, const std::string& resource) {
+  auto path = segments(resource);
+  std::string allow;
+  for (const auto& r : routes) {
+    if (!path_matches(r.path, path))
+      continue;
+    std::string m = Http::methodString(r.method);
+    if (allow.find(m) != std::string::npos)
+      continue;
+    allow += allow.empty() ? m : ", " + m;
+  }
+  return allow;
+}
+
+} // namespace
+
+struct http_server::impl {
+  http_settings settings;
+  std::vector<route> routes;
+  Http::Endpoint endpoint;
+  bool serving = false;
+  std::atomic<uint64_t> next_request = 1;
+  std::string id_prefix;
+
+  impl(const http_settings& s, std::vector<route> r)
+      : settings(s),
+        routes(std::move(r)),
+        endpoint(Pistache::Address(s.address, Pistache::Port(s.port))) {
+    std::random_device rd;
+    std::ostringstream os;
+    os << std::hex << rd() << '-';
+    id_prefix = os.str();
+  }
+
+  // Every response: X-Request-Id, keep-alive as HTTP/1.1 means it.
+  void prepare(const Http::Request& req, Http::ResponseWriter& w) {
+    fix_keepalive(req, w);
+    set_header(w, "X-Request-Id", id_prefix + std::to_string(next_request++));
+  }
+
+  void answer_unrouted(const Http::Request& req, Http::ResponseWriter& w) {
+    prepare(req, w);
+    auto allow = allowed_methods(routes, req.resource());
+    send_problem(w, allow.empty() ? not_found() : method_not_allowed(std::move(allow)));
+  }
+
+  Rest::Route::Handler wrap(route_handler h) {
+    return [this, h = std::move(h)](const Rest::Request& req, Http::ResponseWriter w) {
+      prepare(req, w);
+      if (req.body().size() > settings.max_body_bytes) {
+        send_problem(w, body_too_large(settings.max_body_bytes));
+        return Rest::Route::Result::Ok;
+      }
+      try {
+        h(req, w);
+      } catch (...) {
+        // Pistache would send e.what(); the client gets no internals. A
+        // writer already used is left alone. (A moved-from writer still looks
+        // unused: handlers that hand theirs off must not throw after that.)
+        if (w.getPeer() && w.getResponseSize() == 0)
+          send_problem(w, internal_error());
+      }
+      return Rest::Route::Result::Ok;
+    };
+  }
+
+  Rest::Router build_router() {
+    Rest::Router router;
+    std::vector<Http::Method> routed;
+    for (const auto& r : routes) {
+      router.addRoute(r.method, r.path, wrap(r.handler));
+      routed.push_back(r.method);
+    }
+    // Router::route() does routes[method]: for a method with no route that
+    // inserts into a map the reactor threads share. Answer such requests here,
+    // before the router looks.
+    router.addMiddleware([this, routed](Http::Request& req, Http::ResponseWriter& w) {
+      for (auto m : routed)
+        if (m == req.method())
+          return true;
+      answer_unrouted(req, w);
+      return false;
+    });
+    // Runs when no route matched, before Pistache's own plain-text 405/404.
+    router.addCustomHandler([this](const Rest::Request& req, Http::ResponseWriter w) {
+      answer_unrouted(req, w);
+      return Rest::Route::Result::Ok;
+    });
+    return router;
+  }
+};
+
+http_server::http_server(const http_settings& settings, std::vector<route> routes)
+    : impl_(std::make_unique<impl>(settings, std::move(routes))) {}
+
+http_server::~http_server() {
+  stop();
+}
+
+void http_server::start() {
+  if (impl_->serving)
+    return;
+  // Bodies up to this size are read and, over max_body_bytes, answered with a
+  // 413 problem; a Content-Length over it is refused by Pistache itself while
+  // parsing the headers (plain-text 413, see content_length.h).
+  const uint64_t request_bytes_max = uint64_t{impl_->settings.max_body_bytes} + header_bytes_max;
+  install_checked_content_length(request_bytes_max);
+  auto opts = Http::Endpoint::options()
+                  .threads(static_cast<int>(impl_->settings.threads))
+                  .maxRequestSize(request_bytes_max)
+                  .headerTimeout(header_timeout)
+                  .bodyTimeout(body_timeout)
+                  .flags(Pistache::Tcp::Options::ReuseAddr);
+  impl_->endpoint.init(opts);
+  impl_->endpoint.setHandler(impl_->build_router().handler());
+  impl_->endpoint.serveThreaded();
+  impl_->serving = true;
+}
+
+void http_server::stop() {
+  if (!impl_->serving)
+    return;
+  impl_->endpoint.shutdown();
+  impl_->serving = false;
+}
+
+uint16_t http_server::port() const {
+  return static_cast<uint16_t>(impl_->endpoint.getPort());
+}
+
+} // namespace boxoffice::http

@@ -469,6 +469,20 @@ BOOST_DATA_TEST_CASE(a_password_with_special_characters_connects, data::make(bac
   BOOST_TEST(store.event_ids() == std::vector<event_id>{ev});
 }
 
+// A database that hangs must not hang the committer for ever: libpq options
+// in the URL (here statement_timeout) reach every session, so a stuck
+// statement fails, the write is refused and undone, and the journal goes on.
+BOOST_DATA_TEST_CASE(a_statement_timeout_in_the_url_bounds_a_stuck_statement,
+                     data::make(backends), name) {
+  scratch_database db{name};
+  if (!db.available() || db.kind() != backend::postgresql)
+    return;
+  auto url = db.url() + "?options=-c%20statement_timeout%3D150";
+  auto sql = open_session(url);
+  BOOST_TEST(query_text(*sql, "show statement_timeout").value_or("unset") == "150ms");
+  BOOST_CHECK_THROW(execute_sql(*sql, "select pg_sleep(5)"), std::exception);
+}
+
 // Generates rows 0..count-1 as n(i) for an insert, in both dialects.
 std::string numbers(int count) {
   return "with recursive n (i) as (select 0 union all select i + 1 from n where i < "

@@ -82,7 +82,9 @@ public:
   // Row-major seat statuses of a reserved section; empty for GA.
   const std::vector<seat_status>& seats() const { return seats_; }
   section_stats stats() const;
-  // Live holds and orders (plus id counters), for a snapshot.
+  // Live holds and orders (plus id counters): the inverse of restore. The
+  // server rebuilds sections from the database instead; the tests use this
+  // to prove that restore reproduces the same books.
   void fill(section_snapshot& snapshot) const;
 
   // Aborts with a message if the state contradicts itself: free + held +

@@ -89,9 +89,10 @@ auto step(self_ptr self, F&& rule) {
   return result;
 }
 
-// Sends `c` to the journal; once committed, `done(rules)` makes the reply,
-// and if the commit fails `undo(rules)` takes the change back and the client
-// gets the journal's error.
+// Sends `c` to the journal; once committed, `done(rules)` makes the reply
+// from the section as it is then (it may still refuse: the change can have
+// been overtaken meanwhile), and if the commit fails `undo(rules)` takes the
+// change back and the client gets the journal's error.
 template <class Reply, class Done, class Undo>
 caf::result<Reply> durably(self_ptr self, change c, Done done, Undo undo) {
   auto rp = self->make_response_promise<Reply>();
@@ -104,7 +105,13 @@ caf::result<Reply> durably(self_ptr self, change c, Done done, Undo undo) {
   self->request(self->state.ctx.journal, caf::infinite, journal_write{{std::move(c)}})
     .then(
       [=](committed_atom) mutable {
-        rp.deliver(step(self, [&](section_state& rules, timestamp_ms) { return done(rules); }));
+        caf::expected<Reply> reply = step(self, [&](section_state& rules, timestamp_ms now) {
+          return caf::expected<Reply>{done(rules, now)};
+        });
+        if (reply)
+          rp.deliver(std::move(*reply));
+        else
+          rp.deliver(reply.error());
         settled();
       },
       [=](caf::error& err) mutable {
@@ -126,11 +133,16 @@ caf::result<hold_info> place_hold(self_ptr self, section_state& rules, const hol
     report(self, req.customer, -1, -static_cast<int32_t>(requested_seats(req.seats, req.quantity)));
     return make_error(hold.error());
   }
-  auto info = to_info(self->state, *hold);
   auto h = *hold;
   return durably<hold_info>(
     self, hold_placed{self->state.ctx.event, self->state.info.id, h},
-    [info](section_state&) { return info; },
+    // A commit slower than the hold's lifetime finds it expired: say so.
+    [self, h](section_state& rules, timestamp_ms now) -> caf::expected<hold_info> {
+      auto live = rules.find_hold(h.id, h.customer, now);
+      if (!live)
+        return make_error(live.error());
+      return to_info(self->state, *live);
+    },
     // Not committed: gone, and its quota with it (unless an expiry already
     // ended it and gave the quota back).
     [self, h](section_state& rules) {
@@ -149,7 +161,7 @@ caf::result<hold_info> extend_hold(self_ptr self, section_state& rules,
   auto previous = before->expires_at;
   return durably<hold_info>(
     self, hold_extended{self->state.ctx.event, self->state.info.id, hold->id, hold->expires_at},
-    [info](section_state&) { return info; },
+    [info](section_state&, timestamp_ms) { return info; },
     [id = hold->id, previous](section_state& rules) { rules.undo_extend(id, previous); });
 }
 
@@ -162,7 +174,7 @@ caf::result<hold_info> release_hold(self_ptr self, section_state& rules,
   auto h = *hold;
   return durably<hold_info>(
     self, hold_ended{self->state.ctx.event, self->state.info.id, h.id, hold_end::released, now},
-    [self, h, info](section_state& rules) {
+    [self, h, info](section_state& rules, timestamp_ms) {
       rules.finish_release(h.id);
       report(self, h.customer, -1, -seats_of(h));
       return info;
@@ -179,7 +191,7 @@ caf::result<order_info> purchase_hold(self_ptr self, section_state& rules,
   auto info = to_info(self->state, *order);
   return durably<order_info>(
     self, order_placed{self->state.ctx.event, self->state.info.id, *order, info.total_cents},
-    [self, info](section_state&) {
+    [self, info](section_state&, timestamp_ms) {
       report(self, info.customer, -1, 0);  // the tickets stay counted, now as an order
       return info;
     },
@@ -194,7 +206,7 @@ caf::result<order_info> cancel_order(self_ptr self, section_state& rules,
   auto info = to_info(self->state, *order);
   return durably<order_info>(
     self, order_cancelled{self->state.ctx.event, self->state.info.id, order->id, now},
-    [self, info](section_state& rules) {
+    [self, info](section_state& rules, timestamp_ms) {
       rules.finish_cancel(info.ref.order);
       report(self, info.customer, 0, -static_cast<int32_t>(info.quantity));
       return info;

@@ -63,8 +63,9 @@ int serve(const options& opts) {
   auto s = load_settings(opts.config_path, process_env());
   // Before serving, on the main thread: connect, migrate, list the events.
   auto stored = sql_store{s.database.url}.event_ids();
-  spdlog::info("database {}: {} stored events", parse_database_url(s.database.url).kind ==
-                 backend::sqlite ? s.database.url : "postgresql", stored.size());
+  // The backend only: the URL may hold a password.
+  spdlog::info("database: {}, {} stored events", to_string(parse_database_url(s.database.url).kind),
+               stored.size());
 
   caf::actor_system_config cfg;
   configure_actor_system(cfg, s);

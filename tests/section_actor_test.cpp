@@ -313,6 +313,20 @@ BOOST_AUTO_TEST_CASE(failed_release_purchase_extend_and_cancel_change_nothing) {
   BOOST_CHECK(ask<order_info>(section, cancel_request{order->ref, 2}));
 }
 
+// A commit slower than the hold's lifetime: the expiry ends the hold before
+// the commit answers, so the client must not be told it has a hold.
+BOOST_AUTO_TEST_CASE(a_hold_that_expires_while_its_commit_is_in_flight_is_not_acknowledged) {
+  auto pending = start<hold_info>(section, hold_request{7, 1, 1, {"B-2"}, 0});
+  sched.run_once();  // the client sends
+  sched.run_once();  // the section places the hold and asks the journal
+  advance_time(600s);  // the deadline passes before the journal has run
+  sched.run();
+  BOOST_REQUIRE(pending->has_value());
+  BOOST_CHECK(code(**pending) == errc::hold_expired);
+  BOOST_CHECK_EQUAL(stats().held, 0u);
+  BOOST_REQUIRE_EQUAL(deltas->size(), 1u);  // the quota came back once, by the expiry
+}
+
 BOOST_AUTO_TEST_CASE(a_seat_being_released_is_not_free_until_the_release_is_stored) {
   auto h = hold(1, {"D-4"});
   BOOST_REQUIRE(h);

@@ -13,7 +13,7 @@ run_suite() {  # name, extra cmake args...
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug "$@" > /dev/null
   cmake --build "$dir" -j "$jobs"
   ./tools/with-postgres.sh ctest --test-dir "$dir" --output-on-failure --verbose \
-    | grep -vE "^(UpdateCTestConfiguration|Parse|Add|Constructing|Checking|Test project|test [0-9]|Test command|Working Directory|Environment variables|Test timeout)"
+    | grep -vE "^([0-9]+: )?(UpdateCTestConfiguration|Parse|Add|Constructing|Checking|Test project|test [0-9]|Test command|Working Directory|Environment variables|Test timeout)"
 }
 
 echo "== tests (Debug, invariants checked) =="

@@ -168,6 +168,7 @@ directory_actor::behavior_type directory_behavior(self_ptr self) {
     to_event<stats_request, section_stats>(self),
     to_event<event_request, event_view>(self),
     to_event<set_status_request, event_info>(self),
+    to_event<edit_event_request, event_info>(self),
     to_event<add_section_request, section_info>(self),
     [=](create_event_request& req) { return create_event(self, req); },
     [=](sweep_atom) { sweep(self); },

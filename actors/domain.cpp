@@ -70,6 +70,14 @@ const char* to_string(errc x) {
     case errc::overloaded: return "overloaded";
     case errc::storage_unavailable: return "storage_unavailable";
     case errc::storage_conflict: return "storage_conflict";
+    case errc::invalid_email: return "invalid_email";
+    case errc::weak_password: return "weak_password";
+    case errc::email_taken: return "email_taken";
+    case errc::invalid_credentials: return "invalid_credentials";
+    case errc::invalid_refresh_token: return "invalid_refresh_token";
+    case errc::refresh_token_reused: return "refresh_token_reused";
+    case errc::idempotency_key_in_use: return "idempotency_key_in_use";
+    case errc::idempotency_key_reused: return "idempotency_key_reused";
   }
   return "unknown_error";
 }

@@ -33,6 +33,16 @@ enum class errc : uint8_t {
   overloaded,             // a bounded queue is full; retry later
   storage_unavailable,    // the database cannot be reached; nothing changed
   storage_conflict,       // the database refused the change (last-line guard)
+  // Accounts and access.
+  invalid_email,          // not an email address
+  weak_password,          // shorter than the minimum length
+  email_taken,            // an account with this email exists
+  invalid_credentials,    // wrong email or password (never says which)
+  invalid_refresh_token,  // unknown, expired or revoked
+  refresh_token_reused,   // a rotated token came back: its family is revoked
+  // Idempotency-Key
+  idempotency_key_in_use,  // the first request with this key is still running
+  idempotency_key_reused,  // the same key came with a different request
 };
 
 // The stable snake_case name of the code ("seat_unavailable").

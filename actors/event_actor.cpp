@@ -80,6 +80,10 @@ auto to_section(self_ptr self) {
   };
 }
 
+bool hidden(self_ptr self, bool include_drafts) {
+  return !include_drafts && self->state.rules->info().status == sale_status::draft;
+}
+
 caf::result<event_view> view(self_ptr self) {
   auto rp = self->make_response_promise<event_view>();
   ask_sections<section_stats>(
@@ -138,6 +142,34 @@ caf::result<event_info> set_status(self_ptr self, sale_status next) {
   });
 }
 
+caf::result<event_info> edit(self_ptr self, const edit_event_request& req) {
+  auto& rules = *self->state.rules;
+  if (req.fields & edit_status)
+    if (auto refused = rules.check_status(req.status))
+      return make_error(*refused);
+  if (((req.fields & edit_title) && req.title.empty())
+      || ((req.fields & edit_max_tickets) && req.max_tickets_per_customer == 0))
+    return make_error(errc::invalid_request);
+  auto info = rules.info();
+  info.sections.clear();
+  if (req.fields & edit_title)
+    info.title = req.title;
+  if (req.fields & edit_description)
+    info.description = req.description;
+  if (req.fields & edit_venue)
+    info.venue = req.venue;
+  if (req.fields & edit_starts_at)
+    info.starts_at = req.starts_at;
+  if (req.fields & edit_max_tickets)
+    info.max_tickets_per_customer = req.max_tickets_per_customer;
+  if (req.fields & edit_status)
+    info.status = req.status;
+  return commit_then<event_info>(self, event_saved{info}, [self, info] {
+    self->state.rules->set_details(info);
+    return self->state.rules->info();
+  });
+}
+
 caf::result<section_info> add_section(self_ptr self, add_section_request& req) {
   auto planned = self->state.rules->plan_section(std::move(req.name), req.layout,
                                                  req.price_cents);
@@ -162,10 +194,19 @@ event_actor::behavior_type event_behavior(self_ptr self) {
     to_section<release_request, hold_info>(self),
     to_section<purchase_request, order_info>(self),
     to_section<cancel_request, order_info>(self),
-    to_section<seat_map_request, seat_map>(self),
+    [=](seat_map_request& req) -> caf::result<seat_map> {
+      if (hidden(self, req.include_drafts))
+        return make_error(errc::event_not_found);
+      return to_section<seat_map_request, seat_map>(self)(req);
+    },
     to_section<stats_request, section_stats>(self),
-    [=](const event_request&) { return view(self); },
+    [=](const event_request& req) -> caf::result<event_view> {
+      if (hidden(self, req.include_drafts))
+        return make_error(errc::event_not_found);
+      return view(self);
+    },
     [=](const set_status_request& req) { return set_status(self, req.status); },
+    [=](const edit_event_request& req) { return edit(self, req); },
     [=](add_section_request& req) { return add_section(self, req); },
     [=](const customer_delta& delta) { self->state.rules->apply(delta); },
     [=](stop_atom) { return stop(self); },

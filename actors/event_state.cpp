@@ -46,6 +46,15 @@ std::optional<errc> event_state::set_status(sale_status next) {
   return std::nullopt;
 }
 
+void event_state::set_details(const event_info& info) {
+  info_.title = info.title;
+  info_.description = info.description;
+  info_.venue = info.venue;
+  info_.starts_at = info.starts_at;
+  info_.max_tickets_per_customer = info.max_tickets_per_customer;
+  info_.status = info.status;
+}
+
 void event_state::add_section(section_info section) {
   info_.sections.push_back(std::move(section));
 }

@@ -31,6 +31,10 @@ public:
   // accepted and changes nothing. check_status only says whether it may.
   std::optional<errc> check_status(sale_status next) const;
   std::optional<errc> set_status(sale_status next);
+  // Title, description, venue, start, ticket limit and status from `info`
+  // (its id and sections are ignored).
+  // REQUIRES: check_status(info.status) passed; max_tickets_per_customer > 0.
+  void set_details(const event_info& info);
 
   // The section a request would add (with the next id), or why not: the
   // event is closed, it has max_sections_per_event, or the layout is bad.

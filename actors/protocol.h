@@ -50,9 +50,11 @@ struct extend_request { hold_ref ref; customer_id customer = 0; };
 struct release_request { hold_ref ref; customer_id customer = 0; };
 struct purchase_request { hold_ref ref; customer_id customer = 0; };
 struct cancel_request { order_ref ref; customer_id customer = 0; };
-struct seat_map_request { event_id event = 0; section_id section = 0; };
+// include_drafts: false (a customer asking) answers event_not_found for an
+// event whose sale is still a draft, so drafts stay unseen until published.
+struct seat_map_request { event_id event = 0; section_id section = 0; bool include_drafts = true; };
 struct stats_request { event_id event = 0; section_id section = 0; };
-struct event_request { event_id event = 0; };
+struct event_request { event_id event = 0; bool include_drafts = true; };
 
 struct hold_info {
   hold_ref ref;
@@ -98,6 +100,27 @@ struct create_event_request {
 
 struct set_status_request { event_id event = 0; sale_status status = sale_status::draft; };
 
+// Changes the fields named in `fields` (bits of edit_field), all or none:
+// a status that cannot follow the current one refuses the whole edit.
+enum edit_field : uint32_t {
+  edit_title = 1,
+  edit_description = 2,
+  edit_venue = 4,
+  edit_starts_at = 8,
+  edit_max_tickets = 16,
+  edit_status = 32,
+};
+struct edit_event_request {
+  event_id event = 0;
+  uint32_t fields = 0;
+  std::string title;
+  std::string description;
+  std::string venue;
+  timestamp_ms starts_at = 0;
+  uint32_t max_tickets_per_customer = 0;
+  sale_status status = sale_status::draft;
+};
+
 struct add_section_request {
   event_id event = 0;
   std::string name;
@@ -129,6 +152,7 @@ inline event_id event_of(const seat_map_request& x) { return x.event; }
 inline event_id event_of(const stats_request& x) { return x.event; }
 inline event_id event_of(const event_request& x) { return x.event; }
 inline event_id event_of(const set_status_request& x) { return x.event; }
+inline event_id event_of(const edit_event_request& x) { return x.event; }
 inline event_id event_of(const add_section_request& x) { return x.event; }
 template <class T>
 auto event_of(const T& x) -> decltype(x.ref.event) { return x.ref.event; }
@@ -175,6 +199,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(boxoffice, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::section_info))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::create_event_request))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::set_status_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::edit_event_request))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::add_section_request))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::customer_delta))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::section_snapshot))
@@ -221,6 +246,7 @@ using section_actor = reservation_api::extend<
 using event_api = reservation_api::extend<
   caf::replies_to<event_request>::with<event_view>,
   caf::replies_to<set_status_request>::with<event_info>,
+  caf::replies_to<edit_event_request>::with<event_info>,
   caf::replies_to<add_section_request>::with<section_info>>;
 
 using event_actor = event_api::extend<
@@ -313,7 +339,7 @@ typename Inspector::result_type inspect(Inspector& f, cancel_request& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, seat_map_request& x) {
-  return f(caf::meta::type_name("seat_map_request"), x.event, x.section);
+  return f(caf::meta::type_name("seat_map_request"), x.event, x.section, x.include_drafts);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stats_request& x) {
@@ -321,7 +347,7 @@ typename Inspector::result_type inspect(Inspector& f, stats_request& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_request& x) {
-  return f(caf::meta::type_name("event_request"), x.event);
+  return f(caf::meta::type_name("event_request"), x.event, x.include_drafts);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hold_info& x) {
@@ -349,6 +375,11 @@ typename Inspector::result_type inspect(Inspector& f, create_event_request& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, set_status_request& x) {
   return f(caf::meta::type_name("set_status_request"), x.event, x.status);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, edit_event_request& x) {
+  return f(caf::meta::type_name("edit_event_request"), x.event, x.fields, x.title,
+           x.description, x.venue, x.starts_at, x.max_tickets_per_customer, x.status);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, add_section_request& x) {

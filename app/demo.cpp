@@ -1,5 +1,7 @@
 #include "app/demo.h"
 
+#include "persistence/account_store.h"
+
 #include <chrono>
 
 namespace boxoffice {
@@ -51,6 +53,19 @@ caf::expected<event_view> create_demo_event(caf::actor_system& sys, const direct
   if (!on_sale)
     return on_sale.error();
   return ask<event_view>(self, dir, event_request{event->id});
+}
+
+void create_demo_accounts(const std::string& database_url, const account_rules& rules) {
+  ensure_admin(database_url, demo_admin.email, demo_admin.password, rules);
+  account_store store{database_url};
+  auto hash = hash_password(demo_customer.password, rules.hashing);
+  if (auto existing = store.find_account_by_email(demo_customer.email)) {
+    store.update_account(existing->id, hash, account_role::customer);
+    return;
+  }
+  using namespace std::chrono;
+  store.create_account(demo_customer.email, hash, account_role::customer,
+                       duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
 } // namespace boxoffice

@@ -1,10 +1,13 @@
-// boxoffice: the one binary. Subcommands: serve, migrate (more come with
-// their issues).
+// boxoffice: the one binary. Subcommands: serve, migrate, create-admin.
+#include "accounts/service.h"
 #include "actors/directory.h"
 #include "actors/protocol.h"
 #include "app/demo.h"
 #include "config/settings.h"
+#include "http/api.h"
+#include "http/idempotency.h"
 #include "http/server.h"
+#include "persistence/query_service.h"
 #include "persistence/journal.h"
 #include "persistence/migrations.h"
 #include "persistence/sql_store.h"
@@ -24,7 +27,31 @@ using namespace boxoffice;
 struct options {
   std::optional<std::string> config_path;
   bool demo = false;
+  std::string admin_email;
 };
+
+account_rules account_rules_of(const settings& s) {
+  account_rules rules;
+  rules.password_min_length = s.auth.password_min_length;
+  rules.hashing = password_hash_params{s.auth.password_hash_iterations,
+                                       s.auth.password_hash_memory_kib};
+  rules.refresh_token_ttl_s = s.auth.refresh_token_ttl_s;
+  return rules;
+}
+
+// The access-token key: from the configuration, at least 32 bytes. Only the
+// demo makes one up (tokens then die with the process).
+std::shared_ptr<const token_signer> make_signer(const settings& s, bool demo) {
+  auto key = s.auth.jwt_secret;
+  if (key.empty() && demo) {
+    key = new_random_token(token_signer::min_key_bytes);
+    spdlog::warn("auth.jwt_secret is not set: the demo signs tokens with a random key");
+  }
+  if (key.size() < token_signer::min_key_bytes)
+    throw config_error("config: auth.jwt_secret: must be set (BOXOFFICE_AUTH_JWT_SECRET), at "
+                       "least " + std::to_string(token_signer::min_key_bytes) + " bytes");
+  return std::make_shared<const token_signer>(key, s.auth.access_token_ttl_s);
+}
 
 void configure_actor_system(caf::actor_system_config& cfg, const settings& s) {
   register_protocol(cfg);
@@ -61,8 +88,15 @@ int serve(const options& opts) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto s = load_settings(opts.config_path, process_env());
+  auto signer = make_signer(s, opts.demo);
+  auto rules = account_rules_of(s);
   // Before serving, on the main thread: connect, migrate, list the events.
   auto stored = sql_store{s.database.url}.event_ids();
+  if (!s.auth.admin_email.empty() && !s.auth.admin_password.empty())
+    spdlog::info("admin account {} is ready",
+                 ensure_admin(s.database.url, s.auth.admin_email, s.auth.admin_password, rules).id);
+  if (opts.demo)
+    create_demo_accounts(s.database.url, rules);
   // The backend only: the URL may hold a password.
   spdlog::info("database: {}, {} stored events", to_string(parse_database_url(s.database.url).kind),
                stored.size());
@@ -81,7 +115,19 @@ int serve(const options& opts) {
   auto dir = spawn_directory(sys, directory_settings{s.reservation, s.actors.event_idle_stop_s,
                                                      s.actors.event_backlog_max, journal, loader,
                                                      stored});
+  auto api_ctx = std::make_shared<http::api_context>(s, signer);
+  api_ctx->directory = dir;
+  api_ctx->accounts = spawn_account_workers(sys, s.auth.workers, s.database.url, signer, rules);
+  api_ctx->queries = spawn_query_workers(sys, s.auth.workers, s.database.url);
+  auto timeout = std::chrono::milliseconds(s.actors.request_timeout_ms);
+  api_ctx->idempotency = http::spawn_idempotency(sys, s.database.url, s.idempotency, timeout);
+  api_ctx->gate = std::make_unique<http::gateway>(sys, s.actors.threads,
+                                                  s.http.max_in_flight_requests, timeout);
   auto stop_all = [&] {
+    api_ctx->gate->stop();
+    caf::anon_send_exit(api_ctx->accounts, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(api_ctx->queries, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(api_ctx->idempotency, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(committer, caf::exit_reason::user_shutdown);
@@ -106,8 +152,7 @@ int serve(const options& opts) {
     stop_all();
     return 1;
   }
-  // Only GET /v1/health for now: the API routes arrive with their issue.
-  http::http_server api{s.http, http::api_routes()};
+  http::http_server api{s.http, http::api_routes(api_ctx)};
   try {
     api.start();
   } catch (const std::exception& e) {
@@ -115,11 +160,15 @@ int serve(const options& opts) {
     stop_all();
     return 1;
   }
-  spdlog::info("boxoffice ready: http://{}:{}/v1/health, {} actor threads; Ctrl-C to stop",
+  api_ctx->started = true;
+  spdlog::info("boxoffice ready: http://{}:{}/v1/events, {} actor threads; Ctrl-C to stop",
                s.http.address, api.port(), s.actors.threads);
+  if (opts.demo)
+    spdlog::info("demo accounts: admin {} / {}, customer {} / {}", demo_admin.email,
+                 demo_admin.password, demo_customer.email, demo_customer.password);
   auto signal = wait_for_stop_signal(signals);
   spdlog::info("signal {}: stopping", signal);
-  api.stop();  // no new requests; handlers hold no actor answers yet
+  api.stop();  // no new requests
   stop_all();
   sys.await_all_actors_done();
   return 0;
@@ -132,6 +181,17 @@ int migrate_database(const options& opts) {
   auto report = migrate(*session, target.kind);
   std::cout << "schema version " << report.from_version << " -> " << report.to_version << " ("
             << report.applied.size() << " migrations applied)\n";
+  return 0;
+}
+
+// The first admin, from the command line: the password is read from
+// standard input (one line), never from the arguments, which `ps` shows.
+int create_admin(const options& opts) {
+  auto s = load_settings(opts.config_path, process_env());
+  std::string password;
+  std::getline(std::cin, password);
+  auto made = ensure_admin(s.database.url, opts.admin_email, password, account_rules_of(s));
+  std::cout << "admin account " << made.id << " (" << made.email << ") is ready\n";
   return 0;
 }
 
@@ -150,12 +210,19 @@ int main(int argc, char** argv) {
   serve_cmd->add_flag("--demo", opts.demo, "Create a demo event on sale if the database has none");
   auto migrate_cmd = app.add_subcommand("migrate", "Apply pending database migrations and exit");
   add_config(migrate_cmd);
+  auto admin_cmd = app.add_subcommand(
+    "create-admin", "Create an admin account, or make an existing account admin; the password is "
+                    "read from standard input");
+  add_config(admin_cmd);
+  admin_cmd->add_option("--email", opts.admin_email, "The admin's email")->required();
   CLI11_PARSE(app, argc, argv);
   try {
     if (serve_cmd->parsed())
       return serve(opts);
     if (migrate_cmd->parsed())
       return migrate_database(opts);
+    if (admin_cmd->parsed())
+      return create_admin(opts);
   } catch (const config_error& e) {
     std::cerr << e.what() << '\n';
     return 2;

@@ -47,8 +47,11 @@ std::string mask_url_password(const std::string& url) {
   return url.substr(0, password_begin + 1) + "***" + url.substr(credentials_end);
 }
 
+// A secret URL shows all but its password; any other secret shows nothing.
 std::string shown_value(bool secret, const std::string& value) {
-  return secret ? mask_url_password(value) : value;
+  if (!secret || value.empty())
+    return value;
+  return value.find("://") != std::string::npos ? mask_url_password(value) : "***";
 }
 
 [[noreturn]] void throw_bad_value(const std::string& origin, const std::string& shown,
@@ -143,6 +146,18 @@ bool is_database_url(const std::string& text) {
   return has_prefix_and_more(text, "sqlite://") || has_prefix_and_more(text, "postgresql://");
 }
 
+bool any_text(const std::string&) {
+  return true;
+}
+
+bool is_email_or_empty(const std::string& text) {
+  return text.empty() || (text.find('@') != std::string::npos
+                          && std::none_of(text.begin(), text.end(),
+                                          [](unsigned char c) { return std::isspace(c) != 0; }));
+}
+
+constexpr text_form free_text{any_text, "any text"};
+constexpr text_form email_or_empty{is_email_or_empty, "an email address, or empty"};
 constexpr text_form listen_address{is_listen_address, "a host name or IP address, no spaces"};
 constexpr text_form database_url{is_database_url,
                                  "sqlite://<path> or postgresql://user:password@host:port/dbname"};
@@ -153,12 +168,15 @@ const std::vector<key_descriptor>& key_table() {
   using http = http_settings;
   using actors = actor_settings;
   using limits = reservation_limits;
+  using auth = auth_settings;
   static const std::vector<key_descriptor> table = {
       text_key("http.address", &settings::http, &http::address, listen_address, false),
       number_key("http.port", &settings::http, &http::port, {1, 65535, ""}),
       number_key("http.threads", &settings::http, &http::threads, {1, 64, ""}),
       number_key("http.max_body_bytes", &settings::http, &http::max_body_bytes,
                  {1024, 16777216, "bytes"}),
+      number_key("http.max_in_flight_requests", &settings::http, &http::max_in_flight_requests,
+                 {1, 10000000, ""}),
       text_key("database.url", &settings::database, &database_settings::url, database_url, true),
       number_key("database.journal_batch_rows_max", &settings::database,
                  &database_settings::journal_batch_rows_max, {1, 100000, "rows"}),
@@ -189,6 +207,30 @@ const std::vector<key_descriptor>& key_table() {
                  &limits::max_seats_per_section, {1, 10000000, ""}),
       number_key("reservation.ended_holds_kept_max", &settings::reservation,
                  &limits::ended_holds_kept_max, {0, 10000000, ""}),
+      text_key("auth.jwt_secret", &settings::auth, &auth::jwt_secret, free_text, true),
+      number_key("auth.access_token_ttl_s", &settings::auth, &auth::access_token_ttl_s,
+                 {10, 86400, "seconds"}),
+      number_key("auth.refresh_token_ttl_s", &settings::auth, &auth::refresh_token_ttl_s,
+                 {60, 31536000, "seconds"}),
+      number_key("auth.password_min_length", &settings::auth, &auth::password_min_length,
+                 {8, 128, "characters"}),
+      number_key("auth.password_hash_iterations", &settings::auth,
+                 &auth::password_hash_iterations, {1, 16, ""}),
+      number_key("auth.password_hash_memory_kib", &settings::auth,
+                 &auth::password_hash_memory_kib, {8, 4194304, "KiB"}),
+      number_key("auth.workers", &settings::auth, &auth::workers, {1, 64, ""}),
+      number_key("auth.attempts_per_address_per_min", &settings::auth,
+                 &auth::attempts_per_address_per_min, {0, 1000000, "per minute"}),
+      number_key("auth.attempts_per_account_per_min", &settings::auth,
+                 &auth::attempts_per_account_per_min, {0, 1000000, "per minute"}),
+      number_key("auth.rate_limit_keys_max", &settings::auth, &auth::rate_limit_keys_max,
+                 {1, 100000000, ""}),
+      text_key("auth.admin_email", &settings::auth, &auth::admin_email, email_or_empty, false),
+      text_key("auth.admin_password", &settings::auth, &auth::admin_password, free_text, true),
+      number_key("idempotency.ttl_s", &settings::idempotency, &idempotency_settings::ttl_s,
+                 {60, 2592000, "seconds"}),
+      number_key("idempotency.in_flight_max", &settings::idempotency,
+                 &idempotency_settings::in_flight_max, {1, 10000000, ""}),
       text_key("cluster.listen_address", &settings::cluster, &cluster_settings::listen_address,
                listen_address, false),
       number_key("cluster.listen_port", &settings::cluster, &cluster_settings::listen_port,

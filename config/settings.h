@@ -20,6 +20,9 @@ struct http_settings {
   uint16_t port = 8080;
   uint32_t threads = 2;
   uint32_t max_body_bytes = 65536;
+  // Requests handed to the actors and not answered yet; past it, new ones
+  // are answered 503 + Retry-After at once instead of queueing.
+  uint32_t max_in_flight_requests = 10000;
 };
 
 struct database_settings {
@@ -45,6 +48,35 @@ struct actor_settings {
   uint32_t request_timeout_ms = 5000;
 };
 
+// Accounts and tokens. The signing key is a secret: set it in the
+// environment (BOXOFFICE_AUTH_JWT_SECRET), at least 32 bytes; only the demo
+// mode makes one up.
+struct auth_settings {
+  std::string jwt_secret;
+  uint32_t access_token_ttl_s = 600;
+  uint32_t refresh_token_ttl_s = 2592000;  // 30 days
+  uint32_t password_min_length = 10;
+  // Argon2id cost per hash (libsodium's "interactive" profile by default).
+  uint32_t password_hash_iterations = 2;
+  uint32_t password_hash_memory_kib = 65536;
+  // Threads that hash passwords and read accounts (each one database connection).
+  uint32_t workers = 2;
+  // Signup, login and refresh attempts per minute, per client address and per account.
+  uint32_t attempts_per_address_per_min = 60;
+  uint32_t attempts_per_account_per_min = 10;
+  uint32_t rate_limit_keys_max = 100000;
+  // The first admin: created (or reset) at start when both are set.
+  std::string admin_email;
+  std::string admin_password;
+};
+
+// Idempotency-Key: answers are replayed for this long after the first request.
+struct idempotency_settings {
+  uint32_t ttl_s = 86400;
+  // Keyed requests running at once; past it, 503 + Retry-After.
+  uint32_t in_flight_max = 10000;
+};
+
 // The node port: other nodes (and the end-to-end tests) reach this node's
 // directory over CAF's network layer. It has no authentication of its own,
 // so it listens on loopback unless told otherwise: expose it only on a
@@ -59,6 +91,8 @@ struct settings {
   database_settings database;
   actor_settings actors;
   reservation_limits reservation;
+  auth_settings auth;
+  idempotency_settings idempotency;
   cluster_settings cluster;
 };
 

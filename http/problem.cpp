@@ -15,7 +15,7 @@ struct mapping {
 };
 
 // Why each status: see the header.
-constexpr std::array<mapping, 23> table{{
+constexpr std::array<mapping, 31> table{{
   {errc::invalid_request, 422, "The request is not valid"},
   {errc::invalid_quantity, 422, "The quantity must be positive"},
   {errc::too_many_seats, 422, "Too many seats in one hold"},
@@ -39,6 +39,15 @@ constexpr std::array<mapping, 23> table{{
   {errc::overloaded, 503, "The server is busy"},
   {errc::storage_unavailable, 503, "Storage is unavailable; nothing was changed"},
   {errc::storage_conflict, 409, "Storage refused the change"},
+  {errc::invalid_email, 422, "The email address is not valid"},
+  {errc::weak_password, 422, "The password is too short"},
+  {errc::email_taken, 409, "An account with this email exists"},
+  {errc::invalid_credentials, 401, "Wrong email or password"},
+  {errc::invalid_refresh_token, 401, "The refresh token is not valid"},
+  {errc::refresh_token_reused, 401, "The refresh token was already used; every session it "
+                                    "belongs to is signed out"},
+  {errc::idempotency_key_in_use, 409, "A request with this Idempotency-Key is still running"},
+  {errc::idempotency_key_reused, 422, "This Idempotency-Key was used for another request"},
 }};
 
 const mapping* find(errc e) {

@@ -18,6 +18,9 @@
 //   422  the request itself is wrong: invalid_request, invalid_quantity,
 //        too_many_seats, unknown_seat, hold_lifetime_exceeded,
 //        too_many_sections, invalid_section
+//   401  invalid_credentials, invalid_refresh_token, refresh_token_reused
+//   409  also email_taken, idempotency_key_in_use (retry later)
+//   422  also invalid_email, weak_password, idempotency_key_reused
 //   503  overloaded, storage_unavailable, both with Retry-After
 // Details never carry internals (exception texts, SQL, paths).
 #pragma once
@@ -43,6 +46,12 @@ struct problem {
 // Seconds a client is told to wait after overloaded/storage_unavailable.
 constexpr uint32_t retry_after_overloaded_s = 1;
 constexpr uint32_t retry_after_storage_s = 5;
+
+// Thrown by request parsing and checks on the reactor thread, before the
+// writer is handed off; the server answers `why`.
+struct refusal {
+  problem why;
+};
 
 // "/problems/<code>"
 std::string problem_type(std::string_view code);

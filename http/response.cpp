@@ -6,8 +6,6 @@ namespace boxoffice::http {
 
 namespace Http = Pistache::Http;
 
-namespace {
-
 void send_body(Http::ResponseWriter& w, Http::Code code, const char* content_type,
                const std::string& body) {
   // sendImpl checks peer_.expired() and then locks it: holding the peer here
@@ -19,13 +17,13 @@ void send_body(Http::ResponseWriter& w, Http::Code code, const char* content_typ
   w.send(code, body);
 }
 
-} // namespace
-
 void send_json(Http::ResponseWriter& w, Http::Code code, const std::string& body) {
   send_body(w, code, "application/json", body);
 }
 
 void send_problem(Http::ResponseWriter& w, const problem& p) {
+  if (p.status == 401)
+    set_header(w, "WWW-Authenticate", "Bearer realm=\"boxoffice\"");
   if (!p.allow.empty())
     set_header(w, "Allow", p.allow);
   if (p.retry_after_s)

@@ -12,6 +12,10 @@
 
 namespace boxoffice::http {
 
+// Any body with its Content-Type.
+void send_body(Pistache::Http::ResponseWriter& w, Pistache::Http::Code code,
+               const char* content_type, const std::string& body);
+
 // Content-Type: application/json.
 void send_json(Pistache::Http::ResponseWriter& w, Pistache::Http::Code code,
                const std::string& body);

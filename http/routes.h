@@ -30,11 +30,16 @@ struct route {
   route_handler handler;
 };
 
-// Every route of the API.
-std::vector<route> api_routes();
+// The route table itself is built in api.h (api_routes), with the services
+// its handlers need.
 
 // GET /v1/health: 200 {"status":"ok"}; no actor involved, so it measures the
 // HTTP ceiling.
 void get_health(const Pistache::Rest::Request& req, Pistache::Http::ResponseWriter& w);
+
+// GET /v1/openapi.json: the OpenAPI 3 document of the API (http/openapi.json,
+// compiled in).
+void get_openapi(const Pistache::Rest::Request& req, Pistache::Http::ResponseWriter& w);
+const std::string& openapi_document();
 
 } // namespace boxoffice::http

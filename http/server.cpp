@@ -104,6 +104,9 @@ struct http_server::impl {
       }
       try {
         h(req, w);
+      } catch (const refusal& r) {
+        if (w.getPeer() && w.getResponseSize() == 0)
+          send_problem(w, r.why);
       } catch (...) {
         // Pistache would send e.what(); the client gets no internals. A
         // writer already used is left alone. (A moved-from writer still looks

@@ -3,6 +3,8 @@
 #include <soci/soci.h>
 
 #include <chrono>
+#include <string>
+#include <utility>
 
 namespace boxoffice {
 
@@ -11,6 +13,11 @@ namespace {
 // Where both dialects agree the text is written once.
 dialect_sql both(const char* text) {
   return {text, text};
+}
+
+// A statement PostgreSQL does not need (see apply_one).
+dialect_sql sqlite_only(std::string text) {
+  return {std::move(text), ""};
 }
 
 // Ids, counts and seat indices are bigint: the domain's uint32/uint64 values
@@ -82,6 +89,85 @@ std::vector<dialect_sql> schema_v1() {
   };
 }
 
+// The columns the search index reads, in the order of events_fts.
+constexpr const char* fts_columns = "title, description, venue";
+
+// Accounts, refresh tokens and idempotency records (persistence/
+// account_store.h), a customer's orders by customer, and event search
+// (persistence/query_store.h).
+// SQLite: an FTS5 index with events as its external content, kept in step by
+// triggers (sql_store writes events with an upsert, whose update path fires
+// the update trigger) and filled from the events already stored.
+// PostgreSQL: a generated, weighted tsvector (computed for existing rows as
+// the column is added) under a GIN index.
+// An account id is the rowid (SQLite: max(id) + 1) or an identity (PostgreSQL).
+std::vector<dialect_sql> schema_v2() {
+  auto fts_values = [](const std::string& row) {
+    return row + ".id, " + row + ".title, " + row + ".description, " + row + ".venue";
+  };
+  // An external-content index forgets a row only when told its old values.
+  auto fts_insert = "insert into events_fts (rowid, " + std::string(fts_columns) + ") values ("
+                    + fts_values("new") + ");";
+  auto fts_delete = "insert into events_fts (events_fts, rowid, " + std::string(fts_columns)
+                    + ") values ('delete', " + fts_values("old") + ");";
+  return {
+    {"create table accounts ("
+     " id integer primary key check (id > 0),"
+     " email text not null unique,"
+     " role text not null check (role in ('customer', 'admin')),"
+     " password_hash text not null,"
+     " created_at bigint not null)",
+     "create table accounts ("
+     " id bigint generated always as identity primary key check (id > 0),"
+     " email text not null unique,"
+     " role text not null check (role in ('customer', 'admin')),"
+     " password_hash text not null,"
+     " created_at bigint not null)"},
+    // used_at, revoked_at: NULL while the token is live.
+    both("create table refresh_tokens ("
+         " token_hash text primary key,"
+         " account_id bigint not null references accounts (id),"
+         " family text not null,"
+         " issued_at bigint not null,"
+         " expires_at bigint not null,"
+         " used_at bigint,"
+         " revoked_at bigint)"),
+    both("create index refresh_tokens_by_family on refresh_tokens (family)"),
+    both("create index refresh_tokens_by_account on refresh_tokens (account_id)"),
+    // scope: the caller's account id, 0 for unauthenticated calls (no
+    // reference: there is no account 0).
+    both("create table idempotency_keys ("
+         " scope bigint not null,"
+         " key text not null,"
+         " fingerprint text not null,"
+         " status bigint not null,"
+         " content_type text not null,"
+         " location text not null,"
+         " body text not null,"
+         " created_at bigint not null,"
+         " primary key (scope, key))"),
+    both("create index idempotency_keys_by_created_at on idempotency_keys (created_at)"),
+    both("create index orders_by_customer on orders (customer_id, created_at)"),
+    {"create virtual table events_fts using fts5(" + std::string(fts_columns)
+       + ", content='events', content_rowid='id')",
+     "alter table events add column search_vector tsvector generated always as ("
+     " setweight(to_tsvector('simple', title), 'A')"
+     " || setweight(to_tsvector('simple', description), 'B')"
+     " || setweight(to_tsvector('simple', venue), 'C')) stored"},
+    {"insert into events_fts (events_fts) values ('rebuild')",
+     "create index events_search on events using gin (search_vector)"},
+    sqlite_only("create trigger events_fts_insert after insert on events begin " + fts_insert
+                + " end"),
+    sqlite_only("create trigger events_fts_update after update of " + std::string(fts_columns)
+                + " on events when old.title is not new.title"
+                  " or old.description is not new.description or old.venue is not new.venue"
+                  " begin "
+                + fts_delete + " " + fts_insert + " end"),
+    sqlite_only("create trigger events_fts_delete after delete on events begin " + fts_delete
+                + " end"),
+  };
+}
+
 // Any fixed number will do; every boxoffice process migrates under it.
 constexpr const char* pg_migration_lock = "select pg_advisory_xact_lock(7957695015157073513)";
 
@@ -106,8 +192,11 @@ long long now_ms() {
 }
 
 void apply_one(soci::session& sql, backend kind, const migration& m) {
-  for (const auto& statement : m.statements)
-    execute_sql(sql, kind == backend::postgresql ? statement.postgresql : statement.sqlite);
+  for (const auto& statement : m.statements) {
+    const auto& text = kind == backend::postgresql ? statement.postgresql : statement.sqlite;
+    if (!text.empty())  // empty: nothing to do on this backend
+      execute_sql(sql, text);
+  }
   execute_sql(sql, "insert into schema_migrations (version, applied_at) values ("
                      + std::to_string(m.version) + ", " + std::to_string(now_ms()) + ")");
 }
@@ -117,6 +206,7 @@ void apply_one(soci::session& sql, backend kind, const migration& m) {
 const std::vector<migration>& migrations() {
   static const std::vector<migration> all = {
     {1, "events, sections, holds, orders, tickets", schema_v1()},
+    {2, "accounts, refresh tokens, idempotency keys, event search", schema_v2()},
   };
   return all;
 }

@@ -1,6 +1,6 @@
 #include "persistence/sql_store.h"
 
-#include "persistence/migrations.h"
+#include "persistence/connection.h"
 
 #include <soci/soci.h>
 
@@ -255,7 +255,6 @@ private:
 };
 
 constexpr std::size_t rows_per_fetch = 4096;
-constexpr std::size_t message_chars_max = 1000;
 
 // Runs a select with one bigint parameter (if given) and calls on_row with
 // each row's values, fetching rows_per_fetch rows at a time into vectors.
@@ -389,63 +388,28 @@ void load_sections(soci::session& sql, long long id, event_snapshot& snap) {
 } // namespace
 
 sql_store::sql_store(const std::string& database_url)
-  : target_(parse_database_url(database_url)) {}
+  : db_(std::make_unique<sql_connection>(database_url)) {}
 
 sql_store::~sql_store() = default;
 
-soci::session& sql_store::connection() {
-  if (!session_) {
-    auto fresh = open_session(target_);
-    migrate(*fresh, target_.kind);
-    session_ = std::move(fresh);
-  } else if (broken_) {
-    reconnect_session(*session_, target_.kind);
-  }
-  broken_ = false;
-  return *session_;
-}
-
-void sql_store::guarded(const char* what,
-                        const std::function<void(soci::session&, bool&)>& work) {
-  for (int attempt = 1;; ++attempt) {
-    bool fresh = !session_ || broken_;
-    bool sent = false;
-    try {
-      work(connection(), sent);
-      return;
-    } catch (const store_error&) {
-      throw;
-    } catch (const std::exception& e) {
-      auto why = classify_failure(e);
-      if (why == store_error::kind::unavailable)
-        broken_ = true;
-      // A connection that died while idle is found out by the first
-      // statement; if nothing was sent that counts, go again at once.
-      if (why == store_error::kind::unavailable && !fresh && !sent && attempt == 1)
-        continue;
-      // SOCI appends every bound value, which for a big batch is megabytes.
-      std::string message = e.what();
-      if (message.size() > message_chars_max)
-        message = message.substr(0, message_chars_max) + "...";
-      throw store_error(why, std::string(what) + ": " + message);
-    }
-  }
+backend sql_store::kind() const {
+  return db_->kind();
 }
 
 void sql_store::apply(const std::vector<change>& batch) {
   if (batch.empty())
     return;
-  guarded("apply", [&](soci::session& sql, bool& sent) {
-    sql_transaction tx(sql, target_.kind);
+  db_->guarded("apply", [&](soci::session& sql, bool& sent) {
+    sql_transaction tx(sql, kind());
     sent = true;
-    batch_writer(sql, target_.kind).write(batch);
+    batch_writer(sql, kind()).write(batch);
     tx.commit();
   });
 }
 
 std::vector<event_id> sql_store::event_ids() {
   std::vector<event_id> ids;
-  guarded("event_ids", [&](soci::session& sql, bool&) {
+  db_->guarded("event_ids", [&](soci::session& sql, bool&) {
     ids.clear();
     for_each_row<long long>(sql, "select id from events", std::nullopt,
                             [&](long long id) { ids.push_back(static_cast<event_id>(id)); });
@@ -456,9 +420,9 @@ std::vector<event_id> sql_store::event_ids() {
 
 std::optional<event_snapshot> sql_store::load_event(event_id id) {
   std::optional<event_snapshot> snap;
-  guarded("load_event", [&](soci::session& sql, bool&) {
+  db_->guarded("load_event", [&](soci::session& sql, bool&) {
     // One snapshot: the tables agree with each other.
-    sql_transaction tx(sql, target_.kind, sql_transaction::mode::snapshot_read);
+    sql_transaction tx(sql, kind(), sql_transaction::mode::snapshot_read);
     snap = load_info(sql, static_cast<long long>(id));
     if (snap)
       load_sections(sql, static_cast<long long>(id), *snap);

@@ -1,26 +1,18 @@
 // The store on an SQL database (an SQLite file or PostgreSQL) through one
-// SOCI session. Connects lazily: the constructor only reads the URL, the
-// first call connects and migrates the schema (see migrations.h), so a
-// database that is down at start is not an error until the store is used.
-// After a lost connection the call fails with kind::unavailable and the next
-// call reconnects first, so the store recovers by itself when the database
-// returns. A connection found dead before a transaction began (nothing sent)
-// is reconnected and retried at once.
+// SOCI session (see connection.h): connects lazily and migrates on first
+// use, and recovers by itself after a lost connection.
 // REQUIRES: one thread at a time (a SOCI session is not thread-safe).
 #pragma once
 
 #include "persistence/database.h"
 #include "persistence/store.h"
 
-#include <functional>
 #include <memory>
 #include <string>
 
-namespace soci {
-class session;
-}
-
 namespace boxoffice {
+
+class sql_connection;
 
 // What the database enforces on top of storing the changes, each refusal a
 // store_error of kind::conflict that rolls back the whole batch:
@@ -38,18 +30,10 @@ public:
   std::vector<event_id> event_ids() override;
   std::optional<event_snapshot> load_event(event_id id) override;
 
-  backend kind() const { return target_.kind; }
+  backend kind() const;
 
 private:
-  // Runs `work` on a connected session and turns any failure into a
-  // store_error. `work` sets its bool once it has sent something that must
-  // not be repeated; until then a lost connection is retried once.
-  void guarded(const char* what, const std::function<void(soci::session&, bool&)>& work);
-  soci::session& connection();
-
-  database_target target_;
-  std::unique_ptr<soci::session> session_;  // null until connected
-  bool broken_ = false;                      // reconnect before the next use
+  std::unique_ptr<sql_connection> db_;
 };
 
 } // namespace boxoffice

@@ -1,0 +1,152 @@
+#include "http/api.h"
+
+#include "http/idempotency.h"
+#include "http/json_codec.h"
+#include "http/response.h"
+#include "persistence/query_service.h"
+
+#include <chrono>
+
+namespace boxoffice::http {
+
+namespace Http = Pistache::Http;
+namespace Rest = Pistache::Rest;
+
+namespace {
+
+problem unauthorized(std::string code, std::string detail) {
+  problem p;
+  p.status = 401;
+  p.code = std::move(code);
+  p.title = "Authentication required";
+  p.detail = std::move(detail);
+  return p;
+}
+
+int64_t now_s() {
+  using namespace std::chrono;
+  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::optional<std::string> bearer_token(const Rest::Request& req) {
+  auto header = req.headers().tryGet<Http::Header::Authorization>();
+  if (!header)
+    return std::nullopt;
+  auto value = header->value();
+  constexpr std::string_view scheme = "Bearer ";
+  if (value.size() <= scheme.size())
+    return std::string{};
+  for (size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(value[i]))
+        != std::tolower(static_cast<unsigned char>(scheme[i])))
+      return std::string{};
+  return value.substr(scheme.size());
+}
+
+} // namespace
+
+api_context::api_context(const settings& s, std::shared_ptr<const token_signer> token_signer)
+    : signer(std::move(token_signer)),
+      per_address(s.auth.attempts_per_address_per_min, s.auth.rate_limit_keys_max),
+      per_account(s.auth.attempts_per_account_per_min, s.auth.rate_limit_keys_max),
+      limits(s.reservation) {}
+
+caller authenticate(const Rest::Request& req, const api_context& api, access need) {
+  auto token = bearer_token(req);
+  if (!token) {
+    if (need == access::anyone)
+      return caller{};
+    throw refusal{unauthorized("unauthorized", "This request needs an access token: "
+                                               "Authorization: Bearer <token>")};
+  }
+  auto verified = api.signer->verify(*token, now_s());
+  if (auto* error = std::get_if<token_error>(&verified)) {
+    if (*error == token_error::expired)
+      throw refusal{unauthorized("token_expired", "The access token has expired; refresh it")};
+    throw refusal{unauthorized("invalid_token", "The access token is not valid")};
+  }
+  const auto& claims = std::get<access_claims>(verified);
+  caller who{claims.account, claims.role};
+  if (need == access::admin && !who.is_admin()) {
+    problem p;
+    p.status = 403;
+    p.code = "forbidden";
+    p.title = "Not allowed";
+    p.detail = "This request needs an admin account";
+    throw refusal{p};
+  }
+  return who;
+}
+
+void require_json(const Rest::Request& req) {
+  auto ct = req.headers().tryGet<Http::Header::ContentType>();
+  if (!ct || ct->mime().top() != Http::Mime::Type::Application
+      || ct->mime().sub() != Http::Mime::Subtype::Json)
+    throw refusal{unsupported_media_type("application/json")};
+}
+
+uint32_t query_count(const Rest::Request& req, const char* name, uint32_t fallback,
+                     uint32_t max) {
+  auto text = req.query().get(name);
+  if (!text || text->empty())
+    return fallback;
+  auto value = parse_id(*text);
+  if (!value || *value > max)
+    throw refusal{invalid_value(name, "must be a whole number from 1 to " + std::to_string(max))};
+  return static_cast<uint32_t>(*value);
+}
+
+void submit(api_context& api, const Rest::Request& req, Http::ResponseWriter& w,
+            const caller& who, job j) {
+  auto key = req.headers().tryGetRaw("Idempotency-Key");
+  if (!key || req.method() == Http::Method::Get) {
+    api.gate->submit(w, std::move(j));
+    return;
+  }
+  const auto& value = key->value();
+  bool printable = std::all_of(value.begin(), value.end(),
+                               [](unsigned char c) { return c >= 0x21 && c <= 0x7e; });
+  if (value.empty() || value.size() > idempotency_key_bytes_max || !printable)
+    throw refusal{invalid_field("Idempotency-Key", "must be 1 to "
+                                                     + std::to_string(idempotency_key_bytes_max)
+                                                     + " visible ASCII characters")};
+  auto fingerprint = request_fingerprint(Http::methodString(req.method()), req.resource(),
+                                         req.body());
+  api.gate->submit(w, with_idempotency(api.idempotency, who.id, value, std::move(fingerprint),
+                                       api.gate->timeout(), std::move(j)));
+}
+
+route_handler bind_api(std::shared_ptr<api_context> api, api_handler h) {
+  return [api, h](const Rest::Request& req, Http::ResponseWriter& w) { h(*api, req, w); };
+}
+
+std::vector<route> api_routes(std::shared_ptr<api_context> api) {
+  std::vector<route> routes{
+    {Http::Method::Get, "/v1/health", get_health},
+    {Http::Method::Get, "/v1/ready",
+     [api](const Rest::Request&, Http::ResponseWriter& w) {
+       if (!api->started.load()) {
+         problem p;
+         p.status = 503;
+         p.code = "not_ready";
+         p.title = "Not ready";
+         p.detail = "The server is starting";
+         p.retry_after_s = 1;
+         send_problem(w, p);
+         return;
+       }
+       // Ready means the database answers too, asked through a worker.
+       api->gate->submit(w, ask_worker<bool>(api->queries, api->gate->timeout(), ping_request{},
+                                             [](bool) {
+                                               return json_reply(200, R"({"status":"ready"})");
+                                             }));
+     }},
+    {Http::Method::Get, "/v1/openapi.json", get_openapi},
+  };
+  add_event_routes(routes, api);
+  add_hold_routes(routes, api);
+  add_account_routes(routes, api);
+  return routes;
+}
+
+} // namespace boxoffice::http

@@ -1,0 +1,103 @@
+// What the API routes need, in one object shared by every handler: the
+// directory (reservations), the account and query workers, the idempotency
+// keeper, the gateway into the actors, the token signer and the rate
+// limiters. Handlers run on Pistache threads: they authenticate, parse and
+// check the request there (answering 4xx at once), then submit a job to the
+// gateway and return.
+#pragma once
+
+#include "accounts/account.h"
+#include "accounts/rate_limiter.h"
+#include "accounts/tokens.h"
+#include "actors/limits.h"
+#include "actors/protocol.h"
+#include "config/settings.h"
+#include "http/gateway.h"
+#include "http/routes.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace boxoffice::http {
+
+struct api_context {
+  api_context(const settings& s, std::shared_ptr<const token_signer> token_signer);
+
+  directory_actor directory;
+  caf::actor accounts;     // accounts/service.h
+  caf::actor queries;      // persistence/query_service.h
+  caf::actor idempotency;  // http/idempotency.h
+  std::unique_ptr<gateway> gate;
+  std::shared_ptr<const token_signer> signer;
+  rate_limiter per_address;
+  rate_limiter per_account;
+  reservation_limits limits;
+  std::atomic<bool> started{false};  // set once every actor is up
+};
+
+// Who is calling: an account from a valid access token, or nobody.
+struct caller {
+  customer_id id = 0;  // 0: no token
+  account_role role = account_role::customer;
+  bool is_admin() const { return id != 0 && role == account_role::admin; }
+};
+
+enum class access { anyone, account, admin };
+
+// The caller of req, as `need` requires. Throws refusal: 401 (no token, or a
+// token that is malformed, wrongly signed, of another algorithm or
+// expired), 403 (a customer on an admin route). A present but invalid token
+// is refused even where none is needed.
+caller authenticate(const Pistache::Rest::Request& req, const api_context& api, access need);
+
+// Throws refusal 415 unless the request says Content-Type: application/json.
+void require_json(const Pistache::Rest::Request& req);
+
+// A whole-number query parameter from 1 to max; `fallback` when absent.
+// Throws refusal 422 otherwise.
+uint32_t query_count(const Pistache::Rest::Request& req, const char* name, uint32_t fallback,
+                     uint32_t max);
+
+// Submits `j`; with an Idempotency-Key header, through the keeper (replay,
+// 409 in use, 422 reused). Throws refusal 400 for a bad key.
+void submit(api_context& api, const Pistache::Rest::Request& req,
+            Pistache::Http::ResponseWriter& w, const caller& who, job j);
+
+// A job that asks the directory and renders its answer.
+template <class Reply, class Msg, class Render>
+job ask_directory(const api_context& api, Msg msg, Render render) {
+  auto dir = api.directory;
+  auto timeout = api.gate->timeout();
+  return [dir, timeout, msg = std::move(msg), render](caf::event_based_actor* self,
+                                                      reply_fn done) {
+    self->request(dir, timeout, msg)
+      .then([done, render](Reply& r) { done(render(r)); },
+            [done](caf::error& err) { done(error_reply(err)); });
+  };
+}
+
+// A job that asks an untyped worker pool (accounts, queries).
+template <class Reply, class Msg, class Render>
+job ask_worker(caf::actor worker, std::chrono::milliseconds timeout, Msg msg, Render render) {
+  return [worker, timeout, msg = std::move(msg), render](caf::event_based_actor* self,
+                                                         reply_fn done) {
+    self->request(worker, timeout, msg)
+      .then([done, render](Reply& r) { done(render(r)); },
+            [done](caf::error& err) { done(error_reply(err)); });
+  };
+}
+
+using api_handler = void (*)(api_context&, const Pistache::Rest::Request&,
+                             Pistache::Http::ResponseWriter&);
+route_handler bind_api(std::shared_ptr<api_context> api, api_handler h);
+
+// The route groups (event_routes.cpp, hold_routes.cpp, account_routes.cpp).
+void add_event_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
+void add_hold_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
+void add_account_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
+
+// Every route of the API, health and readiness included.
+std::vector<route> api_routes(std::shared_ptr<api_context> api);
+
+} // namespace boxoffice::http

@@ -1,0 +1,129 @@
+#include "http/gateway.h"
+
+#include "actors/protocol.h"
+#include "http/headers.h"
+#include "http/response.h"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+namespace boxoffice::http {
+
+namespace {
+
+// A job and the one-shot reply of its request; local only (it holds a
+// std::function and the response writer), never serialized.
+struct http_job {
+  job run;
+  reply_fn done;
+};
+
+} // namespace
+} // namespace boxoffice::http
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::http::http_job)
+
+namespace boxoffice::http {
+
+namespace {
+
+// The index only makes the spawn carry an argument (see directory.cpp).
+caf::behavior gateway_actor(caf::event_based_actor* self, uint32_t) {
+  return {
+    [=](http_job& j) { j.run(self, std::move(j.done)); },
+  };
+}
+
+} // namespace
+
+reply json_reply(uint16_t status, std::string body, std::string location) {
+  reply r;
+  r.status = status;
+  r.body = std::move(body);
+  r.location = std::move(location);
+  return r;
+}
+
+reply problem_reply(const problem& p) {
+  reply r;
+  r.status = p.status;
+  r.content_type = "application/problem+json";
+  r.body = problem_body(p);
+  r.retry_after_s = p.retry_after_s;
+  return r;
+}
+
+reply error_reply(const caf::error& err) {
+  if (auto code = to_errc(err))
+    return problem_reply(problem_for(*code));
+  problem p;
+  p.status = 503;
+  p.retry_after_s = retry_after_overloaded_s;
+  if (err == caf::sec::request_timeout) {
+    p.code = "request_timeout";
+    p.title = "No answer in time";
+    p.detail = "The outcome is unknown: retry with the same Idempotency-Key";
+  } else {
+    p.code = "unavailable";
+    p.title = "The service is unavailable";
+    p.detail = "Retry later";
+  }
+  return problem_reply(p);
+}
+
+void write_reply(Pistache::Http::ResponseWriter& w, const reply& r) {
+  if (!r.location.empty())
+    set_header(w, "Location", r.location);
+  if (r.retry_after_s)
+    set_header(w, "Retry-After", std::to_string(*r.retry_after_s));
+  if (r.status == 401)
+    set_header(w, "WWW-Authenticate", "Bearer realm=\"boxoffice\"");
+  auto code = static_cast<Pistache::Http::Code>(r.status);
+  if (r.body.empty()) {
+    if (auto peer = w.getPeer())
+      w.send(code);
+    return;
+  }
+  send_body(w, code, r.content_type.c_str(), r.body);
+}
+
+gateway::gateway(caf::actor_system& sys, uint32_t actors, uint32_t max_in_flight,
+                 std::chrono::milliseconds request_timeout)
+    : in_flight_(std::make_shared<std::atomic<uint32_t>>(0)),
+      max_in_flight_(max_in_flight),
+      timeout_(request_timeout) {
+  for (uint32_t i = 0; i < std::max(actors, 1u); ++i)
+    actors_.push_back(sys.spawn(gateway_actor, i));
+}
+
+gateway::~gateway() {
+  stop();
+}
+
+void gateway::stop() {
+  for (auto& a : actors_)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  actors_.clear();
+}
+
+void gateway::submit(Pistache::Http::ResponseWriter& w, job j) {
+  if (actors_.empty() || in_flight_->load() >= max_in_flight_) {
+    auto p = problem_for(errc::overloaded, "Too many requests in progress; retry shortly");
+    send_problem(w, p);
+    return;
+  }
+  in_flight_->fetch_add(1);
+  auto writer = std::make_shared<Pistache::Http::ResponseWriter>(std::move(w));
+  auto counter = in_flight_;
+  auto once = std::make_shared<bool>(false);
+  reply_fn done = [writer, counter, once](reply r) {
+    if (std::exchange(*once, true))
+      return;
+    write_reply(*writer, r);
+    counter->fetch_sub(1);
+  };
+  auto& target = actors_[next_.fetch_add(1) % actors_.size()];
+  caf::anon_send(target, http_job{std::move(j), std::move(done)});
+}
+
+} // namespace boxoffice::http

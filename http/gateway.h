@@ -1,0 +1,80 @@
+// The bridge from HTTP into the actor system. A route handler parses the
+// request on its Pistache thread, then hands the response writer and a job
+// to the gateway and returns at once. The job runs on one of a few gateway
+// actors, sends its requests with request(...).then(...), and calls `done`
+// with the reply when the answers come; `done` writes the response from the
+// CAF thread (Pistache's send only queues it for the reactor). No HTTP
+// thread ever waits for an actor, and no actor waits for anything.
+//
+// Bounds: at most max_in_flight requests are in the actors at once; past it,
+// submit answers 503 + Retry-After immediately. Every actor request a job
+// makes should carry timeout(); a request that times out is answered 503
+// (code request_timeout): the outcome is unknown, the client retries with
+// the same Idempotency-Key.
+#pragma once
+
+#include "http/problem.h"
+
+#include <caf/fwd.hpp>
+#include <pistache/http.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace boxoffice::http {
+
+// A response as data, so it can be recorded (Idempotency-Key) before it is
+// written.
+struct reply {
+  uint16_t status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::string location;                   // Location header of a 201
+  std::optional<uint32_t> retry_after_s;  // 429/503
+};
+
+reply json_reply(uint16_t status, std::string body, std::string location = {});
+reply problem_reply(const problem& p);
+// A failed actor request: our domain codes map through problem_for; a
+// timeout is 503 request_timeout; anything else (an actor gone) 503.
+reply error_reply(const caf::error& err);
+
+void write_reply(Pistache::Http::ResponseWriter& w, const reply& r);
+
+using reply_fn = std::function<void(reply)>;
+// Runs on a gateway actor. Calls `done` exactly once, from that actor.
+using job = std::function<void(caf::event_based_actor* self, reply_fn done)>;
+
+class gateway {
+public:
+  gateway(caf::actor_system& sys, uint32_t actors, uint32_t max_in_flight,
+          std::chrono::milliseconds request_timeout);
+  ~gateway();
+  gateway(const gateway&) = delete;
+  gateway& operator=(const gateway&) = delete;
+
+  // Takes the writer (w is left moved-from) and runs `j`; the response is
+  // written when it calls done. Never blocks; never throws after taking w.
+  void submit(Pistache::Http::ResponseWriter& w, job j);
+
+  // The timeout every actor request of a job uses.
+  std::chrono::milliseconds timeout() const { return timeout_; }
+  uint32_t in_flight() const { return in_flight_->load(); }
+
+  // Ends the gateway actors; jobs not done by then are dropped.
+  void stop();
+
+private:
+  std::vector<caf::actor> actors_;
+  std::atomic<uint32_t> next_{0};
+  std::shared_ptr<std::atomic<uint32_t>> in_flight_;
+  uint32_t max_in_flight_;
+  std::chrono::milliseconds timeout_;
+};
+
+} // namespace boxoffice::http

@@ -1,0 +1,254 @@
+#include "http/idempotency.h"
+
+#include "accounts/tokens.h"
+#include "actors/protocol.h"
+#include "persistence/account_store.h"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <memory>
+
+namespace boxoffice::http {
+
+namespace {
+
+using key_t = std::pair<customer_id, std::string>;
+
+struct idem_begin {
+  customer_id scope = 0;
+  std::string key;
+  std::string fingerprint;
+};
+
+// replay: send `answer` again; otherwise run the request.
+struct idem_verdict {
+  bool replay = false;
+  reply answer;
+};
+
+struct idem_finish {
+  customer_id scope = 0;
+  std::string key;
+  std::string fingerprint;
+  reply answer;
+};
+
+// To the detached store worker.
+struct idem_find {
+  customer_id scope = 0;
+  std::string key;
+  timestamp_ms not_before = 0;
+};
+struct idem_found {
+  std::optional<idempotency_record> record;
+};
+struct idem_save {
+  idempotency_record record;
+};
+struct idem_prune {
+  timestamp_ms before = 0;
+};
+
+} // namespace
+} // namespace boxoffice::http
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::http::idem_begin)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::http::idem_verdict)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::http::idem_finish)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::http::idem_find)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::http::idem_found)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::http::idem_save)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::http::idem_prune)
+
+namespace boxoffice::http {
+
+namespace {
+
+timestamp_ms now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// --- The store worker (detached: it blocks on the database) ---------------------
+
+struct store_state {
+  std::unique_ptr<account_store> store;
+};
+
+template <class T, class F>
+caf::result<T> guarded(F work) {
+  try {
+    return work();
+  } catch (const store_error& e) {
+    spdlog::error("idempotency store: {}", e.what());
+    return make_error(errc::storage_unavailable);
+  }
+}
+
+caf::behavior store_worker(caf::stateful_actor<store_state>* self, std::string url) {
+  self->state.store = std::make_unique<account_store>(url);
+  return {
+    [=](const idem_find& q) {
+      return guarded<idem_found>([&] {
+        return idem_found{self->state.store->find_idempotency(q.scope, q.key, q.not_before)};
+      });
+    },
+    [=](const idem_save& q) {
+      return guarded<bool>([&] {
+        self->state.store->save_idempotency(q.record);
+        return true;
+      });
+    },
+    [=](const idem_prune& q) {
+      return guarded<uint64_t>([&] { return self->state.store->prune_idempotency(q.before); });
+    },
+  };
+}
+
+// --- The keeper ------------------------------------------------------------------
+
+struct keeper_state {
+  static inline const char* name = "boxoffice.idempotency";
+  idempotency_settings settings;
+  // Keys whose first request runs, with when it began. A job that never
+  // finishes (its gateway timed out) leaves its key; past the lease it is
+  // taken as abandoned.
+  std::map<key_t, timestamp_ms> running;
+  timestamp_ms lease_ms = 0;
+  caf::actor worker;
+};
+
+using keeper_ptr = caf::stateful_actor<keeper_state>*;
+
+reply replayed(const idempotency_record& rec) {
+  reply r;
+  r.status = rec.status;
+  r.content_type = rec.content_type;
+  r.location = rec.location;
+  r.body = rec.body;
+  return r;
+}
+
+caf::result<idem_verdict> begin(keeper_ptr self, const idem_begin& req) {
+  auto& st = self->state;
+  key_t k{req.scope, req.key};
+  auto now = now_ms();
+  auto i = st.running.find(k);
+  if (i != st.running.end() && now - i->second < st.lease_ms)
+    return make_error(errc::idempotency_key_in_use);
+  if (i == st.running.end() && st.running.size() >= st.settings.in_flight_max)
+    return make_error(errc::overloaded);
+  st.running[k] = now;
+  auto rp = self->make_response_promise<idem_verdict>();
+  auto not_before = now - int64_t{st.settings.ttl_s} * 1000;
+  self->request(st.worker, caf::infinite, idem_find{req.scope, req.key, not_before})
+    .then(
+      [=](const idem_found& found) mutable {
+        if (!found.record) {
+          rp.deliver(idem_verdict{false, {}});
+        } else if (found.record->fingerprint != req.fingerprint) {
+          self->state.running.erase(k);
+          rp.deliver(make_error(errc::idempotency_key_reused));
+        } else {
+          self->state.running.erase(k);
+          rp.deliver(idem_verdict{true, replayed(*found.record)});
+        }
+      },
+      [=](caf::error& err) mutable {
+        self->state.running.erase(k);
+        rp.deliver(std::move(err));
+      });
+  return rp;
+}
+
+caf::result<bool> finish(keeper_ptr self, const idem_finish& req) {
+  key_t k{req.scope, req.key};
+  if (!worth_keeping(req.answer)) {
+    self->state.running.erase(k);
+    return false;
+  }
+  idempotency_record rec;
+  rec.scope = req.scope;
+  rec.key = req.key;
+  rec.fingerprint = req.fingerprint;
+  rec.status = req.answer.status;
+  rec.content_type = req.answer.content_type;
+  rec.location = req.answer.location;
+  rec.body = req.answer.body;
+  rec.created_at = now_ms();
+  auto rp = self->make_response_promise<bool>();
+  // The key stays running until the answer is stored, so a repeat meanwhile
+  // is told "in use" rather than running the request a second time.
+  self->request(self->state.worker, caf::infinite, idem_save{std::move(rec)})
+    .then(
+      [=](bool) mutable {
+        self->state.running.erase(k);
+        rp.deliver(true);
+      },
+      [=](caf::error&) mutable {
+        // The answer still goes out; only a later repeat cannot replay it.
+        self->state.running.erase(k);
+        rp.deliver(false);
+      });
+  return rp;
+}
+
+constexpr std::chrono::minutes prune_interval{10};
+
+caf::behavior keeper(keeper_ptr self, std::string url, idempotency_settings settings,
+                     std::chrono::milliseconds request_timeout) {
+  auto& st = self->state;
+  st.settings = settings;
+  st.lease_ms = 10 * request_timeout.count() + 1000;
+  st.worker = self->spawn<caf::detached + caf::linked>(store_worker, url);
+  self->delayed_send(self, prune_interval, sweep_atom::value);
+  return {
+    [=](const idem_begin& req) { return begin(self, req); },
+    [=](const idem_finish& req) { return finish(self, req); },
+    [=](sweep_atom) {
+      auto before = now_ms() - int64_t{self->state.settings.ttl_s} * 1000;
+      self->request(self->state.worker, caf::infinite, idem_prune{before})
+        .then([](uint64_t) {}, [](caf::error&) {});
+      self->delayed_send(self, prune_interval, sweep_atom::value);
+    },
+  };
+}
+
+} // namespace
+
+bool worth_keeping(const reply& r) {
+  // "Try again" answers are not the request's outcome; everything else is,
+  // refusals included (a repeat of a refused purchase is refused again).
+  return r.status < 500 && r.status != 429;
+}
+
+caf::actor spawn_idempotency(caf::actor_system& sys, const std::string& database_url,
+                             const idempotency_settings& settings,
+                             std::chrono::milliseconds request_timeout) {
+  return sys.spawn(keeper, database_url, settings, request_timeout);
+}
+
+std::string request_fingerprint(const std::string& method, const std::string& resource,
+                                const std::string& body) {
+  return token_digest(method + ' ' + resource + '\n' + body);
+}
+
+job with_idempotency(caf::actor keeper_actor, customer_id scope, std::string key,
+                     std::string fingerprint, std::chrono::milliseconds timeout, job inner) {
+  return [=](caf::event_based_actor* self, reply_fn done) {
+    self->request(keeper_actor, timeout, idem_begin{scope, key, fingerprint})
+      .then(
+        [=](idem_verdict& verdict) {
+          if (verdict.replay)
+            return done(std::move(verdict.answer));
+          inner(self, [=](reply answer) {
+            self->request(keeper_actor, timeout, idem_finish{scope, key, fingerprint, answer})
+              .then([=](bool) { done(answer); }, [=](caf::error&) { done(answer); });
+          });
+        },
+        [=](caf::error& err) { done(error_reply(err)); });
+  };
+}
+
+} // namespace boxoffice::http

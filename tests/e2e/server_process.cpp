@@ -1,6 +1,7 @@
 #include "tests/e2e/server_process.h"
 
 #include "persistence/database.h"
+#include "tests/support/http_client.h"
 
 #include <soci/session.h>
 
@@ -46,15 +47,24 @@ uint16_t free_port() {
 
 server_process::server_process(const std::string& database_url, const std::string& log_path,
                                const std::map<std::string, std::string>& settings)
-  : port_(free_port()), log_path_(log_path) {
+  : port_(free_port()), http_port_(free_port()), log_path_(log_path) {
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e)
     if (std::string_view{*e}.rfind("BOXOFFICE_", 0) != 0)
       env.emplace_back(*e);
   env.push_back("BOXOFFICE_DATABASE_URL=" + database_url);
   env.push_back("BOXOFFICE_CLUSTER_LISTEN_PORT=" + std::to_string(port_));
-  env.push_back("BOXOFFICE_HTTP_PORT=" + std::to_string(free_port()));
+  env.push_back("BOXOFFICE_HTTP_PORT=" + std::to_string(http_port_));
+  std::map<std::string, std::string> all{
+    {"BOXOFFICE_AUTH_JWT_SECRET", test_jwt_secret},
+    {"BOXOFFICE_AUTH_PASSWORD_HASH_ITERATIONS", "1"},
+    {"BOXOFFICE_AUTH_PASSWORD_HASH_MEMORY_KIB", "8"},
+    {"BOXOFFICE_AUTH_ATTEMPTS_PER_ADDRESS_PER_MIN", "0"},
+    {"BOXOFFICE_AUTH_ATTEMPTS_PER_ACCOUNT_PER_MIN", "0"},
+  };
   for (const auto& [name, value] : settings)
+    all[name] = value;
+  for (const auto& [name, value] : all)
     env.push_back(name + "=" + value);
   std::vector<char*> envp;
   for (auto& e : env)
@@ -94,6 +104,30 @@ directory_actor server_process::connect(caf::actor_system& sys) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   throw std::runtime_error("the server's node port did not open; see " + log_path_);
+}
+
+void server_process::wait_ready() {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  test::client http;
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      if (http.send("GET", base_url() + "/v1/ready").status == 200)
+        return;
+    } catch (const std::runtime_error&) {
+      // not listening yet
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("the server exited at start; see " + log_path_);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  throw std::runtime_error("the server did not become ready; see " + log_path_);
+}
+
+std::string server_process::base_url() const {
+  return "http://127.0.0.1:" + std::to_string(http_port_);
 }
 
 void server_process::kill_now() {

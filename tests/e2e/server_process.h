@@ -14,6 +14,10 @@
 
 namespace boxoffice::e2e {
 
+// The access-token key every test server signs with, so tests can forge
+// expired or tampered tokens with accounts/tokens.h.
+inline const std::string test_jwt_secret = "e2e-test-secret-e2e-test-secret-0123456789";
+
 // A free TCP port on 127.0.0.1 below 32768 (outside the ephemeral range).
 uint16_t free_port();
 
@@ -22,6 +26,8 @@ public:
   // Starts `boxoffice serve` with the given database and further settings
   // (environment overrides such as BOXOFFICE_RESERVATION_HOLD_TTL_S=1); its
   // output goes to `log_path`. Throws if the binary cannot be started.
+  // Defaults unless `settings` says otherwise: test_jwt_secret, the cheapest
+  // password hashing, no login rate limits.
   server_process(const std::string& database_url, const std::string& log_path,
                  const std::map<std::string, std::string>& settings = {});
   ~server_process();  // SIGKILL if still running
@@ -32,6 +38,12 @@ public:
   // Waits (up to 20 s) until the node port answers; throws otherwise.
   directory_actor connect(caf::actor_system& sys);
 
+  // Waits (up to 20 s) until GET /v1/ready answers 200; throws otherwise.
+  void wait_ready();
+  uint16_t http_port() const { return http_port_; }
+  // "http://127.0.0.1:<http_port>"
+  std::string base_url() const;
+
   void kill_now();          // SIGKILL, then reap
   int stop();               // SIGTERM, then reap; returns the exit status
   bool running() const { return pid_ > 0; }
@@ -39,6 +51,7 @@ public:
 private:
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  uint16_t http_port_ = 0;
   std::string log_path_;
 };
 

@@ -42,7 +42,7 @@ struct refresh_use {
     reused,    // already used once: the whole family is now revoked
   };
   verdict result = verdict::unknown;
-  customer_id account = 0;  // rotated, reused: whose it was
+  customer_id account = 0;  // rotated, reused, expired: whose it was
 };
 
 // The answer a request with an Idempotency-Key got, kept to replay it.

@@ -24,9 +24,9 @@ long long i64(T x) {
 
 // The length of the well-formed UTF-8 character of two or more bytes at
 // `at`, or 0 (an ASCII byte, or not UTF-8: PostgreSQL would refuse it).
-std::size_t utf8_length(const std::string& text, std::size_t at) {
+std::size_t utf8_length(const std::string& input, std::size_t at) {
   auto byte = [&](std::size_t i) {
-    return i < text.size() ? static_cast<unsigned char>(text[i]) : 0u;
+    return i < input.size() ? static_cast<unsigned char>(input[i]) : 0u;
   };
   auto lead = byte(at);
   std::size_t length = lead >= 0xC2 && lead <= 0xDF   ? 2
@@ -50,15 +50,15 @@ std::size_t utf8_length(const std::string& text, std::size_t at) {
 // non-ASCII characters (the index's tokenizer decides what those are).
 // Everything else, malformed UTF-8 included, separates words and is never
 // passed on.
-std::vector<std::string> search_words(const std::string& text) {
+std::vector<std::string> search_words(const std::string& input) {
   std::vector<std::string> words;
   std::string word;
-  for (std::size_t i = 0; i < text.size();) {
-    auto length = utf8_length(text, i);
-    if (length == 0 && std::isalnum(static_cast<unsigned char>(text[i])))
+  for (std::size_t i = 0; i < input.size();) {
+    auto length = utf8_length(input, i);
+    if (length == 0 && std::isalnum(static_cast<unsigned char>(input[i])))
       length = 1;
     if (length > 0) {
-      word += text.substr(i, length);
+      word += input.substr(i, length);
       i += length;
       continue;
     }

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <fstream>
 #include <map>
 #include <string>
@@ -360,10 +362,21 @@ BOOST_AUTO_TEST_CASE(render_round_trips_every_key) {
 
 BOOST_AUTO_TEST_CASE(render_masks_the_postgres_password) {
   settings s;
-  s.database.url = "postgresql://user:secret@host:5432/db";
+  s.database.url = "postgresql://user:hunter2@host:5432/db";
   const auto text = boxoffice::render_settings(s);
   check_contains(text, "postgresql://user:***@host:5432/db");
-  BOOST_TEST(!contains(text, "secret"));
+  BOOST_TEST(!contains(text, "hunter2"));
+}
+
+BOOST_AUTO_TEST_CASE(render_masks_the_token_key_and_the_admin_password) {
+  settings s;
+  s.auth.jwt_secret = "a-signing-key-of-at-least-32-bytes-long";
+  s.auth.admin_password = "correct horse battery";
+  const auto text = boxoffice::render_settings(s);
+  check_contains(text, "jwt_secret: \"***\"");
+  check_contains(text, "admin_password: \"***\"");
+  BOOST_TEST(!contains(text, "signing-key"));
+  BOOST_TEST(!contains(text, "horse"));
 }
 
 BOOST_AUTO_TEST_CASE(render_keeps_a_url_without_password) {
@@ -378,6 +391,7 @@ BOOST_AUTO_TEST_CASE(setting_keys_lists_every_key_in_order) {
       "http.port",
       "http.threads",
       "http.max_body_bytes",
+      "http.max_in_flight_requests",
       "database.url",
       "database.journal_batch_rows_max",
       "database.journal_batch_wait_ms",
@@ -394,6 +408,20 @@ BOOST_AUTO_TEST_CASE(setting_keys_lists_every_key_in_order) {
       "reservation.max_sections_per_event",
       "reservation.max_seats_per_section",
       "reservation.ended_holds_kept_max",
+      "auth.jwt_secret",
+      "auth.access_token_ttl_s",
+      "auth.refresh_token_ttl_s",
+      "auth.password_min_length",
+      "auth.password_hash_iterations",
+      "auth.password_hash_memory_kib",
+      "auth.workers",
+      "auth.attempts_per_address_per_min",
+      "auth.attempts_per_account_per_min",
+      "auth.rate_limit_keys_max",
+      "auth.admin_email",
+      "auth.admin_password",
+      "idempotency.ttl_s",
+      "idempotency.in_flight_max",
       "cluster.listen_address",
       "cluster.listen_port",
   };
@@ -409,6 +437,7 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
       {"http.port", "BOXOFFICE_HTTP_PORT"},
       {"http.threads", "BOXOFFICE_HTTP_THREADS"},
       {"http.max_body_bytes", "BOXOFFICE_HTTP_MAX_BODY_BYTES"},
+      {"http.max_in_flight_requests", "BOXOFFICE_HTTP_MAX_IN_FLIGHT_REQUESTS"},
       {"database.url", "BOXOFFICE_DATABASE_URL"},
       {"database.journal_batch_rows_max", "BOXOFFICE_DATABASE_JOURNAL_BATCH_ROWS_MAX"},
       {"database.journal_batch_wait_ms", "BOXOFFICE_DATABASE_JOURNAL_BATCH_WAIT_MS"},
@@ -425,8 +454,29 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
       {"reservation.max_sections_per_event", "BOXOFFICE_RESERVATION_MAX_SECTIONS_PER_EVENT"},
       {"reservation.max_seats_per_section", "BOXOFFICE_RESERVATION_MAX_SEATS_PER_SECTION"},
       {"reservation.ended_holds_kept_max", "BOXOFFICE_RESERVATION_ENDED_HOLDS_KEPT_MAX"},
+      {"auth.jwt_secret", "BOXOFFICE_AUTH_JWT_SECRET"},
+      {"auth.access_token_ttl_s", "BOXOFFICE_AUTH_ACCESS_TOKEN_TTL_S"},
+      {"auth.refresh_token_ttl_s", "BOXOFFICE_AUTH_REFRESH_TOKEN_TTL_S"},
+      {"auth.password_min_length", "BOXOFFICE_AUTH_PASSWORD_MIN_LENGTH"},
+      {"auth.password_hash_iterations", "BOXOFFICE_AUTH_PASSWORD_HASH_ITERATIONS"},
+      {"auth.password_hash_memory_kib", "BOXOFFICE_AUTH_PASSWORD_HASH_MEMORY_KIB"},
+      {"auth.workers", "BOXOFFICE_AUTH_WORKERS"},
+      {"auth.attempts_per_address_per_min", "BOXOFFICE_AUTH_ATTEMPTS_PER_ADDRESS_PER_MIN"},
+      {"auth.attempts_per_account_per_min", "BOXOFFICE_AUTH_ATTEMPTS_PER_ACCOUNT_PER_MIN"},
+      {"auth.rate_limit_keys_max", "BOXOFFICE_AUTH_RATE_LIMIT_KEYS_MAX"},
+      {"auth.admin_email", "BOXOFFICE_AUTH_ADMIN_EMAIL"},
+      {"auth.admin_password", "BOXOFFICE_AUTH_ADMIN_PASSWORD"},
+      {"idempotency.ttl_s", "BOXOFFICE_IDEMPOTENCY_TTL_S"},
+      {"idempotency.in_flight_max", "BOXOFFICE_IDEMPOTENCY_IN_FLIGHT_MAX"},
       {"cluster.listen_address", "BOXOFFICE_CLUSTER_LISTEN_ADDRESS"},
       {"cluster.listen_port", "BOXOFFICE_CLUSTER_LISTEN_PORT"},
+  };
+  // Keys whose empty value means "not set": a variable of theirs is read
+  // when its value shows up in the loaded settings.
+  const std::map<std::string, std::function<std::string(const settings&)>> may_be_empty = {
+      {"auth.jwt_secret", [](const settings& s) { return s.auth.jwt_secret; }},
+      {"auth.admin_email", [](const settings& s) { return s.auth.admin_email; }},
+      {"auth.admin_password", [](const settings& s) { return s.auth.admin_password; }},
   };
   const auto keys = boxoffice::setting_keys();
   BOOST_TEST(keys.size() == env_name_of.size());
@@ -434,6 +484,15 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
     BOOST_TEST_CONTEXT("key " << key) {
       const auto found = env_name_of.find(key);
       BOOST_TEST_REQUIRE((found != env_name_of.end()));
+      if (auto read = may_be_empty.find(key); read != may_be_empty.end()) {
+        auto env = [&](const std::string& name) -> std::optional<std::string> {
+          if (name == found->second)
+            return std::string{"someone@example.com"};
+          return std::nullopt;
+        };
+        BOOST_TEST(read->second(load_settings_from_string("", env)) == "someone@example.com");
+        continue;
+      }
       check_contains(load_error("", {{found->second, ""}}), found->second + " (" + key + "): ''");
     }
   }

@@ -6,6 +6,7 @@
 #include "persistence/database.h"
 #include "persistence/migrations.h"
 #include "persistence/sql_store.h"
+#include "tests/db_fixture.h"
 
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
@@ -25,60 +26,12 @@
 namespace {
 
 using namespace boxoffice;
-namespace fs = std::filesystem;
+using test::backends;
+using test::scratch_database;
 namespace data = boost::unit_test::data;
 
-const std::vector<std::string> backends{"sqlite", "postgresql"};
 constexpr timestamp_ms t0 = 1'700'000'000'000;
 constexpr event_id ev = 42;
-
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
-
-// An empty database of one backend, for one test case.
-class scratch_database {
-public:
-  explicit scratch_database(const std::string& name) {
-    if (name == "sqlite") {
-      static int counter = 0;
-      file_ = fs::temp_directory_path()
-              / ("boxoffice sql_store " + std::to_string(getpid()) + "-"
-                 + std::to_string(++counter) + ".db");  // a space: paths are quoted
-      remove_files();
-      url_ = "sqlite://" + file_.string();
-      return;
-    }
-    url_ = env("BOXOFFICE_TEST_PG_URL");
-    if (url_.empty()) {
-      if (env("BOXOFFICE_TEST_ALLOW_NO_PG") == "1")
-        return;
-      BOOST_FAIL("BOXOFFICE_TEST_PG_URL is not set: run through tools/with-postgres.sh, "
-                 "or set BOXOFFICE_TEST_ALLOW_NO_PG=1 to skip PostgreSQL on purpose");
-    }
-    auto sql = open_session(url_);
-    execute_sql(*sql, "drop schema public cascade");
-    execute_sql(*sql, "create schema public");
-  }
-  ~scratch_database() { remove_files(); }
-
-  // False only for PostgreSQL skipped on purpose; the case then passes empty.
-  bool available() const { return !url_.empty(); }
-  const std::string& url() const { return url_; }
-  backend kind() const { return parse_database_url(url_).kind; }
-
-private:
-  void remove_files() {
-    if (file_.empty())
-      return;
-    for (const char* suffix : {"", "-wal", "-shm"})
-      fs::remove(file_.string() + suffix);
-  }
-
-  fs::path file_;
-  std::string url_;
-};
 
 event_info concert(sale_status status = sale_status::on_sale) {
   return {ev, "Concert", "Loud", "Arena", t0 + 86'400'000, 6, status, {}};

@@ -8,7 +8,7 @@ packages=(
   libcaf-dev libpistache-dev libsoci-dev libpq-dev libsqlite3-dev
   libyaml-cpp-dev libboost-test-dev libcli11-dev libspdlog-dev
   nlohmann-json3-dev libcurl4-openssl-dev libsodium-dev libjwt-dev
-  postgresql
+  postgresql wrk
 )
 
 missing=()

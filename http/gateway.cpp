@@ -3,6 +3,7 @@
 #include "actors/protocol.h"
 #include "http/headers.h"
 #include "http/response.h"
+#include "http/server.h"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -116,9 +117,12 @@ void gateway::submit(Pistache::Http::ResponseWriter& w, job j) {
   auto writer = std::make_shared<Pistache::Http::ResponseWriter>(std::move(w));
   auto counter = in_flight_;
   auto once = std::make_shared<bool>(false);
-  reply_fn done = [writer, counter, once](reply r) {
+  reply_fn done = [writer, counter, once, id = current_request_id()](reply r) {
     if (std::exchange(*once, true))
       return;
+    // Server-side failures are worth a line; refusals are the client's business.
+    if (r.status >= 500)
+      spdlog::warn("request {}: {} {}", id, r.status, r.body);
     write_reply(*writer, r);
     counter->fetch_sub(1);
   };

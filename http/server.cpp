@@ -5,6 +5,7 @@
 #include "http/response.h"
 
 #include <pistache/endpoint.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <random>
@@ -16,6 +17,8 @@ namespace Http = Pistache::Http;
 namespace Rest = Pistache::Rest;
 
 namespace {
+
+thread_local std::string request_id;
 
 std::vector<std::string> segments(const std::string& path) {
   std::vector<std::string> out;
@@ -86,7 +89,8 @@ struct http_server::impl {
   // Every response: X-Request-Id, keep-alive as HTTP/1.1 means it.
   void prepare(const Http::Request& req, Http::ResponseWriter& w) {
     fix_keepalive(req, w);
-    set_header(w, "X-Request-Id", id_prefix + std::to_string(next_request++));
+    request_id = id_prefix + std::to_string(next_request++);
+    set_header(w, "X-Request-Id", request_id);
   }
 
   void answer_unrouted(const Http::Request& req, Http::ResponseWriter& w) {
@@ -107,6 +111,10 @@ struct http_server::impl {
       } catch (const refusal& r) {
         if (w.getPeer() && w.getResponseSize() == 0)
           send_problem(w, r.why);
+      } catch (const std::exception& e) {
+        spdlog::error("request {}: handler failed: {}", request_id, e.what());
+        if (w.getPeer() && w.getResponseSize() == 0)
+          send_problem(w, internal_error());
       } catch (...) {
         // Pistache would send e.what(); the client gets no internals. A
         // writer already used is left alone. (A moved-from writer still looks
@@ -143,6 +151,10 @@ struct http_server::impl {
     return router;
   }
 };
+
+const std::string& current_request_id() {
+  return request_id;
+}
 
 http_server::http_server(const http_settings& settings, std::vector<route> routes)
     : impl_(std::make_unique<impl>(settings, std::move(routes))) {}

@@ -17,9 +17,15 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace boxoffice::http {
+
+// The X-Request-Id of the request whose handler runs on this thread; empty
+// outside a handler. What a handler hands off (a gateway job) copies it, so
+// log lines about the request carry it.
+const std::string& current_request_id();
 
 class http_server {
 public:

@@ -3,7 +3,7 @@
 // written, and how request bodies are read with an error that names the
 // field. Plain functions; no actors, no I/O.
 //
-// Wire conventions (docs/api.md and the OpenAPI document say the same):
+// Wire conventions (http/openapi.json, the OpenAPI document, says the same):
 // - times are RFC 3339 in UTC with milliseconds: "2026-12-01T20:00:00.000Z";
 // - hold and order ids are "<event>-<section>-<number>" strings: a hold
 //   lives in its section, so its id says where;

@@ -11,6 +11,10 @@ packages=(
   postgresql wrk
 )
 
+# npx runs the OpenAPI linter (tools/lint-openapi.sh); any Node.js with npm
+# will do, Debian's npm package when there is none.
+command -v npx > /dev/null || packages+=(npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,6 +16,8 @@ run_suite() {  # name, extra cmake args...
     | grep -vE "^([0-9]+: )?(UpdateCTestConfiguration|Parse|Add|Constructing|Checking|Test project|test [0-9]|Test command|Working Directory|Environment variables|Test timeout)"
 }
 
+echo "== OpenAPI lint (http/openapi.json) =="
+./tools/lint-openapi.sh
 echo "== tests (Debug, invariants checked) =="
 run_suite debug
 echo "== tests (AddressSanitizer + UndefinedBehaviorSanitizer) =="

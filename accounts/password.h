@@ -31,6 +31,7 @@ bool verify_password(const std::string& stored_hash, std::string_view password);
 
 // True if stored_hash was made with other parameters or another algorithm
 // than params (or is malformed): rehash the password at the next login.
+// Throws std::invalid_argument for params as hash_password does.
 bool password_needs_rehash(const std::string& stored_hash, const password_hash_params& params);
 
 } // namespace boxoffice

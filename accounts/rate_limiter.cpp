@@ -6,15 +6,23 @@
 
 namespace boxoffice {
 
+namespace {
+
+// Time to refill one token: at least one clock tick.
+rate_limiter::clock::duration refill_interval(uint32_t per_minute) {
+  using duration = rate_limiter::clock::duration;
+  if (per_minute == 0)
+    return duration::zero();
+  auto minute = std::chrono::duration_cast<duration>(std::chrono::minutes(1));
+  return std::max<duration>(minute / per_minute, duration(1));
+}
+
+} // namespace
+
 rate_limiter::rate_limiter(uint32_t per_minute, size_t keys_max)
   : per_minute_(per_minute),
     keys_max_(keys_max),
-    interval_(per_minute == 0 ? clock::duration::zero()
-                              : std::max<clock::duration>(
-                                  std::chrono::duration_cast<clock::duration>(
-                                    std::chrono::minutes(1))
-                                    / per_minute,
-                                  clock::duration(1))),
+    interval_(refill_interval(per_minute)),
     burst_span_(interval_ * per_minute) {
   if (per_minute_ > 0 && keys_max_ == 0)
     throw std::invalid_argument("rate_limiter: keys_max must be positive");

@@ -12,6 +12,10 @@
 // "413 Content-Length over the limit" (plain text: Pistache writes these
 // responses, not us).
 //
+// It also makes the Content-Type parser lenient: a value Pistache cannot
+// parse reaches the route as "no media type", which answers a 415 problem.
+// After a refusal the connection is closed (connection_guard.h).
+//
 // REQUIRES: called before any endpoint serves (http_server::start does);
 // the registry is read without a lock by the reactor threads afterwards.
 // The limit is process-wide: the largest one installed wins.

@@ -306,8 +306,9 @@ body_reader::body_reader(std::string_view body, bool empty_is_object) {
   }
   try {
     object_ = json::parse(body.begin(), body.end());
-  } catch (const json::parse_error& e) {
-    // e.what() names the byte and what was expected; it holds no internals.
+  } catch (const json::exception& e) {
+    // parse_error names the byte and what was expected; out_of_range says a
+    // number overflowed (1e400). Neither holds internals.
     throw refusal{malformed_json("", e.what())};
   }
   if (!object_.is_object())

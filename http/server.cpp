@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include "http/connection_guard.h"
 #include "http/content_length.h"
 #include "http/headers.h"
 #include "http/response.h"
@@ -178,7 +179,7 @@ void http_server::start() {
                   .bodyTimeout(body_timeout)
                   .flags(Pistache::Tcp::Options::ReuseAddr);
   impl_->endpoint.init(opts);
-  impl_->endpoint.setHandler(impl_->build_router().handler());
+  impl_->endpoint.setHandler(guard_handler(impl_->build_router().handler()));
   impl_->endpoint.serveThreaded();
   impl_->serving = true;
 }

@@ -3,20 +3,16 @@
 #include "accounts/email.h"
 #include "accounts/text.h"
 #include "actors/protocol.h"
+#include "actors/wall_clock.h"
 #include "persistence/account_store.h"
+#include "persistence/worker.h"
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 
 namespace boxoffice {
 
 namespace {
-
-timestamp_ms now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 // Characters, not bytes: a password of accented letters is not "longer".
 size_t code_points(const std::string& s) {
@@ -33,21 +29,8 @@ struct worker_state {
   std::string dummy_hash;  // verified when the email is unknown: same time either way
 };
 
-// Runs `work`; a store failure becomes storage_unavailable (logged without
-// the SQL, which may hold an email).
-template <class T, class F>
-caf::result<T> guarded(const char* what, F work) {
-  try {
-    return work();
-  } catch (const store_error& e) {
-    spdlog::error("accounts: {} failed ({})",
-                  what, e.why == store_error::kind::unavailable ? "database unavailable" : "error");
-    return make_error(errc::storage_unavailable);
-  }
-}
-
 token_pair issue(worker_state& st, const account& who, const std::string& family) {
-  auto now = now_ms();
+  auto now = system_clock_ms();
   token_pair out;
   out.who = who;
   out.access_token = st.signer->issue(who.id, who.role, now / 1000);
@@ -76,8 +59,8 @@ caf::behavior account_worker(caf::stateful_actor<worker_state>* self, std::strin
       if (!email)
         return make_error(email.error());
       auto hash = hash_password(req.password, st.rules.hashing);
-      return guarded<account>("signup", [&]() -> caf::result<account> {
-        auto created = st.store->create_account(*email, hash, account_role::customer, now_ms());
+      return store_call<account>("accounts: signup", [&]() -> caf::result<account> {
+        auto created = st.store->create_account(*email, hash, account_role::customer, system_clock_ms());
         if (!created)
           return make_error(errc::email_taken);
         spdlog::info("account {} signed up", created->id);
@@ -89,7 +72,7 @@ caf::behavior account_worker(caf::stateful_actor<worker_state>* self, std::strin
       auto email = normalise_email(req.email);
       if (req.password.size() > account_rules::password_max_bytes)
         return make_error(errc::invalid_credentials);
-      return guarded<token_pair>("login", [&]() -> caf::result<token_pair> {
+      return store_call<token_pair>("accounts: login", [&]() -> caf::result<token_pair> {
         auto who = email ? st.store->find_account_by_email(*email) : std::nullopt;
         if (!who) {
           if (st.dummy_hash.empty())
@@ -106,8 +89,8 @@ caf::behavior account_worker(caf::stateful_actor<worker_state>* self, std::strin
       auto& st = self->state;
       if (req.refresh_token.empty() || req.refresh_token.size() > 256)
         return make_error(errc::invalid_refresh_token);
-      return guarded<token_pair>("refresh", [&]() -> caf::result<token_pair> {
-        auto now = now_ms();
+      return store_call<token_pair>("accounts: refresh", [&]() -> caf::result<token_pair> {
+        auto now = system_clock_ms();
         token_pair out;
         out.refresh_token = new_random_token();
         refresh_token_record next;
@@ -137,13 +120,13 @@ caf::behavior account_worker(caf::stateful_actor<worker_state>* self, std::strin
       auto& st = self->state;
       if (req.refresh_token.empty() || req.refresh_token.size() > 256)
         return false;
-      return guarded<bool>("logout", [&]() -> caf::result<bool> {
+      return store_call<bool>("accounts: logout", [&]() -> caf::result<bool> {
         return st.store->revoke_refresh_token(token_digest(req.refresh_token));
       });
     },
     [=](const account_request& req) -> caf::result<account> {
       auto& st = self->state;
-      return guarded<account>("account", [&]() -> caf::result<account> {
+      return store_call<account>("accounts: account", [&]() -> caf::result<account> {
         auto who = st.store->find_account(req.id);
         if (!who)
           return make_error(errc::invalid_credentials);
@@ -170,12 +153,9 @@ caf::actor spawn_account_workers(caf::actor_system& sys, uint32_t workers,
                                  const std::string& database_url,
                                  std::shared_ptr<const token_signer> signer,
                                  const account_rules& rules) {
-  auto factory = [&sys, database_url, signer, rules] {
-    return caf::actor_cast<caf::actor>(
-      sys.spawn<caf::detached>(account_worker, database_url, signer, rules));
-  };
-  return caf::actor_pool::make(sys.dummy_execution_unit(), workers, factory,
-                               caf::actor_pool::round_robin());
+  return spawn_worker_pool(sys, workers, [&sys, database_url, signer, rules] {
+    return sys.spawn<caf::detached>(account_worker, database_url, signer, rules);
+  });
 }
 
 account ensure_admin(const std::string& database_url, const std::string& email,
@@ -191,7 +171,7 @@ account ensure_admin(const std::string& database_url, const std::string& email,
     existing->password_hash = hash;
     return *existing;
   }
-  auto created = store.create_account(*normal, hash, account_role::admin, now_ms());
+  auto created = store.create_account(*normal, hash, account_role::admin, system_clock_ms());
   if (!created)
     throw std::runtime_error("admin account: the email was taken meanwhile; run again");
   return *created;

@@ -12,4 +12,9 @@ timestamp_ms wall_clock_ms(const caf::actor_clock& clock) {
   return duration_cast<milliseconds>(clock.now().time_since_epoch() + offset).count();
 }
 
+timestamp_ms system_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
 } // namespace boxoffice

@@ -11,4 +11,8 @@ namespace boxoffice {
 
 timestamp_ms wall_clock_ms(const caf::actor_clock& clock);
 
+// The system clock in Unix milliseconds, for code outside the actors'
+// virtual time (detached workers, stores, start-up).
+timestamp_ms system_clock_ms();
+
 } // namespace boxoffice

@@ -1,5 +1,6 @@
 #include "app/demo.h"
 
+#include "actors/wall_clock.h"
 #include "persistence/account_store.h"
 
 #include <chrono>
@@ -63,9 +64,7 @@ void create_demo_accounts(const std::string& database_url, const account_rules& 
     store.update_account(existing->id, hash, account_role::customer);
     return;
   }
-  using namespace std::chrono;
-  store.create_account(demo_customer.email, hash, account_role::customer,
-                       duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+  store.create_account(demo_customer.email, hash, account_role::customer, system_clock_ms());
 }
 
 } // namespace boxoffice

@@ -1,5 +1,6 @@
 #include "http/api.h"
 
+#include "actors/wall_clock.h"
 #include "http/idempotency.h"
 #include "http/json_codec.h"
 #include "http/response.h"
@@ -21,11 +22,6 @@ problem unauthorized(std::string code, std::string detail) {
   p.title = "Authentication required";
   p.detail = std::move(detail);
   return p;
-}
-
-int64_t now_s() {
-  using namespace std::chrono;
-  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
 std::optional<std::string> bearer_token(const Rest::Request& req) {
@@ -59,7 +55,7 @@ caller authenticate(const Rest::Request& req, const api_context& api, access nee
     throw refusal{unauthorized("unauthorized", "This request needs an access token: "
                                                "Authorization: Bearer <token>")};
   }
-  auto verified = api.signer->verify(*token, now_s());
+  auto verified = api.signer->verify(*token, system_clock_ms() / 1000);
   if (auto* error = std::get_if<token_error>(&verified)) {
     if (*error == token_error::expired)
       throw refusal{unauthorized("token_expired", "The access token has expired; refresh it")};
@@ -83,6 +79,13 @@ void require_json(const Rest::Request& req) {
   if (!ct || ct->mime().top() != Http::Mime::Type::Application
       || ct->mime().sub() != Http::Mime::Subtype::Json)
     throw refusal{unsupported_media_type("application/json")};
+}
+
+event_id event_param(const Rest::Request& req) {
+  auto id = parse_id(req.param(":event_id").as<std::string>());
+  if (!id)
+    throw refusal{problem_for(errc::event_not_found, "No event has this id")};
+  return *id;
 }
 
 uint32_t query_count(const Rest::Request& req, const char* name, uint32_t fallback,

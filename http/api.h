@@ -54,6 +54,10 @@ caller authenticate(const Pistache::Rest::Request& req, const api_context& api, 
 // Throws refusal 415 unless the request says Content-Type: application/json.
 void require_json(const Pistache::Rest::Request& req);
 
+// The :event_id path parameter; throws refusal 404 event_not_found when it
+// is not an id.
+event_id event_param(const Pistache::Rest::Request& req);
+
 // A whole-number query parameter from 1 to max; `fallback` when absent.
 // Throws refusal 422 otherwise.
 uint32_t query_count(const Pistache::Rest::Request& req, const char* name, uint32_t fallback,

@@ -19,13 +19,6 @@ constexpr uint32_t page_size_default = 10;
 constexpr uint32_t page_size_max = 100;
 constexpr int64_t price_cents_max = 100'000'000'00;  // a hundred million
 
-event_id event_param(const Rest::Request& req) {
-  auto id = parse_id(req.param(":event_id").as<std::string>());
-  if (!id)
-    throw refusal{problem_for(errc::event_not_found, "No event has this id")};
-  return *id;
-}
-
 section_id section_param(const Rest::Request& req) {
   auto id = parse_id(req.param(":section_id").as<std::string>());
   if (!id || *id > UINT32_MAX)

@@ -52,12 +52,9 @@ void no_body(const Rest::Request& req) {
 void place_hold(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
   auto who = authenticate(req, api, access::account);
   require_json(req);
-  auto event = parse_id(req.param(":event_id").as<std::string>());
-  if (!event)
-    throw refusal{problem_for(errc::event_not_found, "No event has this id")};
   body_reader body{req.body()};
   hold_request msg;
-  msg.event = *event;
+  msg.event = event_param(req);
   msg.customer = who.id;
   msg.section = static_cast<section_id>(body.number("section_id", 1, UINT32_MAX));
   const auto seats_max = api.limits.max_seats_per_hold;
@@ -66,6 +63,7 @@ void place_hold(api_context& api, const Rest::Request& req, Http::ResponseWriter
   if (by_label == by_quantity)
     throw refusal{invalid_field(by_label ? "quantity" : "seats",
                                 "give either seats (labels) or quantity, not both")};
+  // The other field is absent or null; reading it as optional marks it read.
   if (by_label) {
     msg.seats = body.text_list("seats", seats_max, label_bytes_max);
     if (msg.seats.empty())

@@ -2,7 +2,9 @@
 
 #include "accounts/tokens.h"
 #include "actors/protocol.h"
+#include "actors/wall_clock.h"
 #include "persistence/account_store.h"
+#include "persistence/worker.h"
 
 #include <spdlog/spdlog.h>
 
@@ -65,43 +67,28 @@ namespace boxoffice::http {
 
 namespace {
 
-timestamp_ms now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 // --- The store worker (detached: it blocks on the database) ---------------------
 
 struct store_state {
   std::unique_ptr<account_store> store;
 };
 
-template <class T, class F>
-caf::result<T> guarded(F work) {
-  try {
-    return work();
-  } catch (const store_error& e) {
-    spdlog::error("idempotency store: {}", e.what());
-    return make_error(errc::storage_unavailable);
-  }
-}
-
 caf::behavior store_worker(caf::stateful_actor<store_state>* self, std::string url) {
   self->state.store = std::make_unique<account_store>(url);
   return {
     [=](const idem_find& q) {
-      return guarded<idem_found>([&] {
+      return store_call<idem_found>("idempotency find", [&] {
         return idem_found{self->state.store->find_idempotency(q.scope, q.key, q.not_before)};
       });
     },
     [=](const idem_save& q) {
-      return guarded<bool>([&] {
+      return store_call<bool>("idempotency save", [&] {
         self->state.store->save_idempotency(q.record);
         return true;
       });
     },
     [=](const idem_prune& q) {
-      return guarded<uint64_t>([&] { return self->state.store->prune_idempotency(q.before); });
+      return store_call<uint64_t>("idempotency prune", [&] { return self->state.store->prune_idempotency(q.before); });
     },
   };
 }
@@ -133,7 +120,7 @@ reply replayed(const idempotency_record& rec) {
 caf::result<idem_verdict> begin(keeper_ptr self, const idem_begin& req) {
   auto& st = self->state;
   key_t k{req.scope, req.key};
-  auto now = now_ms();
+  auto now = system_clock_ms();
   auto i = st.running.find(k);
   if (i != st.running.end() && now - i->second < st.lease_ms)
     return make_error(errc::idempotency_key_in_use);
@@ -176,7 +163,7 @@ caf::result<bool> finish(keeper_ptr self, const idem_finish& req) {
   rec.content_type = req.answer.content_type;
   rec.location = req.answer.location;
   rec.body = req.answer.body;
-  rec.created_at = now_ms();
+  rec.created_at = system_clock_ms();
   auto rp = self->make_response_promise<bool>();
   // The key stays running until the answer is stored, so a repeat meanwhile
   // is told "in use" rather than running the request a second time.
@@ -207,7 +194,7 @@ caf::behavior keeper(keeper_ptr self, std::string url, idempotency_settings sett
     [=](const idem_begin& req) { return begin(self, req); },
     [=](const idem_finish& req) { return finish(self, req); },
     [=](sweep_atom) {
-      auto before = now_ms() - int64_t{self->state.settings.ttl_s} * 1000;
+      auto before = system_clock_ms() - int64_t{self->state.settings.ttl_s} * 1000;
       self->request(self->state.worker, caf::infinite, idem_prune{before})
         .then([](uint64_t) {}, [](caf::error&) {});
       self->delayed_send(self, prune_interval, sweep_atom::value);

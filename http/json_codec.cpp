@@ -342,11 +342,7 @@ std::string body_reader::text(const char* field, size_t max_bytes, bool allow_em
 
 std::optional<std::string> body_reader::optional_text(const char* field, size_t max_bytes,
                                                       bool allow_empty) {
-  if (!has(field)) {
-    read_.emplace_back(field);
-    return std::nullopt;
-  }
-  return text(field, max_bytes, allow_empty);
+  return optional(field, [&] { return text(field, max_bytes, allow_empty); });
 }
 
 uint64_t body_reader::number(const char* field, uint64_t min, uint64_t max) {
@@ -365,11 +361,7 @@ uint64_t body_reader::number(const char* field, uint64_t min, uint64_t max) {
 
 std::optional<uint64_t> body_reader::optional_number(const char* field, uint64_t min,
                                                      uint64_t max) {
-  if (!has(field)) {
-    read_.emplace_back(field);
-    return std::nullopt;
-  }
-  return number(field, min, max);
+  return optional(field, [&] { return number(field, min, max); });
 }
 
 int64_t body_reader::money(const char* field, int64_t max) {
@@ -386,11 +378,7 @@ timestamp_ms body_reader::time(const char* field) {
 }
 
 std::optional<timestamp_ms> body_reader::optional_time(const char* field) {
-  if (!has(field)) {
-    read_.emplace_back(field);
-    return std::nullopt;
-  }
-  return time(field);
+  return optional(field, [&] { return time(field); });
 }
 
 std::vector<std::string> body_reader::text_list(const char* field, size_t max_items,

@@ -83,6 +83,15 @@ public:
 
 private:
   const json& get(const char* field);
+  // nullopt (the field counted as read) when absent or null; read() otherwise.
+  template <class Read>
+  auto optional(const char* field, Read read) -> std::optional<decltype(read())> {
+    if (!has(field)) {
+      read_.emplace_back(field);
+      return std::nullopt;
+    }
+    return read();
+  }
   json object_;
   std::vector<std::string> read_;
 };

@@ -1,10 +1,10 @@
 #include "persistence/account_store.h"
 
+#include "actors/wall_clock.h"
 #include "persistence/connection.h"
 
 #include <soci/soci.h>
 
-#include <chrono>
 
 namespace boxoffice {
 
@@ -13,17 +13,6 @@ namespace {
 using row = std::vector<sql_value>;
 constexpr auto bigint = sql_type::bigint;
 constexpr auto text = sql_type::text;
-
-// Ids are unsigned in the domain and bigint in SQL.
-template <class T>
-long long i64(T x) {
-  return static_cast<long long>(x);
-}
-
-timestamp_ms now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 constexpr const char* account_columns = "select id, email, role, password_hash, created_at";
 
@@ -199,7 +188,7 @@ bool account_store::revoke_refresh_token(const std::string& token_hash) {
                                 "update refresh_tokens set revoked_at = :now"
                                 " where token_hash = :token_hash and used_at is null"
                                 " and revoked_at is null",
-                                {{"now", now_ms()}, {"token_hash", token_hash}});
+                                {{"now", system_clock_ms()}, {"token_hash", token_hash}});
   });
   return changed == 1;
 }

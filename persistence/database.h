@@ -96,6 +96,13 @@ private:
 
 enum class sql_type : uint8_t { bigint, text };
 
+// Ids are unsigned in the domain and bigint in SQL; a cast each way keeps
+// every value, including those above 2^63.
+template <class T>
+long long i64(T x) {
+  return static_cast<long long>(x);
+}
+
 // One value of a row: a number, a text, or NULL (default).
 struct sql_value {
   sql_value() = default;

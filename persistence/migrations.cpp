@@ -1,5 +1,7 @@
 #include "persistence/migrations.h"
 
+#include "actors/wall_clock.h"
+
 #include <soci/soci.h>
 
 #include <chrono>
@@ -186,11 +188,6 @@ int recorded_version(soci::session& sql) {
   return static_cast<int>(newest.value_or(0));
 }
 
-long long now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 void apply_one(soci::session& sql, backend kind, const migration& m) {
   for (const auto& statement : m.statements) {
     const auto& text = kind == backend::postgresql ? statement.postgresql : statement.sqlite;
@@ -198,7 +195,7 @@ void apply_one(soci::session& sql, backend kind, const migration& m) {
       execute_sql(sql, text);
   }
   execute_sql(sql, "insert into schema_migrations (version, applied_at) values ("
-                     + std::to_string(m.version) + ", " + std::to_string(now_ms()) + ")");
+                     + std::to_string(m.version) + ", " + std::to_string(system_clock_ms()) + ")");
 }
 
 } // namespace

@@ -17,11 +17,6 @@ using row = std::vector<sql_value>;
 constexpr auto bigint = sql_type::bigint;
 constexpr auto text = sql_type::text;
 
-template <class T>
-long long i64(T x) {
-  return static_cast<long long>(x);
-}
-
 // The length of the well-formed UTF-8 character of two or more bytes at
 // `at`, or 0 (an ASCII byte, or not UTF-8: PostgreSQL would refuse it).
 std::size_t utf8_length(const std::string& input, std::size_t at) {

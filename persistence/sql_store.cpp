@@ -17,13 +17,6 @@ namespace {
 constexpr auto bigint = sql_type::bigint;
 constexpr auto text = sql_type::text;
 
-// Ids are unsigned in the domain and bigint in SQL; a cast each way keeps
-// every value, including those above 2^63.
-template <class T>
-long long i64(T x) {
-  return static_cast<long long>(x);
-}
-
 std::string seats_text(const std::vector<uint32_t>& seats) {
   std::string out;
   for (auto seat : seats)

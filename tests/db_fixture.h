@@ -23,6 +23,14 @@ namespace boxoffice::test {
 // The sample for BOOST_DATA_TEST_CASE(..., data::make(backends), name).
 inline const std::vector<std::string> backends{"sqlite", "postgresql"};
 
+// "3,4,5": seat indices on one line, for messages that compare records.
+inline std::string seat_list(const std::vector<uint32_t>& seats) {
+  std::string out;
+  for (auto s : seats)
+    out += (out.empty() ? "" : ",") + std::to_string(s);
+  return out;
+}
+
 inline std::string env(const char* name) {
   const char* value = std::getenv(name);
   return value ? value : "";

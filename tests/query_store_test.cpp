@@ -26,6 +26,7 @@ namespace {
 using namespace boxoffice;
 using test::backends;
 using test::scratch_database;
+using test::seat_list;
 namespace data = boost::unit_test::data;
 
 constexpr timestamp_ms t0 = 1'700'000'000'000;
@@ -56,13 +57,6 @@ std::string ids(const event_page& p) {
   std::string out = std::to_string(p.total) + ":";
   for (std::size_t i = 0; i < p.events.size(); ++i)
     out += (i ? "," : "") + std::to_string(p.events[i].id);
-  return out;
-}
-
-std::string seat_list(const std::vector<uint32_t>& seats) {
-  std::string out;
-  for (auto s : seats)
-    out += (out.empty() ? "" : ",") + std::to_string(s);
   return out;
 }
 

@@ -28,6 +28,7 @@ namespace {
 using namespace boxoffice;
 using test::backends;
 using test::scratch_database;
+using test::seat_list;
 namespace data = boost::unit_test::data;
 
 constexpr timestamp_ms t0 = 1'700'000'000'000;
@@ -57,13 +58,6 @@ hold_placed hold(section_id s, hold_id id, std::vector<uint32_t> seats, uint32_t
 order_placed purchase(const hold_placed& h, order_id id) {
   const auto& r = h.hold;
   return {ev, h.section, {id, r.customer, r.id, r.seats, r.quantity, t0 + 1000}, 4500 * r.quantity};
-}
-
-std::string seat_list(const std::vector<uint32_t>& seats) {
-  std::string out;
-  for (auto s : seats)
-    out += (out.empty() ? "" : ",") + std::to_string(s);
-  return out;
 }
 
 // A section as one line, so that a failed comparison shows both sides.

@@ -6,6 +6,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <thread>
+#include <vector>
+
 using namespace boxoffice;
 using namespace boxoffice::e2e;
 
@@ -149,6 +152,63 @@ BOOST_AUTO_TEST_CASE(a_refused_request_is_refused_again_on_repeat) {
                  == "ffff");
       // A new key is a new request.
       BOOST_TEST(server.call_json("POST", holds, seat, second, keyed("try-2")).status == 201);
+    }
+  }
+}
+
+// A client that fires the same keyed purchase from many connections at once
+// (a retry storm after a timeout): every answer is the one order (201, the
+// same body) or "still running" (409 idempotency_key_in_use); never a second
+// purchase, never hold_purchased, and exactly one order exists.
+BOOST_AUTO_TEST_CASE(concurrent_repeats_of_one_key_buy_once) {
+  constexpr size_t clients = 16;
+  for (const auto& backend : test_backends()) {
+    BOOST_TEST_CONTEXT("backend " << backend) {
+      api_server server{backend, "api-idempotency-race"};
+      if (!server.started())
+        continue;
+      auto event = server.create_event(
+        "Storm", {json{{"name", "Row"}, {"kind", "reserved"}, {"rows", 1}, {"seats_per_row", 4},
+                       {"price_cents", 100}}});
+      auto token = server.customer_token("storm");
+      auto hold = expect_json(server.call_json("POST", event_path(event) + "/holds",
+                                               json{{"section_id", 1}, {"seats", {"A-1"}}},
+                                               token),
+                              201);
+      auto purchase = server.url("/v1/holds/" + hold["id"].get<std::string>() + "/purchase");
+      std::vector<test::reply> answers(clients);
+      start_gate gate{clients};
+      std::vector<std::thread> threads;
+      for (size_t i = 0; i < clients; ++i)
+        threads.emplace_back([&, i] {
+          test::client http;
+          gate.arrive_and_wait();
+          answers[i] = http.send("POST", purchase, "",
+                                 {{"Authorization", "Bearer " + token},
+                                  {"Idempotency-Key", "storm-1"}});
+        });
+      for (auto& t : threads)
+        t.join();
+      std::string order_body;
+      size_t bought = 0;
+      for (const auto& a : answers) {
+        if (a.status == 201) {
+          ++bought;
+          if (order_body.empty())
+            order_body = a.body;
+          BOOST_TEST(a.body == order_body);
+        } else {
+          check_problem(a, 409, "idempotency_key_in_use");
+        }
+      }
+      BOOST_TEST(bought >= 1u);
+      auto orders = expect_json(server.call("GET", "/v1/orders", "", token), 200);
+      BOOST_TEST(orders["total"] == 1);
+      // Once the first has finished, a repeat replays it.
+      auto late = server.call("POST", "/v1/holds/" + hold["id"].get<std::string>() + "/purchase",
+                              "", token, keyed("storm-1"));
+      BOOST_TEST(late.status == 201);
+      BOOST_TEST(late.body == order_body);
     }
   }
 }

@@ -227,8 +227,11 @@ using reservation_api = caf::typed_actor<
   caf::replies_to<stats_request>::with<section_stats>>;
 
 // The journal: answers a write once it is committed (group commit).
+// flush_atom alone: commit what waits now, answer once nothing is left
+// (graceful shutdown); with a sequence number it is the journal's own timer.
 using journal_actor = caf::typed_actor<
   caf::replies_to<journal_write>::with<committed_atom>,
+  caf::replies_to<flush_atom>::with<committed_atom>,
   caf::reacts_to<flush_atom, uint64_t>>;
 
 // The only actors that touch the database (detached: they block).

@@ -3,6 +3,7 @@
 #include "actors/seat_labels.h"
 #include "actors/section_state.h"
 #include "actors/wall_clock.h"
+#include "telemetry/instruments.h"
 
 #include <spdlog/spdlog.h>
 
@@ -19,6 +20,7 @@ struct section_actor_state {
   size_t commits_in_flight = 0;
   // Stop requests wait until every commit in flight has been answered.
   std::vector<caf::typed_response_promise<stopped_atom>> stopping;
+  telemetry::section_gauges gauges;  // free/held/sold on /metrics
 };
 
 using self_ptr = section_actor::stateful_pointer<section_actor_state>;
@@ -74,11 +76,17 @@ void expired(self_ptr self, const std::vector<hold_record>& holds, timestamp_ms 
   caf::anon_send(self->state.ctx.journal, std::move(write));
 }
 
+void publish(self_ptr self) {
+  auto stats = self->state.rules->stats();
+  self->state.gauges.publish(stats.free, stats.held, stats.sold);
+}
+
 // The frame around every message and every commit answer: due holds end
 // first, so the rule sees the section as it is at `now`; afterwards the
-// invariants and the timer.
+// invariants, the timer and the seat gauges.
 template <class F>
 auto step(self_ptr self, F&& rule) {
+  telemetry::observe_mailbox(telemetry::actor_kind::section, self->mailbox().size());
   auto now = wall_clock_ms(self->clock());
   expired(self, self->state.rules->expire_due(now), now);
   auto result = rule(*self->state.rules, now);
@@ -86,6 +94,7 @@ auto step(self_ptr self, F&& rule) {
   self->state.rules->check_invariants();
 #endif
   arm_timer(self, now);
+  publish(self);
   return result;
 }
 
@@ -285,8 +294,10 @@ section_actor::behavior_type section_main(self_ptr self, section_snapshot snapsh
   self->state.ctx = std::move(ctx);
   self->state.info = std::move(snapshot.info);
   self->state.rules.emplace(std::move(*restored));
+  self->state.gauges = telemetry::section_gauges{self->state.ctx.event, self->state.info.id};
   expired(self, past_deadline, now);
   arm_timer(self, now);
+  publish(self);
   return section_behavior(self);
 }
 

@@ -11,6 +11,10 @@
 #include "persistence/journal.h"
 #include "persistence/migrations.h"
 #include "persistence/sql_store.h"
+#include "telemetry/logging.h"
+#include "telemetry/metrics.h"
+#include "telemetry/instruments.h"
+#include "telemetry/process.h"
 
 #include <CLI/CLI.hpp>
 #include <caf/io/all.hpp>
@@ -19,6 +23,7 @@
 
 #include <csignal>
 #include <iostream>
+#include <thread>
 
 namespace {
 
@@ -27,8 +32,13 @@ using namespace boxoffice;
 struct options {
   std::optional<std::string> config_path;
   bool demo = false;
+  bool print_config = false;
   std::string admin_email;
 };
+
+// Exit codes of serve besides 0 (stopped cleanly) and 1 (could not start).
+constexpr int exit_grace_exceeded = 3;  // shutdown_grace_s ran out
+constexpr int exit_second_signal = 4;   // stopped at once by a second signal
 
 account_rules account_rules_of(const settings& s) {
   account_rules rules;
@@ -68,6 +78,51 @@ int wait_for_stop_signal(const sigset_t& signals) {
   return signal;
 }
 
+// Once shutdown has begun: a second signal, or the grace period running
+// out, ends the process at once, whatever is still running.
+void start_shutdown_watchdog(sigset_t signals, std::chrono::seconds grace) {
+  std::thread([signals, grace] {
+    timespec wait{static_cast<time_t>(grace.count()), 0};
+    int signal = sigtimedwait(&signals, nullptr, &wait);
+    if (signal > 0)
+      spdlog::warn("signal {} again: exiting now, without finishing", signal);
+    else
+      spdlog::error("shutdown took longer than server.shutdown_grace_s ({} s): exiting now",
+                    grace.count());
+    spdlog::default_logger()->flush();
+    std::_Exit(signal > 0 ? exit_second_signal : exit_grace_exceeded);
+  }).detach();
+}
+
+// Every in-flight request answered, or the deadline; polled from the main
+// thread, which has nothing else to do.
+bool wait_until_idle(const http::gateway& gate, std::chrono::steady_clock::time_point deadline) {
+  while (gate.in_flight() > 0) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// Asks the journal to commit what it holds and waits (on the main thread)
+// for its answer, until the deadline at most.
+void flush_journal(caf::actor_system& sys, const journal_actor& journal,
+                   std::chrono::steady_clock::time_point deadline) {
+  caf::scoped_actor self{sys};
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+    deadline - std::chrono::steady_clock::now());
+  self->request(journal, std::max(left, std::chrono::milliseconds(1)), flush_atom::value)
+    .receive([](committed_atom) { spdlog::info("journal flushed"); },
+             [&](caf::error& err) {
+               spdlog::error("journal not flushed: {}", sys.render(err));
+             });
+}
+
+telemetry::log_format log_format_of(const std::string& name) {
+  return name == "text" ? telemetry::log_format::text : telemetry::log_format::json;
+}
+
 void announce_demo(caf::actor_system& sys, const directory_actor& dir) {
   auto demo = create_demo_event(sys, dir);
   if (!demo)
@@ -88,6 +143,13 @@ int serve(const options& opts) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto s = load_settings(opts.config_path, process_env());
+  if (opts.print_config) {
+    std::cout << render_settings(s);
+    return 0;
+  }
+  telemetry::setup_logging(log_format_of(s.log.format), s.log.level);
+  telemetry::register_process_metrics(metrics::default_registry());
+  telemetry::register_instruments();
   auto signer = make_signer(s, opts.demo);
   auto rules = account_rules_of(s);
   // Before serving, on the main thread: connect, migrate, list the events.
@@ -163,14 +225,33 @@ int serve(const options& opts) {
   api_ctx->started = true;
   spdlog::info("boxoffice ready: http://{}:{}/v1/events, {} actor threads; Ctrl-C to stop",
                s.http.address, api.port(), s.actors.threads);
+  // Passwords never go to the log, not even the demo's: they go to the terminal.
   if (opts.demo)
-    spdlog::info("demo accounts: admin {} / {}, customer {} / {}", demo_admin.email,
-                 demo_admin.password, demo_customer.email, demo_customer.password);
+    std::cerr << "demo accounts: admin " << demo_admin.email << " / " << demo_admin.password
+              << ", customer " << demo_customer.email << " / " << demo_customer.password << '\n';
   auto signal = wait_for_stop_signal(signals);
-  spdlog::info("signal {}: stopping", signal);
-  api.stop();  // no new requests
+  // Graceful: refuse new work (503, ready says so), let the requests in
+  // flight answer, stop serving, then stop the actors; the journal commits
+  // what it holds before it ends. A 2xx was only ever sent after its commit.
+  const auto grace = std::chrono::seconds(s.server.shutdown_grace_s);
+  start_shutdown_watchdog(signals, grace);
+  spdlog::info("signal {}: stopping; finishing {} requests in flight (at most {} s)", signal,
+               api_ctx->gate->in_flight(), grace.count());
+  api_ctx->gate->close();
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  if (!wait_until_idle(*api_ctx->gate, deadline))
+    spdlog::warn("requests still in flight at the deadline");
+  // The last answers are queued for the reactors; give them a moment on the
+  // wire before the endpoint closes every connection.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  api.stop();
+  // No new changes, then whatever the journal holds (expiries, writes whose
+  // client has gone) is committed before the database closes.
+  caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
+  flush_journal(sys, journal, deadline);
   stop_all();
   sys.await_all_actors_done();
+  spdlog::info("stopped");
   return 0;
 }
 
@@ -208,6 +289,9 @@ int main(int argc, char** argv) {
   auto serve_cmd = app.add_subcommand("serve", "Start the server");
   add_config(serve_cmd);
   serve_cmd->add_flag("--demo", opts.demo, "Create a demo event on sale if the database has none");
+  serve_cmd->add_flag("--print-config", opts.print_config,
+                      "Print the effective configuration (file, then BOXOFFICE_* environment; "
+                      "secrets masked) and exit");
   auto migrate_cmd = app.add_subcommand("migrate", "Apply pending database migrations and exit");
   add_config(migrate_cmd);
   auto admin_cmd = app.add_subcommand(
@@ -217,8 +301,11 @@ int main(int argc, char** argv) {
   admin_cmd->add_option("--email", opts.admin_email, "The admin's email")->required();
   CLI11_PARSE(app, argc, argv);
   try {
-    if (serve_cmd->parsed())
-      return serve(opts);
+    if (serve_cmd->parsed()) {
+      int code = serve(opts);
+      telemetry::stop_logging();  // what is queued is written
+      return code;
+    }
     if (migrate_cmd->parsed())
       return migrate_database(opts);
     if (admin_cmd->parsed())

@@ -5,6 +5,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -18,15 +21,26 @@
 namespace boxoffice {
 namespace {
 
+// How much of a value may be shown in rendered settings and in errors.
+enum class secrecy {
+  none,
+  url_password,  // all but the password of a URL
+  whole,         // nothing; and the documented example leaves it out
+};
+
 struct key_descriptor {
   std::string path;
+  // One line for the documented example: what the key does, for an operator.
+  std::string description;
+  // What a value may be ("1..65535 seconds", "json or text"), unit included.
+  std::string allowed;
   // Parses `text` into this key's field of `s`. `origin` names where the text
   // came from ("http.port" or "BOXOFFICE_HTTP_PORT (http.port)") so that the
   // config_error thrown on a bad value tells the operator what to fix.
   std::function<void(settings& s, const std::string& text, const std::string& origin)> parse;
   std::function<std::string(const settings& s)> render;
   // Secret values are masked wherever they are shown: rendering and errors.
-  bool secret = false;
+  secrecy secret = secrecy::none;
 };
 
 // Only the password of a URL is secret; user, host and database stay
@@ -47,11 +61,18 @@ std::string mask_url_password(const std::string& url) {
   return url.substr(0, password_begin + 1) + "***" + url.substr(credentials_end);
 }
 
-// A secret URL shows all but its password; any other secret shows nothing.
-std::string shown_value(bool secret, const std::string& value) {
-  if (!secret || value.empty())
+std::string shown_value(secrecy secret, const std::string& value) {
+  if (value.empty())
     return value;
-  return value.find("://") != std::string::npos ? mask_url_password(value) : "***";
+  switch (secret) {
+  case secrecy::none:
+    return value;
+  case secrecy::url_password:
+    return mask_url_password(value);
+  case secrecy::whole:
+    break;
+  }
+  return "***";
 }
 
 [[noreturn]] void throw_bad_value(const std::string& origin, const std::string& shown,
@@ -66,12 +87,17 @@ struct number_range {
   const char* unit;
 };
 
-std::string allowed_text(const number_range& range) {
-  std::string text = "(allowed " + std::to_string(range.min) + ".." + std::to_string(range.max);
+// "1..86400 seconds"
+std::string range_text(const number_range& range) {
+  std::string text = std::to_string(range.min) + ".." + std::to_string(range.max);
   if (*range.unit != '\0') {
     text += std::string(" ") + range.unit;
   }
-  return text + ")";
+  return text;
+}
+
+std::string allowed_text(const number_range& range) {
+  return "(allowed " + range_text(range) + ")";
 }
 
 // Strict on purpose: no sign, no spaces, no exponent, no trailing text, so
@@ -95,14 +121,16 @@ uint64_t parse_number(const std::string& text, const number_range& range,
 }
 
 template <typename Section, typename Number>
-key_descriptor number_key(std::string path, Section settings::*section, Number Section::*field,
-                          number_range range) {
+key_descriptor number_key(std::string path, std::string description, Section settings::*section,
+                          Number Section::*field, number_range range) {
   // A range wider than its field would let parse truncate silently.
   if (range.max > std::numeric_limits<Number>::max()) {
     throw std::logic_error("config: the range of " + path + " does not fit its field");
   }
   key_descriptor key;
   key.path = std::move(path);
+  key.description = std::move(description);
+  key.allowed = range_text(range);
   key.parse = [=](settings& s, const std::string& text, const std::string& origin) {
     (s.*section).*field = static_cast<Number>(parse_number(text, range, origin));
   };
@@ -117,10 +145,12 @@ struct text_form {
 };
 
 template <typename Section>
-key_descriptor text_key(std::string path, Section settings::*section, std::string Section::*field,
-                        text_form form, bool secret) {
+key_descriptor text_key(std::string path, std::string description, Section settings::*section,
+                        std::string Section::*field, text_form form, secrecy secret) {
   key_descriptor key;
   key.path = std::move(path);
+  key.description = std::move(description);
+  key.allowed = form.allowed;
   key.secret = secret;
   key.parse = [=](settings& s, const std::string& text, const std::string& origin) {
     if (!form.accepts(text)) {
@@ -156,85 +186,197 @@ bool is_email_or_empty(const std::string& text) {
                                           [](unsigned char c) { return std::isspace(c) != 0; }));
 }
 
+bool is_log_format(const std::string& text) {
+  return text == "json" || text == "text";
+}
+
+bool is_log_level(const std::string& text) {
+  for (const char* level : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
+    if (text == level) {
+      return true;
+    }
+  }
+  return false;
+}
+
 constexpr text_form free_text{any_text, "any text"};
 constexpr text_form email_or_empty{is_email_or_empty, "an email address, or empty"};
 constexpr text_form listen_address{is_listen_address, "a host name or IP address, no spaces"};
 constexpr text_form database_url{is_database_url,
                                  "sqlite://<path> or postgresql://user:password@host:port/dbname"};
+constexpr text_form log_format{is_log_format, "json or text"};
+constexpr text_form log_level{is_log_level, "trace, debug, info, warn, error, critical or off"};
+
+bool is_ip_address(const std::string& text) {
+  in6_addr address{};
+  return ::inet_pton(AF_INET, text.c_str(), &address) == 1 ||
+         ::inet_pton(AF_INET6, text.c_str(), &address) == 1;
+}
+
+std::string trim_spaces(const std::string& text) {
+  const auto begin = text.find_first_not_of(' ');
+  if (begin == std::string::npos) {
+    return "";
+  }
+  return text.substr(begin, text.find_last_not_of(' ') - begin + 1);
+}
+
+constexpr const char* address_list_allowed = "IP addresses separated by commas, or empty";
+
+// Strict like the numbers: a host name, a range ("10.0.0.0/8") or an empty
+// element is reported, because a proxy list that silently dropped one would
+// make its clients look like the proxy.
+std::vector<std::string> parse_address_list(const std::string& text, const std::string& origin) {
+  std::vector<std::string> addresses;
+  if (text.empty()) {
+    return addresses;
+  }
+  for (size_t begin = 0; begin <= text.size();) {
+    const auto end = std::min(text.find(',', begin), text.size());
+    auto address = trim_spaces(text.substr(begin, end - begin));
+    if (!is_ip_address(address)) {
+      throw_bad_value(origin, text,
+                      "has '" + address + "', not an IPv4 or IPv6 address (allowed " +
+                          address_list_allowed + ")");
+    }
+    addresses.push_back(std::move(address));
+    begin = end + 1;
+  }
+  return addresses;
+}
+
+template <typename Section>
+key_descriptor address_list_key(std::string path, std::string description,
+                                Section settings::*section,
+                                std::vector<std::string> Section::*field) {
+  key_descriptor key;
+  key.path = std::move(path);
+  key.description = std::move(description);
+  key.allowed = address_list_allowed;
+  key.parse = [=](settings& s, const std::string& text, const std::string& origin) {
+    (s.*section).*field = parse_address_list(text, origin);
+  };
+  key.render = [=](const settings& s) {
+    std::string text;
+    for (const auto& address : (s.*section).*field) {
+      text += (text.empty() ? "" : ",") + address;
+    }
+    return text;
+  };
+  return key;
+}
 
 // The one list of keys, in the declaration order of settings.h. Rows of one
 // top-level section must stay adjacent: render_settings groups by them.
+// A description is one line of the documented example, so it stays short.
 const std::vector<key_descriptor>& key_table() {
   using http = http_settings;
+  using db = database_settings;
   using actors = actor_settings;
   using limits = reservation_limits;
   using auth = auth_settings;
+  using cluster = cluster_settings;
   static const std::vector<key_descriptor> table = {
-      text_key("http.address", &settings::http, &http::address, listen_address, false),
-      number_key("http.port", &settings::http, &http::port, {1, 65535, ""}),
-      number_key("http.threads", &settings::http, &http::threads, {1, 64, ""}),
-      number_key("http.max_body_bytes", &settings::http, &http::max_body_bytes,
-                 {1024, 16777216, "bytes"}),
-      number_key("http.max_in_flight_requests", &settings::http, &http::max_in_flight_requests,
-                 {1, 10000000, ""}),
-      text_key("database.url", &settings::database, &database_settings::url, database_url, true),
-      number_key("database.journal_batch_rows_max", &settings::database,
-                 &database_settings::journal_batch_rows_max, {1, 100000, "rows"}),
-      number_key("database.journal_batch_wait_ms", &settings::database,
-                 &database_settings::journal_batch_wait_ms, {0, 1000, "milliseconds"}),
-      number_key("database.journal_queue_rows_max", &settings::database,
-                 &database_settings::journal_queue_rows_max, {1, 10000000, "rows"}),
-      number_key("actors.threads", &settings::actors, &actors::threads, {1, 64, ""}),
-      number_key("actors.event_idle_stop_s", &settings::actors, &actors::event_idle_stop_s,
-                 {0, 604800, "seconds"}),
-      number_key("actors.event_backlog_max", &settings::actors, &actors::event_backlog_max,
-                 {1, 1000000, ""}),
-      number_key("actors.request_timeout_ms", &settings::actors, &actors::request_timeout_ms,
-                 {1, 600000, "milliseconds"}),
-      number_key("reservation.hold_ttl_s", &settings::reservation, &limits::hold_ttl_s,
-                 {1, 86400, "seconds"}),
-      number_key("reservation.hold_max_lifetime_s", &settings::reservation,
-                 &limits::hold_max_lifetime_s, {1, 604800, "seconds"}),
-      number_key("reservation.max_seats_per_hold", &settings::reservation,
-                 &limits::max_seats_per_hold, {1, 1000, ""}),
-      number_key("reservation.max_holds_per_customer", &settings::reservation,
-                 &limits::max_holds_per_customer, {1, 1000, ""}),
-      number_key("reservation.max_tickets_per_customer", &settings::reservation,
-                 &limits::max_tickets_per_customer, {1, 10000, ""}),
-      number_key("reservation.max_sections_per_event", &settings::reservation,
-                 &limits::max_sections_per_event, {1, 10000, ""}),
-      number_key("reservation.max_seats_per_section", &settings::reservation,
-                 &limits::max_seats_per_section, {1, 10000000, ""}),
-      number_key("reservation.ended_holds_kept_max", &settings::reservation,
-                 &limits::ended_holds_kept_max, {0, 10000000, ""}),
-      text_key("auth.jwt_secret", &settings::auth, &auth::jwt_secret, free_text, true),
-      number_key("auth.access_token_ttl_s", &settings::auth, &auth::access_token_ttl_s,
-                 {10, 86400, "seconds"}),
-      number_key("auth.refresh_token_ttl_s", &settings::auth, &auth::refresh_token_ttl_s,
-                 {60, 31536000, "seconds"}),
-      number_key("auth.password_min_length", &settings::auth, &auth::password_min_length,
-                 {8, 128, "characters"}),
-      number_key("auth.password_hash_iterations", &settings::auth,
-                 &auth::password_hash_iterations, {1, 16, ""}),
-      number_key("auth.password_hash_memory_kib", &settings::auth,
-                 &auth::password_hash_memory_kib, {8, 4194304, "KiB"}),
-      number_key("auth.workers", &settings::auth, &auth::workers, {1, 64, ""}),
-      number_key("auth.attempts_per_address_per_min", &settings::auth,
-                 &auth::attempts_per_address_per_min, {0, 1000000, "per minute"}),
-      number_key("auth.attempts_per_account_per_min", &settings::auth,
+      number_key("server.shutdown_grace_s",
+                 "On SIGTERM or SIGINT: time to finish requests and flush the journal",
+                 &settings::server, &server_settings::shutdown_grace_s, {1, 3600, "seconds"}),
+      text_key("log.format", "json: one JSON object per line; text: for a terminal", &settings::log,
+               &log_settings::format, log_format, secrecy::none),
+      text_key("log.level", "The least severe level written", &settings::log, &log_settings::level,
+               log_level, secrecy::none),
+      text_key("http.address", "Address the HTTP API listens on", &settings::http, &http::address,
+               listen_address, secrecy::none),
+      number_key("http.port", "TCP port of the HTTP API", &settings::http, &http::port,
+                 {1, 65535, ""}),
+      number_key("http.threads", "Threads that read requests and write answers", &settings::http,
+                 &http::threads, {1, 64, ""}),
+      number_key("http.max_body_bytes", "Largest request body; a larger one is answered 413",
+                 &settings::http, &http::max_body_bytes, {1024, 16777216, "bytes"}),
+      number_key("http.max_in_flight_requests",
+                 "Requests in the actors at once; past it, 503 + Retry-After at once",
+                 &settings::http, &http::max_in_flight_requests, {1, 10000000, ""}),
+      address_list_key(
+          "http.trusted_proxies",
+          "Reverse proxies whose X-Forwarded-For names the client, for rate limits and logs",
+          &settings::http, &http::trusted_proxies),
+      text_key("database.url",
+               "Where data lives; a URL with a password belongs in BOXOFFICE_DATABASE_URL",
+               &settings::database, &db::url, database_url, secrecy::url_password),
+      number_key("database.journal_batch_rows_max", "Group commit: commit when this many rows wait",
+                 &settings::database, &db::journal_batch_rows_max, {1, 100000, "rows"}),
+      number_key("database.journal_batch_wait_ms",
+                 "... or when the first has waited this long; 0: when no commit is in flight",
+                 &settings::database, &db::journal_batch_wait_ms, {0, 1000, "milliseconds"}),
+      number_key("database.journal_queue_rows_max",
+                 "Rows waiting or being committed; past it, writes are refused at once",
+                 &settings::database, &db::journal_queue_rows_max, {1, 10000000, "rows"}),
+      number_key("actors.threads", "CAF worker threads", &settings::actors, &actors::threads,
+                 {1, 64, ""}),
+      number_key("actors.event_idle_stop_s",
+                 "An event idle this long stops, and its next request reloads it; 0: never",
+                 &settings::actors, &actors::event_idle_stop_s, {0, 604800, "seconds"}),
+      number_key("actors.event_backlog_max",
+                 "Requests waiting for an event that is stopping or loading; past it, 503",
+                 &settings::actors, &actors::event_backlog_max, {1, 1000000, ""}),
+      number_key("actors.request_timeout_ms",
+                 "How long an actor waits for another's answer; past it, 503 request_timeout",
+                 &settings::actors, &actors::request_timeout_ms, {1, 600000, "milliseconds"}),
+      number_key("reservation.hold_ttl_s", "A hold expires this long after it was made or extended",
+                 &settings::reservation, &limits::hold_ttl_s, {1, 86400, "seconds"}),
+      number_key("reservation.hold_max_lifetime_s",
+                 "No hold lives longer, however often extended; at least hold_ttl_s",
+                 &settings::reservation, &limits::hold_max_lifetime_s, {1, 604800, "seconds"}),
+      number_key("reservation.max_seats_per_hold", "Seats or places in one hold",
+                 &settings::reservation, &limits::max_seats_per_hold, {1, 1000, ""}),
+      number_key("reservation.max_holds_per_customer", "Live holds of one customer in one event",
+                 &settings::reservation, &limits::max_holds_per_customer, {1, 1000, ""}),
+      number_key("reservation.max_tickets_per_customer",
+                 "Tickets (held plus bought) per customer, for events that set none",
+                 &settings::reservation, &limits::max_tickets_per_customer, {1, 10000, ""}),
+      number_key("reservation.max_sections_per_event", "Sections in one event",
+                 &settings::reservation, &limits::max_sections_per_event, {1, 10000, ""}),
+      number_key("reservation.max_seats_per_section", "Seats or places in one section",
+                 &settings::reservation, &limits::max_seats_per_section, {1, 10000000, ""}),
+      number_key("reservation.ended_holds_kept_max",
+                 "Ended holds remembered per section, to answer expired rather than not found",
+                 &settings::reservation, &limits::ended_holds_kept_max, {0, 10000000, ""}),
+      text_key("auth.jwt_secret", "Key that signs access tokens, at least 32 bytes; required",
+               &settings::auth, &auth::jwt_secret, free_text, secrecy::whole),
+      number_key("auth.access_token_ttl_s", "Lifetime of an access token", &settings::auth,
+                 &auth::access_token_ttl_s, {10, 86400, "seconds"}),
+      number_key("auth.refresh_token_ttl_s", "Lifetime of a refresh token", &settings::auth,
+                 &auth::refresh_token_ttl_s, {60, 31536000, "seconds"}),
+      number_key("auth.password_min_length", "Shortest password a signup may choose",
+                 &settings::auth, &auth::password_min_length, {8, 128, "characters"}),
+      number_key("auth.password_hash_iterations", "Argon2id passes per password hash",
+                 &settings::auth, &auth::password_hash_iterations, {1, 16, ""}),
+      number_key("auth.password_hash_memory_kib", "Argon2id memory per password hash",
+                 &settings::auth, &auth::password_hash_memory_kib, {8, 4194304, "KiB"}),
+      number_key("auth.workers", "Threads hashing passwords and reading the database",
+                 &settings::auth, &auth::workers, {1, 64, ""}),
+      number_key("auth.attempts_per_address_per_min",
+                 "Signup, login and refresh attempts per client address; 0: unlimited",
+                 &settings::auth, &auth::attempts_per_address_per_min, {0, 1000000, "per minute"}),
+      number_key("auth.attempts_per_account_per_min",
+                 "Signup, login and refresh attempts per account; 0: unlimited", &settings::auth,
                  &auth::attempts_per_account_per_min, {0, 1000000, "per minute"}),
-      number_key("auth.rate_limit_keys_max", &settings::auth, &auth::rate_limit_keys_max,
-                 {1, 100000000, ""}),
-      text_key("auth.admin_email", &settings::auth, &auth::admin_email, email_or_empty, false),
-      text_key("auth.admin_password", &settings::auth, &auth::admin_password, free_text, true),
-      number_key("idempotency.ttl_s", &settings::idempotency, &idempotency_settings::ttl_s,
-                 {60, 2592000, "seconds"}),
-      number_key("idempotency.in_flight_max", &settings::idempotency,
-                 &idempotency_settings::in_flight_max, {1, 10000000, ""}),
-      text_key("cluster.listen_address", &settings::cluster, &cluster_settings::listen_address,
-               listen_address, false),
-      number_key("cluster.listen_port", &settings::cluster, &cluster_settings::listen_port,
-                 {0, 65535, ""}),
+      number_key("auth.rate_limit_keys_max",
+                 "Client addresses, or accounts, each rate limit remembers at most",
+                 &settings::auth, &auth::rate_limit_keys_max, {1, 100000000, ""}),
+      text_key("auth.admin_email", "With admin_password: the first admin, made (or reset) at start",
+               &settings::auth, &auth::admin_email, email_or_empty, secrecy::none),
+      text_key("auth.admin_password", "The password of that first admin", &settings::auth,
+               &auth::admin_password, free_text, secrecy::whole),
+      number_key("idempotency.ttl_s", "Answers to an Idempotency-Key are replayed this long",
+                 &settings::idempotency, &idempotency_settings::ttl_s, {60, 2592000, "seconds"}),
+      number_key("idempotency.in_flight_max",
+                 "Keyed requests running at once; past it, 503 + Retry-After",
+                 &settings::idempotency, &idempotency_settings::in_flight_max, {1, 10000000, ""}),
+      text_key("cluster.listen_address",
+               "Address of the node port, which has no authentication of its own",
+               &settings::cluster, &cluster::listen_address, listen_address, secrecy::none),
+      number_key("cluster.listen_port", "TCP port of the node port; 0: no node port",
+                 &settings::cluster, &cluster::listen_port, {0, 65535, ""}),
   };
   return table;
 }
@@ -256,6 +398,27 @@ bool is_section(const std::string& path) {
     }
   }
   return false;
+}
+
+// The header comment of each section in the documented example.
+const char* section_description(const std::string& section) {
+  static const std::pair<const char*, const char*> descriptions[] = {
+      {"server", "the process"},
+      {"log", "log records on standard output"},
+      {"http", "the HTTP API"},
+      {"database", "where every acknowledged change is committed, and group commit"},
+      {"actors", "the actor system: threads, idle events, timeouts"},
+      {"reservation", "the rules of holds, and limits per hold, customer, event and section"},
+      {"auth", "accounts and tokens: signing, password hashing, rate limits, the first admin"},
+      {"idempotency", "answers replayed for a repeated Idempotency-Key"},
+      {"cluster", "the node port, for other nodes: expose it on a trusted network only"},
+  };
+  for (const auto& [name, description] : descriptions) {
+    if (section == name) {
+      return description;
+    }
+  }
+  throw std::logic_error("config: section " + section + " has no description");
 }
 
 std::string env_name(const std::string& path) {
@@ -441,6 +604,52 @@ std::string render_settings(const settings& s) {
   }
   out << YAML::EndMap << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
+}
+
+// A scalar as YAML writes it: quoted only where plain text would read as
+// something else.
+std::string yaml_scalar(const std::string& text) {
+  YAML::Emitter out;
+  out << text;
+  return out.c_str();
+}
+
+constexpr const char* documented_header =
+    "# boxoffice configuration: every key, its default and what is allowed.\n"
+    "#\n"
+    "# boxoffice serve --config /etc/boxoffice/boxoffice.yaml\n"
+    "#\n"
+    "# Every key is optional; a key left out keeps its default. The environment\n"
+    "# overrides any key: BOXOFFICE_ and the key's path, upper-cased, dots as\n"
+    "# underscores (http.port: BOXOFFICE_HTTP_PORT). A bad key or value stops\n"
+    "# the start with one line naming it.\n"
+    "#\n"
+    "# Secrets never go in this file: set them in the environment (with systemd,\n"
+    "# in /etc/boxoffice/secrets.env; see deploy/boxoffice.service).\n";
+
+std::string render_documented_settings(const settings& s) {
+  const settings defaults;
+  std::string text = documented_header;
+  std::string open_section;
+  for (const auto& key : key_table()) {
+    const auto dot = key.path.find('.');
+    const std::string section = key.path.substr(0, dot);
+    const std::string leaf = key.path.substr(dot + 1);
+    if (section != open_section) {
+      text += "\n# " + section + ": " + section_description(section) + "\n" + section + ":\n";
+      open_section = section;
+    }
+    const std::string default_value = key.render(defaults);
+    text += "  # " + key.description + " (default " +
+            (default_value.empty() ? "empty" : default_value) + ", allowed " + key.allowed + ")\n";
+    if (key.secret == secrecy::whole) {
+      text += "  # A secret: set " + env_name(key.path) + " in the environment instead.\n";
+      text += "  # " + leaf + ": \"\"\n";
+    } else {
+      text += "  " + leaf + ": " + yaml_scalar(shown_value(key.secret, key.render(s))) + "\n";
+    }
+  }
+  return text;
 }
 
 std::vector<std::string> setting_keys() {

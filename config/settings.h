@@ -15,6 +15,22 @@
 
 namespace boxoffice {
 
+// The process itself.
+struct server_settings {
+  // On SIGTERM or SIGINT: how long to finish in-flight requests and flush the
+  // journal before exiting anyway.
+  uint32_t shutdown_grace_s = 10;
+};
+
+// Log records on standard output.
+struct log_settings {
+  // "json": one JSON object per line; "text": for reading in a terminal.
+  std::string format = "json";
+  // The least severe level written: trace, debug, info, warn, error,
+  // critical or off (spdlog's names; "warn" is spdlog's "warning").
+  std::string level = "info";
+};
+
 struct http_settings {
   std::string address = "127.0.0.1";
   uint16_t port = 8080;
@@ -23,6 +39,10 @@ struct http_settings {
   // Requests handed to the actors and not answered yet; past it, new ones
   // are answered 503 + Retry-After at once instead of queueing.
   uint32_t max_in_flight_requests = 10000;
+  // Reverse proxies (IPv4 or IPv6 literals, as inet_pton reads them) whose
+  // X-Forwarded-For names the client; from any other peer it is ignored.
+  // Empty: the peer address is the client.
+  std::vector<std::string> trusted_proxies;
 };
 
 struct database_settings {
@@ -87,6 +107,8 @@ struct cluster_settings {
 };
 
 struct settings {
+  server_settings server;
+  log_settings log;
   http_settings http;
   database_settings database;
   actor_settings actors;
@@ -117,6 +139,13 @@ settings load_settings(const std::optional<std::string>& path, const env_lookup&
 // Every key as "path: value" lines (YAML), in declaration order, with secrets
 // (passwords in database.url) masked; for --print-config and the docs.
 std::string render_settings(const settings& s);
+
+// A complete YAML config file that documents itself: a header comment per
+// section, and per key a "# description (default X, allowed ...)" line
+// above "key: value" with the value of `s`. Secrets are commented out, with
+// their environment variable named instead: the file never holds one.
+// deploy/boxoffice.yaml is this, rendered from the defaults.
+std::string render_documented_settings(const settings& s);
 
 // The dotted paths of every key, in declaration order.
 std::vector<std::string> setting_keys();

@@ -30,7 +30,7 @@ problem rate_limited(uint32_t retry_after_s) {
 // Both buckets are checked; a refused call takes nothing from the second.
 void limit(api_context& api, const Rest::Request& req, const std::string& account_key) {
   auto now = rate_limiter::clock::now();
-  if (auto wait = api.per_address.take(req.address().host(), now))
+  if (auto wait = api.per_address.take(api.client_address.of(req), now))
     throw refusal{rate_limited(*wait)};
   if (account_key.empty())
     return;

@@ -5,6 +5,7 @@
 #include "http/json_codec.h"
 #include "http/response.h"
 #include "persistence/query_service.h"
+#include "telemetry/metrics.h"
 
 #include <chrono>
 
@@ -45,6 +46,7 @@ api_context::api_context(const settings& s, std::shared_ptr<const token_signer> 
     : signer(std::move(token_signer)),
       per_address(s.auth.attempts_per_address_per_min, s.auth.rate_limit_keys_max),
       per_account(s.auth.attempts_per_account_per_min, s.auth.rate_limit_keys_max),
+      client_address(s.http.trusted_proxies),
       limits(s.reservation) {}
 
 caller authenticate(const Rest::Request& req, const api_context& api, access need) {
@@ -119,6 +121,48 @@ void submit(api_context& api, const Rest::Request& req, Http::ResponseWriter& w,
                                        api.gate->timeout(), std::move(j)));
 }
 
+namespace {
+
+problem not_ready(std::string reason) {
+  problem p;
+  p.status = 503;
+  p.code = "not_ready";
+  p.title = "Not ready";
+  p.detail = std::move(reason);
+  p.retry_after_s = 1;
+  return p;
+}
+
+// Ready: the database answers (through a query worker, which connects and
+// migrates on first use) and so does the directory (an unknown event's
+// "not found" proves it is up).
+job readiness_check(const api_context& api) {
+  auto dir = api.directory;
+  auto queries = api.queries;
+  auto timeout = api.gate->timeout();
+  return [=](caf::event_based_actor* self, reply_fn done) {
+    auto fail = [done](std::string reason) { done(problem_reply(not_ready(std::move(reason)))); };
+    self->request(queries, timeout, ping_request{})
+      .then(
+        [=](bool) {
+          self->request(dir, timeout, event_request{})
+            .then([=](event_view&) { done(json_reply(200, R"({"status":"ready"})")); },
+                  [=](caf::error& err) {
+                    if (to_errc(err) == errc::event_not_found)
+                      done(json_reply(200, R"({"status":"ready"})"));
+                    else
+                      fail("The reservation actors do not answer: "
+                           + self->system().render(err));
+                  });
+        },
+        [=](caf::error& err) {
+          fail("The database is unreachable: " + self->system().render(err));
+        });
+  };
+}
+
+} // namespace
+
 route_handler bind_api(std::shared_ptr<api_context> api, api_handler h) {
   return [api, h](const Rest::Request& req, Http::ResponseWriter& w) { h(*api, req, w); };
 }
@@ -128,21 +172,16 @@ std::vector<route> api_routes(std::shared_ptr<api_context> api) {
     {Http::Method::Get, "/v1/health", get_health},
     {Http::Method::Get, "/v1/ready",
      [api](const Rest::Request&, Http::ResponseWriter& w) {
-       if (!api->started.load()) {
-         problem p;
-         p.status = 503;
-         p.code = "not_ready";
-         p.title = "Not ready";
-         p.detail = "The server is starting";
-         p.retry_after_s = 1;
-         send_problem(w, p);
-         return;
-       }
-       // Ready means the database answers too, asked through a worker.
-       api->gate->submit(w, ask_worker<bool>(api->queries, api->gate->timeout(), ping_request{},
-                                             [](bool) {
-                                               return json_reply(200, R"({"status":"ready"})");
-                                             }));
+       if (!api->started.load())
+         return send_problem(w, not_ready("The server is starting"));
+       if (api->gate->closed())
+         return send_problem(w, not_ready("The server is shutting down"));
+       api->gate->submit(w, readiness_check(*api));
+     }},
+    {Http::Method::Get, "/metrics",
+     [](const Rest::Request&, Http::ResponseWriter& w) {
+       send_body(w, Http::Code::Ok, "text/plain; version=0.0.4; charset=utf-8",
+                 metrics::default_registry().render());
      }},
     {Http::Method::Get, "/v1/openapi.json", get_openapi},
   };

@@ -12,6 +12,7 @@
 #include "actors/limits.h"
 #include "actors/protocol.h"
 #include "config/settings.h"
+#include "http/client_address.h"
 #include "http/gateway.h"
 #include "http/routes.h"
 
@@ -30,8 +31,9 @@ struct api_context {
   caf::actor idempotency;  // http/idempotency.h
   std::unique_ptr<gateway> gate;
   std::shared_ptr<const token_signer> signer;
-  rate_limiter per_address;
+  rate_limiter per_address;  // keyed by client_address
   rate_limiter per_account;
+  client_address_rule client_address;
   reservation_limits limits;
   std::atomic<bool> started{false};  // set once every actor is up
 };

@@ -3,10 +3,10 @@
 #include "actors/protocol.h"
 #include "http/headers.h"
 #include "http/response.h"
-#include "http/server.h"
+#include "http/request_trace.h"
+#include "telemetry/metrics.h"
 
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
 
 namespace boxoffice::http {
 
@@ -54,21 +54,25 @@ reply problem_reply(const problem& p) {
   return r;
 }
 
-reply error_reply(const caf::error& err) {
-  if (auto code = to_errc(err))
-    return problem_reply(problem_for(*code));
+// 503 `unavailable`: nothing was done, retry later.
+problem unavailable(std::string detail) {
   problem p;
   p.status = 503;
   p.retry_after_s = retry_after_overloaded_s;
-  if (err == caf::sec::request_timeout) {
-    p.code = "request_timeout";
-    p.title = "No answer in time";
-    p.detail = "The outcome is unknown: retry with the same Idempotency-Key";
-  } else {
-    p.code = "unavailable";
-    p.title = "The service is unavailable";
-    p.detail = "Retry later";
-  }
+  p.code = "unavailable";
+  p.title = "The service is unavailable";
+  p.detail = std::move(detail);
+  return p;
+}
+
+reply error_reply(const caf::error& err) {
+  if (auto code = to_errc(err))
+    return problem_reply(problem_for(*code));
+  if (err != caf::sec::request_timeout)
+    return problem_reply(unavailable("Retry later"));
+  auto p = unavailable("The outcome is unknown: retry with the same Idempotency-Key");
+  p.code = "request_timeout";
+  p.title = "No answer in time";
   return problem_reply(p);
 }
 
@@ -81,8 +85,7 @@ void write_reply(Pistache::Http::ResponseWriter& w, const reply& r) {
     set_header(w, "WWW-Authenticate", "Bearer realm=\"boxoffice\"");
   auto code = static_cast<Pistache::Http::Code>(r.status);
   if (r.body.empty()) {
-    if (auto peer = w.getPeer())
-      w.send(code);
+    send_empty(w, code);
     return;
   }
   send_body(w, code, r.content_type.c_str(), r.body);
@@ -95,6 +98,9 @@ gateway::gateway(caf::actor_system& sys, uint32_t actors, uint32_t max_in_flight
       timeout_(request_timeout) {
   for (uint32_t i = 0; i < std::max(actors, 1u); ++i)
     actors_.push_back(sys.spawn(gateway_actor, i));
+  metrics::default_registry().sampled_gauge(
+    "boxoffice_http_requests_in_flight", "Requests handed to the actors and not answered yet",
+    [counter = in_flight_] { return static_cast<double>(counter->load()); });
 }
 
 gateway::~gateway() {
@@ -108,7 +114,11 @@ void gateway::stop() {
 }
 
 void gateway::submit(Pistache::Http::ResponseWriter& w, job j) {
-  if (actors_.empty() || in_flight_->load() >= max_in_flight_) {
+  if (closed_.load() || actors_.empty()) {
+    send_problem(w, unavailable("The server is shutting down; retry later"));
+    return;
+  }
+  if (in_flight_->load() >= max_in_flight_) {
     auto p = problem_for(errc::overloaded, "Too many requests in progress; retry shortly");
     send_problem(w, p);
     return;
@@ -117,12 +127,10 @@ void gateway::submit(Pistache::Http::ResponseWriter& w, job j) {
   auto writer = std::make_shared<Pistache::Http::ResponseWriter>(std::move(w));
   auto counter = in_flight_;
   auto once = std::make_shared<bool>(false);
-  reply_fn done = [writer, counter, once, id = current_request_id()](reply r) {
+  reply_fn done = [writer, counter, once, trace = current_trace()](reply r) {
     if (std::exchange(*once, true))
       return;
-    // Server-side failures are worth a line; refusals are the client's business.
-    if (r.status >= 500)
-      spdlog::warn("request {}: {} {}", id, r.status, r.body);
+    trace_scope scope{trace};
     write_reply(*writer, r);
     counter->fetch_sub(1);
   };

@@ -40,6 +40,8 @@ struct reply {
 
 reply json_reply(uint16_t status, std::string body, std::string location = {});
 reply problem_reply(const problem& p);
+// 503 `unavailable` with Retry-After: nothing was done, retry later.
+problem unavailable(std::string detail);
 // A failed actor request: our domain codes map through problem_for; a
 // timeout is 503 request_timeout; anything else (an actor gone) 503.
 reply error_reply(const caf::error& err);
@@ -66,10 +68,17 @@ public:
   std::chrono::milliseconds timeout() const { return timeout_; }
   uint32_t in_flight() const { return in_flight_->load(); }
 
+  // Graceful shutdown, first step: from now on submit answers 503
+  // `unavailable` (the server is shutting down) and takes no new job; the
+  // jobs in flight go on until they answer.
+  void close() { closed_.store(true); }
+  bool closed() const { return closed_.load(); }
+
   // Ends the gateway actors; jobs not done by then are dropped.
   void stop();
 
 private:
+  std::atomic<bool> closed_{false};
   std::vector<caf::actor> actors_;
   std::atomic<uint32_t> next_{0};
   std::shared_ptr<std::atomic<uint32_t>> in_flight_;

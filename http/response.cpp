@@ -1,6 +1,7 @@
 #include "http/response.h"
 
 #include "http/headers.h"
+#include "http/request_trace.h"
 
 namespace boxoffice::http {
 
@@ -15,6 +16,15 @@ void send_body(Http::ResponseWriter& w, Http::Code code, const char* content_typ
     return;
   set_header(w, "Content-Type", content_type);
   w.send(code, body);
+  close_current_trace(static_cast<uint16_t>(code), static_cast<int>(code) >= 500 ? body : "");
+}
+
+void send_empty(Http::ResponseWriter& w, Http::Code code) {
+  auto peer = w.getPeer();
+  if (!peer)
+    return;
+  w.send(code);
+  close_current_trace(static_cast<uint16_t>(code));
 }
 
 void send_json(Http::ResponseWriter& w, Http::Code code, const std::string& body) {

@@ -1,5 +1,6 @@
 // Writing a response: JSON bodies and problem+json errors, with the headers
-// each implies. Safe to call from any thread (a CAF worker included): the
+// each implies. Every response goes through these, which close the
+// request's trace (request_trace.h): its metrics and its log line. Safe to call from any thread (a CAF worker included): the
 // peer is checked and held for the duration of the send, and a writer whose
 // connection is gone is dropped quietly.
 #pragma once
@@ -15,6 +16,9 @@ namespace boxoffice::http {
 // Any body with its Content-Type.
 void send_body(Pistache::Http::ResponseWriter& w, Pistache::Http::Code code,
                const char* content_type, const std::string& body);
+
+// No body (204).
+void send_empty(Pistache::Http::ResponseWriter& w, Pistache::Http::Code code);
 
 // Content-Type: application/json.
 void send_json(Pistache::Http::ResponseWriter& w, Pistache::Http::Code code,

@@ -1,9 +1,12 @@
 #include "http/server.h"
 
+#include "http/client_address.h"
 #include "http/connection_guard.h"
 #include "http/content_length.h"
 #include "http/headers.h"
+#include "http/request_trace.h"
 #include "http/response.h"
+#include "telemetry/logging.h"
 
 #include <pistache/endpoint.h>
 #include <spdlog/spdlog.h>
@@ -18,8 +21,6 @@ namespace Http = Pistache::Http;
 namespace Rest = Pistache::Rest;
 
 namespace {
-
-thread_local std::string request_id;
 
 std::vector<std::string> segments(const std::string& path) {
   std::vector<std::string> out;
@@ -76,33 +77,46 @@ struct http_server::impl {
   bool serving = false;
   std::atomic<uint64_t> next_request = 1;
   std::string id_prefix;
+  client_address_rule client_address;
 
   impl(const http_settings& s, std::vector<route> r)
       : settings(s),
         routes(std::move(r)),
-        endpoint(Pistache::Address(s.address, Pistache::Port(s.port))) {
+        endpoint(Pistache::Address(s.address, Pistache::Port(s.port))),
+        client_address(s.trusted_proxies) {
     std::random_device rd;
     std::ostringstream os;
     os << std::hex << rd() << '-';
     id_prefix = os.str();
   }
 
-  // Every response: X-Request-Id, keep-alive as HTTP/1.1 means it.
-  void prepare(const Http::Request& req, Http::ResponseWriter& w) {
+  // Every response: X-Request-Id, keep-alive as HTTP/1.1 means it. The
+  // trace it opens is current on this thread while the request is handled.
+  std::shared_ptr<request_trace> prepare(const Http::Request& req, Http::ResponseWriter& w,
+                                         const std::string& route) {
     fix_keepalive(req, w);
-    request_id = id_prefix + std::to_string(next_request++);
-    set_header(w, "X-Request-Id", request_id);
+    auto trace = std::make_shared<request_trace>();
+    trace->id = id_prefix + std::to_string(next_request++);
+    trace->method = Http::methodString(req.method());
+    trace->route = route;
+    trace->path = req.resource();
+    auto query = req.query().as_str();
+    if (!query.empty())
+      trace->path += query[0] == '?' ? query : '?' + query;
+    trace->client = client_address.of(req);
+    set_header(w, "X-Request-Id", trace->id);
+    return trace;
   }
 
   void answer_unrouted(const Http::Request& req, Http::ResponseWriter& w) {
-    prepare(req, w);
+    trace_scope scope{prepare(req, w, "unmatched")};
     auto allow = allowed_methods(routes, req.resource());
     send_problem(w, allow.empty() ? not_found() : method_not_allowed(std::move(allow)));
   }
 
-  Rest::Route::Handler wrap(route_handler h) {
-    return [this, h = std::move(h)](const Rest::Request& req, Http::ResponseWriter w) {
-      prepare(req, w);
+  Rest::Route::Handler wrap(route_handler h, const std::string& route) {
+    return [this, h = std::move(h), route](const Rest::Request& req, Http::ResponseWriter w) {
+      trace_scope scope{prepare(req, w, route)};
       if (req.body().size() > settings.max_body_bytes) {
         send_problem(w, body_too_large(settings.max_body_bytes));
         return Rest::Route::Result::Ok;
@@ -113,7 +127,8 @@ struct http_server::impl {
         if (w.getPeer() && w.getResponseSize() == 0)
           send_problem(w, r.why);
       } catch (const std::exception& e) {
-        spdlog::error("request {}: handler failed: {}", request_id, e.what());
+        telemetry::log(spdlog::level::err, "handler failed",
+                       {{"request_id", current_request_id()}, {"error", e.what()}});
         if (w.getPeer() && w.getResponseSize() == 0)
           send_problem(w, internal_error());
       } catch (...) {
@@ -131,7 +146,7 @@ struct http_server::impl {
     Rest::Router router;
     std::vector<Http::Method> routed;
     for (const auto& r : routes) {
-      router.addRoute(r.method, r.path, wrap(r.handler));
+      router.addRoute(r.method, r.path, wrap(r.handler, r.path));
       routed.push_back(r.method);
     }
     // Router::route() does routes[method]: for a method with no route that
@@ -154,7 +169,9 @@ struct http_server::impl {
 };
 
 const std::string& current_request_id() {
-  return request_id;
+  static const std::string none;
+  const auto& trace = current_trace();
+  return trace ? trace->id : none;
 }
 
 http_server::http_server(const http_settings& settings, std::vector<route> routes)

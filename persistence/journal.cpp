@@ -1,6 +1,10 @@
 #include "persistence/journal.h"
 
+#include "telemetry/instruments.h"
+
 #include <spdlog/spdlog.h>
+
+#include <chrono>
 
 namespace boxoffice {
 
@@ -20,6 +24,8 @@ struct journal_state {
   bool in_flight = false;
   bool due = false;        // the batch's wait ran out while a commit was in flight
   uint64_t batch_seq = 0;  // tells a batch's flush timer from an older one
+  // Who waits for the journal to be empty (shutdown).
+  std::vector<caf::typed_response_promise<committed_atom>> draining;
 };
 
 using journal_ptr = journal_actor::stateful_pointer<journal_state>;
@@ -38,8 +44,22 @@ void settle(journal_ptr self, std::vector<caf::typed_response_promise<committed_
   auto& st = self->state;
   st.in_flight = false;
   st.rows_in_flight = 0;
-  if (st.due || st.rows >= st.settings.batch_rows_max || st.settings.batch_wait_ms == 0)
+  if (st.due || !st.draining.empty() || st.rows >= st.settings.batch_rows_max ||
+      st.settings.batch_wait_ms == 0)
     flush(self);
+  if (!st.in_flight)
+    for (auto& rp : std::exchange(st.draining, {}))
+      rp.deliver(committed_atom::value);
+}
+
+caf::result<committed_atom> drain(journal_ptr self) {
+  auto& st = self->state;
+  if (st.writes.empty() && !st.in_flight)
+    return committed_atom::value;
+  auto rp = self->make_response_promise<committed_atom>();
+  st.draining.push_back(rp);
+  flush(self);
+  return rp;
 }
 
 void flush(journal_ptr self) {
@@ -67,6 +87,7 @@ void flush(journal_ptr self) {
 }
 
 caf::result<committed_atom> accept(journal_ptr self, journal_write& write) {
+  telemetry::observe_mailbox(telemetry::actor_kind::journal, self->mailbox().size());
   auto& st = self->state;
   auto rows = write.changes.size();
   if (st.rows + st.rows_in_flight + rows > st.settings.queue_rows_max)
@@ -91,6 +112,7 @@ journal_actor::behavior_type journal_main(journal_ptr self, journal_settings set
   self->state.committer = std::move(committer);
   return {
     [=](journal_write& write) { return accept(self, write); },
+    [=](flush_atom) { return drain(self); },
     [=](flush_atom, uint64_t seq) {
       if (seq == self->state.batch_seq)
         flush(self);
@@ -99,6 +121,24 @@ journal_actor::behavior_type journal_main(journal_ptr self, journal_settings set
 }
 
 // --- The committer and the loader: the blocking side ---------------------------
+
+// What a committed batch did, for /metrics.
+void count_outcomes(const std::vector<change>& changes) {
+  using telemetry::outcome;
+  for (const auto& c : changes) {
+    if (std::holds_alternative<hold_placed>(c))
+      telemetry::count_reservation(outcome::held);
+    else if (std::holds_alternative<hold_extended>(c))
+      telemetry::count_reservation(outcome::extended);
+    else if (auto* ended = std::get_if<hold_ended>(&c))
+      telemetry::count_reservation(ended->why == hold_end::expired ? outcome::expired
+                                                                    : outcome::released);
+    else if (std::holds_alternative<order_placed>(c))
+      telemetry::count_reservation(outcome::purchased);
+    else if (std::holds_alternative<order_cancelled>(c))
+      telemetry::count_reservation(outcome::cancelled);
+  }
+}
 
 errc to_errc(const store_error& e) {
   return e.why == store_error::kind::conflict ? errc::storage_conflict : errc::storage_unavailable;
@@ -124,15 +164,21 @@ commit_result commit(store_holder& holder, commit_batch& batch) {
   for (const auto& w : batch.writes)
     all.insert(all.end(), w.changes.begin(), w.changes.end());
   try {
+    auto started = std::chrono::steady_clock::now();
     holder.get().apply(all);
+    telemetry::observe_commit(
+      all.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    count_outcomes(all);
     return result;
   } catch (const store_error& e) {
+    telemetry::count_database_error("journal commit");
     if (e.why != store_error::kind::conflict) {
       spdlog::warn("journal: commit of {} writes failed: {}", batch.writes.size(), e.what());
       result.failed.assign(batch.writes.size(), to_errc(e));
       return result;
     }
   } catch (const std::exception& e) {
+    telemetry::count_database_error("journal commit");
     spdlog::error("journal: commit failed: {}", e.what());
     result.failed.assign(batch.writes.size(), errc::storage_unavailable);
     return result;
@@ -142,6 +188,7 @@ commit_result commit(store_holder& holder, commit_batch& batch) {
   for (size_t i = 0; i < batch.writes.size(); ++i) {
     try {
       holder.get().apply(batch.writes[i].changes);
+      count_outcomes(batch.writes[i].changes);
     } catch (const store_error& e) {
       spdlog::error("journal: write refused by the database: {}", e.what());
       result.failed[i] = to_errc(e);
@@ -164,6 +211,7 @@ loader_actor::behavior_type loader_main(loader_actor::pointer,
         return make_error(errc::event_not_found);
       return std::move(*snapshot);
     } catch (const std::exception& e) {
+      telemetry::count_database_error("event load");
       spdlog::warn("loader: event {} could not be loaded: {}", id, e.what());
       return make_error(errc::storage_unavailable);
     }

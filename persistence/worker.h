@@ -5,6 +5,7 @@
 
 #include "actors/protocol.h"
 #include "persistence/store.h"
+#include "telemetry/instruments.h"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -30,6 +31,7 @@ caf::result<T> store_call(const char* what, F&& work) {
   try {
     return std::forward<F>(work)();
   } catch (const store_error& e) {
+    telemetry::count_database_error(what);
     spdlog::error("{} failed: {}", what,
                   e.why == store_error::kind::unavailable ? "database unavailable"
                   : e.why == store_error::kind::conflict  ? "conflict"

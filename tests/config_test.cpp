@@ -1,18 +1,22 @@
 // Tests for config/settings: defaults, YAML and environment precedence,
-// strict validation with one-line errors naming the key, and rendering.
-// The environment is always a fake map; the process environment is never read.
+// strict validation with one-line errors naming the key, rendering, and the
+// documented example deploy/boxoffice.yaml. The environment is always a fake
+// map; the process environment is read only for BOXOFFICE_REGENERATE_EXAMPLE.
 #include "config/settings.h"
 
 #include <boost/test/unit_test.hpp>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -58,10 +62,15 @@ void check_contains(const std::string& text, const std::string& part) {
 // Field by field, so that a key the loader or renderer forgets is caught
 // here rather than compared away.
 void check_equal(const settings& actual, const settings& expected) {
+  BOOST_TEST(actual.server.shutdown_grace_s == expected.server.shutdown_grace_s);
+  BOOST_TEST(actual.log.format == expected.log.format);
+  BOOST_TEST(actual.log.level == expected.log.level);
   BOOST_TEST(actual.http.address == expected.http.address);
   BOOST_TEST(actual.http.port == expected.http.port);
   BOOST_TEST(actual.http.threads == expected.http.threads);
   BOOST_TEST(actual.http.max_body_bytes == expected.http.max_body_bytes);
+  BOOST_TEST(actual.http.trusted_proxies == expected.http.trusted_proxies,
+             boost::test_tools::per_element());
   BOOST_TEST(actual.database.url == expected.database.url);
   BOOST_TEST(actual.database.journal_batch_rows_max == expected.database.journal_batch_rows_max);
   BOOST_TEST(actual.database.journal_batch_wait_ms == expected.database.journal_batch_wait_ms);
@@ -88,7 +97,11 @@ void check_equal(const settings& actual, const settings& expected) {
 // rendered shows up as a mismatch.
 settings non_default_settings() {
   settings s;
+  s.server.shutdown_grace_s = 30;
+  s.log.format = "text";
+  s.log.level = "debug";
   s.http.address = "0.0.0.0";
+  s.http.trusted_proxies = {"10.0.0.1", "::1", "2001:db8::17"};
   s.http.port = 9443;
   s.http.threads = 8;
   s.http.max_body_bytes = 1048576;
@@ -220,6 +233,30 @@ BOOST_AUTO_TEST_CASE(bad_values_are_rejected_naming_key_and_value) {
       {"database:\n  url: sqlite://\n", "database.url: 'sqlite://' is not allowed"},
       {"actors:\n  request_timeout_ms: 0\n",
        "actors.request_timeout_ms: '0' is out of range (allowed 1..600000 milliseconds)"},
+      {"server:\n  shutdown_grace_s: 0\n",
+       "config: server.shutdown_grace_s: '0' is out of range (allowed 1..3600 seconds)"},
+      {"server:\n  shutdown_grace_s: 10s\n",
+       "server.shutdown_grace_s: '10s' is not a whole number (allowed 1..3600 seconds)"},
+      {"log:\n  format: yaml\n",
+       "config: log.format: 'yaml' is not allowed (allowed json or text)"},
+      {"log:\n  format: JSON\n", "log.format: 'JSON' is not allowed"},
+      {"log:\n  level: verbose\n",
+       "config: log.level: 'verbose' is not allowed "
+       "(allowed trace, debug, info, warn, error, critical or off)"},
+      {"log:\n  level: warning\n", "log.level: 'warning' is not allowed"},
+      {"log:\n  level:\n", "log.level: '' is not allowed"},
+      {"http:\n  trusted_proxies: 10.0.0.1,proxy.internal\n",
+       "config: http.trusted_proxies: '10.0.0.1,proxy.internal' has 'proxy.internal', not an IPv4 "
+       "or IPv6 address (allowed IP addresses separated by commas, or empty)"},
+      {"http:\n  trusted_proxies: 10.0.0.0/8\n", "has '10.0.0.0/8', not an IPv4 or IPv6 address"},
+      {"http:\n  trusted_proxies: 10.0.0.256\n", "has '10.0.0.256', not an IPv4"},
+      {"http:\n  trusted_proxies: 10.1\n", "has '10.1', not an IPv4"},
+      {"http:\n  trusted_proxies: \"10.0.0.1,\"\n", "has '', not an IPv4"},
+      {"http:\n  trusted_proxies: \"10.0.0.1,,::1\"\n", "has '', not an IPv4"},
+      {"http:\n  trusted_proxies: \" \"\n", "has '', not an IPv4"},
+      {"http:\n  trusted_proxies: fe80::1%eth0\n", "has 'fe80::1%eth0', not an IPv4"},
+      {"http:\n  trusted_proxies: [10.0.0.1, 10.0.0.2]\n",
+       "http.trusted_proxies: expected a single value, got a list"},
   };
   for (const auto& bad : cases) {
     BOOST_TEST_CONTEXT("YAML:\n" << bad.yaml) {
@@ -245,6 +282,7 @@ BOOST_AUTO_TEST_CASE(each_number_key_accepts_exactly_its_documented_range) {
       {"http.port", "BOXOFFICE_HTTP_PORT", 1, 65535},
       {"http.threads", "BOXOFFICE_HTTP_THREADS", 1, 64},
       {"http.max_body_bytes", "BOXOFFICE_HTTP_MAX_BODY_BYTES", 1024, 16777216},
+      {"server.shutdown_grace_s", "BOXOFFICE_SERVER_SHUTDOWN_GRACE_S", 1, 3600},
       {"actors.threads", "BOXOFFICE_ACTORS_THREADS", 1, 64},
       {"actors.event_idle_stop_s", "BOXOFFICE_ACTORS_EVENT_IDLE_STOP_S", 0, 604800},
       {"actors.event_backlog_max", "BOXOFFICE_ACTORS_EVENT_BACKLOG_MAX", 1, 1000000},
@@ -387,11 +425,15 @@ BOOST_AUTO_TEST_CASE(render_keeps_a_url_without_password) {
 
 BOOST_AUTO_TEST_CASE(setting_keys_lists_every_key_in_order) {
   const std::vector<std::string> expected = {
+      "server.shutdown_grace_s",
+      "log.format",
+      "log.level",
       "http.address",
       "http.port",
       "http.threads",
       "http.max_body_bytes",
       "http.max_in_flight_requests",
+      "http.trusted_proxies",
       "database.url",
       "database.journal_batch_rows_max",
       "database.journal_batch_wait_ms",
@@ -433,11 +475,15 @@ BOOST_AUTO_TEST_CASE(setting_keys_lists_every_key_in_order) {
 // variable to "" must fail with an error naming that variable and its key.
 BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
   const std::map<std::string, std::string> env_name_of = {
+      {"server.shutdown_grace_s", "BOXOFFICE_SERVER_SHUTDOWN_GRACE_S"},
+      {"log.format", "BOXOFFICE_LOG_FORMAT"},
+      {"log.level", "BOXOFFICE_LOG_LEVEL"},
       {"http.address", "BOXOFFICE_HTTP_ADDRESS"},
       {"http.port", "BOXOFFICE_HTTP_PORT"},
       {"http.threads", "BOXOFFICE_HTTP_THREADS"},
       {"http.max_body_bytes", "BOXOFFICE_HTTP_MAX_BODY_BYTES"},
       {"http.max_in_flight_requests", "BOXOFFICE_HTTP_MAX_IN_FLIGHT_REQUESTS"},
+      {"http.trusted_proxies", "BOXOFFICE_HTTP_TRUSTED_PROXIES"},
       {"database.url", "BOXOFFICE_DATABASE_URL"},
       {"database.journal_batch_rows_max", "BOXOFFICE_DATABASE_JOURNAL_BATCH_ROWS_MAX"},
       {"database.journal_batch_wait_ms", "BOXOFFICE_DATABASE_JOURNAL_BATCH_WAIT_MS"},
@@ -472,11 +518,21 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
       {"cluster.listen_port", "BOXOFFICE_CLUSTER_LISTEN_PORT"},
   };
   // Keys whose empty value means "not set": a variable of theirs is read
-  // when its value shows up in the loaded settings.
-  const std::map<std::string, std::function<std::string(const settings&)>> may_be_empty = {
-      {"auth.jwt_secret", [](const settings& s) { return s.auth.jwt_secret; }},
-      {"auth.admin_email", [](const settings& s) { return s.auth.admin_email; }},
-      {"auth.admin_password", [](const settings& s) { return s.auth.admin_password; }},
+  // when a valid value of it shows up in the loaded settings.
+  struct set_and_read {
+    std::string value;
+    std::function<std::string(const settings&)> read;
+  };
+  const std::string email = "someone@example.com";
+  const std::map<std::string, set_and_read> may_be_empty = {
+      {"auth.jwt_secret", {email, [](const settings& s) { return s.auth.jwt_secret; }}},
+      {"auth.admin_email", {email, [](const settings& s) { return s.auth.admin_email; }}},
+      {"auth.admin_password", {email, [](const settings& s) { return s.auth.admin_password; }}},
+      {"http.trusted_proxies",
+       {"::1",
+        [](const settings& s) {
+          return s.http.trusted_proxies.empty() ? "" : s.http.trusted_proxies.front();
+        }}},
   };
   const auto keys = boxoffice::setting_keys();
   BOOST_TEST(keys.size() == env_name_of.size());
@@ -484,17 +540,170 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
     BOOST_TEST_CONTEXT("key " << key) {
       const auto found = env_name_of.find(key);
       BOOST_TEST_REQUIRE((found != env_name_of.end()));
-      if (auto read = may_be_empty.find(key); read != may_be_empty.end()) {
-        auto env = [&](const std::string& name) -> std::optional<std::string> {
-          if (name == found->second)
-            return std::string{"someone@example.com"};
-          return std::nullopt;
-        };
-        BOOST_TEST(read->second(load_settings_from_string("", env)) == "someone@example.com");
+      if (auto empty_ok = may_be_empty.find(key); empty_ok != may_be_empty.end()) {
+        const auto& [value, read] = empty_ok->second;
+        const auto loaded = load_settings_from_string("", fake_env({{found->second, value}}));
+        BOOST_TEST(read(loaded) == value);
         continue;
       }
       check_contains(load_error("", {{found->second, ""}}), found->second + " (" + key + "): ''");
     }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(every_log_level_and_format_is_accepted) {
+  for (const std::string level : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
+    BOOST_TEST(load_settings_from_string("log:\n  level: " + level + "\n", no_env).log.level ==
+               level);
+  }
+  const auto text = load_settings_from_string("", fake_env({{"BOXOFFICE_LOG_FORMAT", "text"}}));
+  BOOST_TEST(text.log.format == "text");
+}
+
+BOOST_AUTO_TEST_CASE(trusted_proxies_are_split_on_commas) {
+  const auto s = load_settings_from_string(
+      "http:\n  trusted_proxies: \"127.0.0.1, ::1 ,2001:db8::1,::ffff:10.0.0.1\"\n", no_env);
+  const std::vector<std::string> expected = {"127.0.0.1", "::1", "2001:db8::1", "::ffff:10.0.0.1"};
+  BOOST_TEST(s.http.trusted_proxies == expected, boost::test_tools::per_element());
+  const auto from_env = load_settings_from_string(
+      "http:\n  trusted_proxies: 10.0.0.1\n",
+      fake_env({{"BOXOFFICE_HTTP_TRUSTED_PROXIES", "10.0.0.2,10.0.0.3"}}));
+  BOOST_TEST(from_env.http.trusted_proxies == (std::vector<std::string>{"10.0.0.2", "10.0.0.3"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(load_settings_from_string("http:\n  trusted_proxies: \"\"\n", no_env)
+                 .http.trusted_proxies.empty());
+  check_contains(load_error("", {{"BOXOFFICE_HTTP_TRUSTED_PROXIES", "localhost"}}),
+                 "BOXOFFICE_HTTP_TRUSTED_PROXIES (http.trusted_proxies): 'localhost' has "
+                 "'localhost', not an IPv4 or IPv6 address");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// deploy/boxoffice.yaml: render_documented_settings of the defaults, kept in
+// the repository so that operators can read and copy it.
+namespace {
+
+const std::filesystem::path documented_example =
+    std::filesystem::path(__FILE__).parent_path().parent_path() / "deploy" / "boxoffice.yaml";
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  BOOST_TEST_REQUIRE(in.good(), "cannot read " << path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  return lines;
+}
+
+// Where each key's "key: value" line is (index into `lines`), by dotted
+// path; a secret's line is its commented-out "# key: ..." line.
+std::map<std::string, size_t> key_lines(const std::vector<std::string>& lines) {
+  std::map<std::string, size_t> found;
+  std::string section;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto& line = lines[i];
+    const auto colon = line.find(':');
+    if (colon == std::string::npos || line.empty() || line[0] == '#')
+      continue;
+    if (line[0] != ' ') {
+      section = line.substr(0, colon);
+    } else if (line.compare(0, 4, "  # ") != 0) {
+      found[section + "." + line.substr(2, colon - 2)] = i;
+    } else if (i > 0 && contains(lines[i - 1], "# A secret: set ")) {
+      found[section + "." + line.substr(4, colon - 4)] = i;
+    }
+  }
+  return found;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(config_example)
+
+// BOXOFFICE_REGENERATE_EXAMPLE=1 rewrites the file instead, after a key
+// was added or changed; review the diff and commit it.
+BOOST_AUTO_TEST_CASE(the_repository_copy_is_rendered_from_the_key_table) {
+  const auto rendered = boxoffice::render_documented_settings(settings{});
+  if (const char* regenerate = std::getenv("BOXOFFICE_REGENERATE_EXAMPLE");
+      regenerate != nullptr && std::string(regenerate) == "1") {
+    std::ofstream(documented_example, std::ios::binary) << rendered;
+    BOOST_TEST_MESSAGE("rewrote " << documented_example);
+  }
+  BOOST_TEST(read_text(documented_example) == rendered,
+             documented_example.string()
+                 << " is out of date with config/settings.cpp; regenerate it with "
+                    "BOXOFFICE_REGENERATE_EXAMPLE=1 boxoffice_tests --run_test=config_example");
+}
+
+BOOST_AUTO_TEST_CASE(loading_it_gives_the_defaults) {
+  const auto text = read_text(documented_example);
+  check_equal(load_settings_from_string(text, no_env), settings{});
+  check_equal(load_settings(documented_example.string(), no_env), settings{});
+}
+
+BOOST_AUTO_TEST_CASE(it_documents_every_key_with_default_and_allowed_values) {
+  const auto text = read_text(documented_example);
+  const auto lines = lines_of(text);
+  const auto where = key_lines(lines);
+  const auto defaults = boxoffice::render_settings(settings{});
+  BOOST_TEST(where.size() == boxoffice::setting_keys().size());
+  std::string section;
+  for (const auto& key : boxoffice::setting_keys()) {
+    BOOST_TEST_CONTEXT("key " << key) {
+      const auto dot = key.find('.');
+      if (key.substr(0, dot) != section) {
+        section = key.substr(0, dot);
+        check_contains(text, "\n# " + section + ": ");
+        check_contains(text, "\n" + section + ":\n");
+      }
+      const auto found = where.find(key);
+      BOOST_TEST_REQUIRE((found != where.end()), "no line for " << key);
+      const auto secret = key == "auth.jwt_secret" || key == "auth.admin_password";
+      const auto& line = lines[found->second];
+      if (secret) {
+        BOOST_TEST(line == "  # " + key.substr(dot + 1) + ": \"\"");
+      } else {
+        check_contains(defaults, "\n" + line + "\n");
+      }
+      // Above the key: what it is, its default and what is allowed.
+      const size_t above = secret ? 2 : 1;
+      BOOST_TEST_REQUIRE(found->second >= above);
+      const auto& comment = lines[found->second - above];
+      BOOST_TEST(comment.compare(0, 4, "  # ") == 0, comment);
+      check_contains(comment, " (default ");
+      check_contains(comment, ", allowed ");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(secrets_are_commented_out_with_their_variable) {
+  settings s;
+  s.auth.jwt_secret = "a-signing-key-of-at-least-32-bytes-long";
+  s.auth.admin_password = "correct horse battery";
+  s.database.url = "postgresql://box:hunter2@db:5432/box";
+  const auto text = boxoffice::render_documented_settings(s);
+  for (const std::string secret : {"signing-key", "horse", "hunter2"})
+    BOOST_TEST(!contains(text, secret), "the documented settings show '" << secret << "'");
+  check_contains(text, "  # A secret: set BOXOFFICE_AUTH_JWT_SECRET in the environment instead.\n"
+                       "  # jwt_secret: \"\"\n");
+  check_contains(text, "BOXOFFICE_AUTH_ADMIN_PASSWORD");
+  check_contains(text, "url: postgresql://box:***@db:5432/box\n");
+}
+
+// What the operator changed is what the file says, and loads back whole.
+BOOST_AUTO_TEST_CASE(non_default_settings_render_and_load_back) {
+  const auto original = non_default_settings();
+  const auto text = boxoffice::render_documented_settings(original);
+  BOOST_TEST_CONTEXT("rendered:\n" << text) {
+    check_equal(load_settings_from_string(text, no_env), original);
+    check_contains(text, "  trusted_proxies: ");
   }
 }
 

@@ -146,3 +146,26 @@ BOOST_AUTO_TEST_CASE(an_event_that_cannot_be_loaded_is_retried_on_the_next_reque
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Graceful shutdown: flush_atom commits what the journal holds without
+// waiting for its batch timer, and answers once nothing is left; the write
+// that was waiting is answered too.
+BOOST_FIXTURE_TEST_CASE(a_flush_commits_what_the_journal_holds_before_it_answers,
+                        test::durable_fixture) {
+  auto slow = spawn_journal(sys, journal_settings{512, 60000, 65536}, committer);
+  event_info info;
+  info.id = 77;
+  info.title = "Flushed";
+  auto write = start<committed_atom>(slow, journal_write{{event_saved{info}}});
+  sched.run();  // accepted; the batch waits for its timer, which does not fire
+  BOOST_TEST(!write->has_value());
+  BOOST_TEST(stored_events().empty());
+  auto flushed = ask<committed_atom>(slow, flush_atom::value);
+  BOOST_TEST(static_cast<bool>(flushed));
+  BOOST_TEST_REQUIRE(write->has_value());
+  BOOST_TEST(static_cast<bool>(write->value()));
+  BOOST_TEST(stored_events() == std::vector<event_id>{77});
+  // Empty: answered at once.
+  BOOST_TEST(static_cast<bool>(ask<committed_atom>(slow, flush_atom::value)));
+  caf::anon_send_exit(slow, caf::exit_reason::user_shutdown);
+}

@@ -9,7 +9,12 @@ packages=(
   libyaml-cpp-dev libboost-test-dev libcli11-dev libspdlog-dev
   nlohmann-json3-dev libcurl4-openssl-dev libsodium-dev libjwt-dev
   postgresql wrk
+  nginx prometheus
 )
+
+# nginx is the reverse proxy of deploy/nginx.conf, tried by the deploy
+# end-to-end suite; prometheus brings promtool, which checks /metrics.
+# Neither runs as a system service: the tests start their own.
 
 # npx runs the OpenAPI linter (tools/lint-openapi.sh); any Node.js with npm
 # will do, Debian's npm package when there is none.
@@ -26,5 +31,18 @@ fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 echo "Installing: ${missing[*]}"
+
+# Package scripts start their service after installing it (nginx on port 80,
+# prometheus on 9090). Where nothing forbids that yet, a temporary
+# policy-rc.d does (invoke-rc.d and deb-systemd-invoke both obey it): without
+# systemd the start may fail on a busy port and fail the install, and with
+# it a system nginx would hold port 80. A policy already in place is kept.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" > /dev/null
+  $sudo chmod 755 "$policy"
+  trap '$sudo rm -f "$policy"' EXIT
+fi
+
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -19,11 +19,17 @@ api_server::api_server(const std::string& backend, const std::string& name,
   database_url_ = fresh_database(backend, (dir / ("boxoffice-" + name + ".db")).string());
   if (database_url_.empty())
     return;
-  auto all = settings;
-  all.emplace("BOXOFFICE_AUTH_ADMIN_EMAIL", admin_email);
-  all.emplace("BOXOFFICE_AUTH_ADMIN_PASSWORD", admin_password);
-  process_ = std::make_unique<server_process>(database_url_, log_path_, all);
+  settings_ = settings;
+  settings_.emplace("BOXOFFICE_AUTH_ADMIN_EMAIL", admin_email);
+  settings_.emplace("BOXOFFICE_AUTH_ADMIN_PASSWORD", admin_password);
+  process_ = std::make_unique<server_process>(database_url_, log_path_, settings_);
   process_->wait_ready();
+}
+
+void api_server::restart() {
+  process_ = std::make_unique<server_process>(database_url_, log_path_, settings_);
+  process_->wait_ready();
+  admin_token_.clear();
 }
 
 test::reply api_server::call(const std::string& method, const std::string& path,

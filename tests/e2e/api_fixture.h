@@ -35,6 +35,9 @@ public:
              const std::map<std::string, std::string>& settings = {});
 
   bool started() const { return process_ != nullptr; }
+  // A new server process on the same database, log and settings, once the
+  // previous one has ended; waits until it is ready.
+  void restart();
   const std::string& database_url() const { return database_url_; }
   const std::string& log_path() const { return log_path_; }
   server_process& process() { return *process_; }
@@ -62,6 +65,7 @@ public:
 private:
   std::string database_url_;
   std::string log_path_;
+  std::map<std::string, std::string> settings_;
   std::unique_ptr<server_process> process_;
   test::client http_;
   std::string admin_token_;

@@ -52,10 +52,10 @@ server_process::server_process(const std::string& database_url, const std::strin
   for (char** e = environ; *e; ++e)
     if (std::string_view{*e}.rfind("BOXOFFICE_", 0) != 0)
       env.emplace_back(*e);
-  env.push_back("BOXOFFICE_DATABASE_URL=" + database_url);
   env.push_back("BOXOFFICE_CLUSTER_LISTEN_PORT=" + std::to_string(port_));
   env.push_back("BOXOFFICE_HTTP_PORT=" + std::to_string(http_port_));
   std::map<std::string, std::string> all{
+    {"BOXOFFICE_DATABASE_URL", database_url},
     {"BOXOFFICE_AUTH_JWT_SECRET", test_jwt_secret},
     {"BOXOFFICE_AUTH_PASSWORD_HASH_ITERATIONS", "1"},
     {"BOXOFFICE_AUTH_PASSWORD_HASH_MEMORY_KIB", "8"},
@@ -142,6 +142,23 @@ int server_process::stop() {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   return status;
+}
+
+void server_process::send_signal(int signal) {
+  ::kill(pid_, signal);
+}
+
+std::optional<int> server_process::wait_exit(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  do {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return status;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return std::nullopt;
 }
 
 std::string fresh_database(const std::string& backend_name, const std::string& sqlite_path) {

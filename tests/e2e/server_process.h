@@ -7,7 +7,9 @@
 
 #include <caf/io/all.hpp>
 
+#include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <sys/types.h>
@@ -27,7 +29,8 @@ public:
   // (environment overrides such as BOXOFFICE_RESERVATION_HOLD_TTL_S=1); its
   // output goes to `log_path`. Throws if the binary cannot be started.
   // Defaults unless `settings` says otherwise: test_jwt_secret, the cheapest
-  // password hashing, no login rate limits.
+  // password hashing, no login rate limits. BOXOFFICE_DATABASE_URL in
+  // `settings` wins over `database_url` (a test's proxy in between).
   server_process(const std::string& database_url, const std::string& log_path,
                  const std::map<std::string, std::string>& settings = {});
   ~server_process();  // SIGKILL if still running
@@ -46,6 +49,10 @@ public:
 
   void kill_now();          // SIGKILL, then reap
   int stop();               // SIGTERM, then reap; returns the exit status
+  void send_signal(int signal);
+  // The exit status (as waitpid gives it) once the process has ended, or
+  // nullopt if it is still running after `timeout`.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
   bool running() const { return pid_ > 0; }
 
 private:

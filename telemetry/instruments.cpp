@@ -1,0 +1,114 @@
+#include "telemetry/instruments.h"
+
+#include <array>
+
+namespace boxoffice::telemetry {
+
+namespace {
+
+metrics::registry& r() {
+  return metrics::default_registry();
+}
+
+template <size_t N, class Make>
+auto cached(const std::array<const char*, N>& names, Make make) {
+  std::array<decltype(make(names[0])), N> children;
+  for (size_t i = 0; i < N; ++i)
+    children[i] = make(names[i]);
+  return children;
+}
+
+const auto& reservation_counters() {
+  static const auto children = cached(
+    std::array<const char*, 6>{"held", "extended", "released", "expired", "purchased",
+                               "cancelled"},
+    [](const char* name) {
+      return r()
+        .counters("boxoffice_reservations_total",
+                  "Committed reservation changes: holds placed, extended, released, expired; "
+                  "purchases; cancellations",
+                  {"outcome"})
+        .with({name});
+    });
+  return children;
+}
+
+const auto& mailbox_histograms() {
+  static const auto children =
+    cached(std::array<const char*, 4>{"directory", "event", "section", "journal"},
+           [](const char* name) {
+             return r()
+               .histograms("boxoffice_actor_mailbox_depth",
+                           "Messages waiting in an actor's mailbox as it takes the next one",
+                           {"actor"}, {0, 1, 4, 16, 64, 256, 1024, 4096})
+               .with({name});
+           });
+  return children;
+}
+
+struct commit_histograms {
+  std::shared_ptr<metrics::histogram> rows, latency;
+};
+
+const commit_histograms& commit_instruments() {
+  static const commit_histograms h{
+    r().histograms("boxoffice_journal_batch_rows", "Rows per journal commit (group commit)", {},
+                   {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024})
+      .with({}),
+    r().histograms("boxoffice_journal_commit_duration_seconds",
+                   "Time one journal batch took to commit", {}, metrics::latency_buckets_s())
+      .with({})};
+  return h;
+}
+
+metrics::family<metrics::counter>& database_errors() {
+  return r().counters("boxoffice_database_errors_total", "Database calls that failed, by operation",
+               {"operation"});
+}
+
+} // namespace
+
+void register_instruments() {
+  reservation_counters();
+  mailbox_histograms();
+  commit_instruments();
+  database_errors();
+}
+
+void count_reservation(outcome what, uint64_t n) {
+  reservation_counters()[static_cast<size_t>(what)]->inc(n);
+}
+
+void observe_mailbox(actor_kind kind, size_t depth) {
+  mailbox_histograms()[static_cast<size_t>(kind)]->observe(static_cast<double>(depth));
+}
+
+void observe_commit(size_t rows, double seconds) {
+  commit_instruments().rows->observe(static_cast<double>(rows));
+  commit_instruments().latency->observe(seconds);
+}
+
+void count_database_error(const char* operation) {
+  database_errors().with({operation})->inc();
+}
+
+section_gauges::section_gauges(uint64_t event, uint64_t section) {
+  auto& seats = r().gauges("boxoffice_seats",
+                           "Seats (places in general admission) of a section by state",
+                           {"event", "section", "state"});
+  auto e = std::to_string(event);
+  auto s = std::to_string(section);
+  free_ = seats.with({e, s, "free"});
+  held_ = seats.with({e, s, "held"});
+  sold_ = seats.with({e, s, "sold"});
+}
+
+void section_gauges::publish(uint32_t free, uint32_t held, uint32_t sold) {
+  if (!free_)
+    return;
+  free_->set(free);
+  held_->set(held);
+  sold_->set(sold);
+}
+
+} // namespace boxoffice::telemetry

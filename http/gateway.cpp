@@ -77,8 +77,11 @@ reply error_reply(const caf::error& err) {
 }
 
 void write_reply(Pistache::Http::ResponseWriter& w, const reply& r) {
-  if (!r.location.empty())
+  if (!r.location.empty()) {
     set_header(w, "Location", r.location);
+    if (const auto& trace = current_trace())
+      trace->created = r.location;  // the new id, for the request's log line
+  }
   if (r.retry_after_s)
     set_header(w, "Retry-After", std::to_string(*r.retry_after_s));
   if (r.status == 401)

@@ -57,6 +57,7 @@ void close_current_trace(uint16_t status, const std::string& detail) {
                   {"status", static_cast<unsigned>(status)},
                   {"duration_ms", elapsed.count() * 1000},
                   {"client", t->client},
+                  {"created", t->created},
                   {"detail", detail}});
 }
 

@@ -20,6 +20,7 @@ struct request_trace {
   std::string route;   // the route's pattern ("/v1/holds/:id"): a bounded label
   std::string path;    // the path as requested, with its ids: for the log only
   std::string client;  // the client's address
+  std::string created;  // the Location of a 201: the new hold's or order's id
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   bool closed = false;
 };

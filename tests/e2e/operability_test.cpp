@@ -164,6 +164,7 @@ BOOST_AUTO_TEST_CASE(the_log_is_json_lines_with_a_request_line_and_no_secrets) {
       BOOST_TEST(j["path"] == event_path(event) + "/holds");
       BOOST_TEST(j["status"] == 201);
       BOOST_TEST(j["method"] == "POST");
+      BOOST_TEST(j["created"] == held.headers["location"]);  // the new hold's id
     }
   }
   BOOST_TEST(found, "no request line with id " << id);

@@ -17,6 +17,12 @@ struct event_actor_state {
   event_context ctx;
   std::optional<event_state> rules;
   std::map<section_id, section_actor> sections;  // ordered like info().sections
+  // Views asked while the sections' counts are being gathered wait for the
+  // next round, which starts when that one ends: one round serves any
+  // number of readers (a crowd refreshing the event page), and every reader
+  // gets counts taken after it asked.
+  std::vector<caf::typed_response_promise<event_view>> viewers;
+  bool gathering = false;
 };
 
 using self_ptr = event_actor::stateful_pointer<event_actor_state>;
@@ -87,14 +93,34 @@ bool hidden(self_ptr self, bool include_drafts) {
   return !include_drafts && self->state.rules->info().status == sale_status::draft;
 }
 
-caf::result<event_view> view(self_ptr self) {
-  auto rp = self->make_response_promise<event_view>();
+void gather_view(self_ptr self) {
+  auto viewers = std::exchange(self->state.viewers, {});
+  self->state.gathering = true;
+  auto next_round = [self] {
+    self->state.gathering = false;
+    if (!self->state.viewers.empty())
+      gather_view(self);
+  };
   ask_sections<section_stats>(
     self, stats_request{},
     [=](std::vector<section_stats> stats) mutable {
-      rp.deliver(event_view{self->state.rules->info(), std::move(stats)});
+      event_view v{self->state.rules->info(), std::move(stats)};
+      for (auto& rp : viewers)
+        rp.deliver(v);
+      next_round();
     },
-    [=](caf::error err) mutable { rp.deliver(std::move(err)); });
+    [=](caf::error err) mutable {
+      for (auto& rp : viewers)
+        rp.deliver(err);
+      next_round();
+    });
+}
+
+caf::result<event_view> view(self_ptr self) {
+  auto rp = self->make_response_promise<event_view>();
+  self->state.viewers.push_back(rp);
+  if (!self->state.gathering)
+    gather_view(self);
   return rp;
 }
 

@@ -66,6 +66,13 @@ export BOXOFFICE_BENCH_TOKENS=$work/tokens.lua BOXOFFICE_BENCH_EVENT=$event BOXO
 holds=$(run holds -s bench/wrk/hold.lua "$base")
 ceiling=$(echo "$health" | cut -d' ' -f2)
 echo "backend $backend, ${seconds}s per route, wrk -t2 -c64, commit $(git rev-parse --short HEAD), load $(cut -d' ' -f1-3 /proc/loadavg)"
+# Durable holds wait for fsync: at 64 connections their rate is about
+# 64 / (HTTP + 1.5 commits), so say what a flush cost on this disk just now.
+python3 -c "import os,time
+fd=os.open('$work/fsync.probe',os.O_CREAT|os.O_WRONLY); t=[]
+for _ in range(100):
+  os.write(fd,b'x'*4096); s=time.perf_counter(); os.fdatasync(fd); t.append(time.perf_counter()-s)
+t.sort(); print('fdatasync of 4 KiB in %s: p50 %.2f ms, p90 %.2f ms' % ('$work', t[50]*1e3, t[90]*1e3))"
 printf "%-9s %12s %8s %9s %9s\n" route "req/s" ratio p50 p99
 for line in "$health" "$seats" "$holds"; do
   set -- $line

@@ -157,7 +157,7 @@ void get_seat_map(api_context& api, const Rest::Request& req, Http::ResponseWrit
   auto who = authenticate(req, api, access::anyone);
   seat_map_request msg{event_param(req), section_param(req), who.is_admin()};
   api.gate->submit(w, ask_directory<seat_map>(api, msg, [](const seat_map& m) {
-                     return json_reply(200, dump(seat_map_json(m)));
+                     return json_reply(200, seat_map_body(m));
                    }));
 }
 

@@ -38,7 +38,7 @@ std::string order_location(const order_ref& ref) {
 }
 
 reply hold_reply(uint16_t status, const hold_info& h) {
-  return json_reply(status, dump(hold_json(h)), status == 201 ? hold_location(h.ref) : "");
+  return json_reply(status, hold_body(h), status == 201 ? hold_location(h.ref) : "");
 }
 
 // Bodiless POST and DELETE routes accept no body but an empty object.

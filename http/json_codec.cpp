@@ -207,37 +207,6 @@ json event_page_json(const event_page& page, uint32_t page_number, uint32_t page
               {"total", page.total}};
 }
 
-json seat_map_json(const seat_map& map) {
-  const auto& layout = map.section.layout;
-  json rows = json::array();
-  if (layout.kind == section_kind::reserved && layout.seats_per_row > 0) {
-    for (uint32_t r = 0; r < layout.rows; ++r) {
-      std::string states;
-      states.reserve(layout.seats_per_row);
-      for (uint32_t s = 0; s < layout.seats_per_row; ++s) {
-        size_t index = size_t{r} * layout.seats_per_row + s;
-        states += index < map.seats.size() ? state_char(map.seats[index]) : "?";
-      }
-      rows.push_back(json{{"row", row_name(r)}, {"states", std::move(states)}});
-    }
-  }
-  return json{{"event_id", map.event},
-              {"section", section_json(map.section, &map.stats)},
-              {"label_format", "{row}-{number}"},
-              {"rows", std::move(rows)}};
-}
-
-json hold_json(const hold_info& h) {
-  return json{{"id", hold_public_id(h.ref)},
-              {"event_id", h.ref.event},
-              {"section_id", h.ref.section},
-              {"seats", h.seats},
-              {"quantity", h.quantity},
-              {"total_cents", h.total_cents},
-              {"created_at", format_time(h.created_at)},
-              {"expires_at", format_time(h.expires_at)}};
-}
-
 json order_json(const order_info& o) {
   return json{{"id", order_public_id(o.ref)},
               {"event_id", o.ref.event},
@@ -277,6 +246,123 @@ json account_json(const account& a) {
 
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
+
+// Appends what dump() writes for these values. Keys go in the order dump()
+// writes them: nlohmann::json keeps an object's keys sorted.
+void put_number(std::string& out, uint64_t n) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  (void)ec;
+  out.append(buf, end);
+}
+
+void put_number(std::string& out, int64_t n) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  (void)ec;
+  out.append(buf, end);
+}
+
+// Text that needs no escaping: ASCII letters, digits and - . : made by the server.
+void put_plain(std::string& out, std::string_view text) {
+  out += '"';
+  out += text;
+  out += '"';
+}
+
+// Any text, escaped (and bad UTF-8 replaced) by the same serializer.
+void put_text(std::string& out, const std::string& text) {
+  out += dump(json(text));
+}
+
+void put_section(std::string& out, const section_info& s, const section_stats& stats) {
+  bool reserved = s.layout.kind == section_kind::reserved;
+  out += "{\"capacity\":";
+  put_number(out, uint64_t{s.layout.capacity});
+  out += ",\"free\":";
+  put_number(out, uint64_t{stats.free});
+  out += ",\"held\":";
+  put_number(out, uint64_t{stats.held});
+  out += ",\"id\":";
+  put_number(out, uint64_t{s.id});
+  out += ",\"kind\":";
+  put_plain(out, to_string(s.layout.kind));
+  out += ",\"name\":";
+  put_text(out, s.name);
+  out += ",\"price_cents\":";
+  put_number(out, int64_t{s.price_cents});
+  if (reserved) {
+    out += ",\"rows\":";
+    put_number(out, uint64_t{s.layout.rows});
+    out += ",\"seats_per_row\":";
+    put_number(out, uint64_t{s.layout.seats_per_row});
+  }
+  out += ",\"sold\":";
+  put_number(out, uint64_t{stats.sold});
+  out += '}';
+}
+
+} // namespace
+
+std::string seat_map_body(const seat_map& map) {
+  const auto& layout = map.section.layout;
+  bool reserved = layout.kind == section_kind::reserved && layout.seats_per_row > 0;
+  std::string out;
+  out.reserve(256 + map.section.name.size()
+              + (reserved ? size_t{layout.rows} * (layout.seats_per_row + 32) : 0));
+  out += "{\"event_id\":";
+  put_number(out, uint64_t{map.event});
+  out += ",\"label_format\":\"{row}-{number}\",\"rows\":[";
+  if (reserved) {
+    for (uint32_t r = 0; r < layout.rows; ++r) {
+      out += r == 0 ? "{\"row\":\"" : ",{\"row\":\"";
+      out += row_name(r);
+      out += "\",\"states\":\"";
+      size_t first = size_t{r} * layout.seats_per_row;
+      size_t at = out.size();
+      out.resize(at + layout.seats_per_row);
+      char* states = &out[at];
+      for (uint32_t s = 0; s < layout.seats_per_row; ++s) {
+        size_t index = first + s;
+        states[s] = index < map.seats.size() ? state_char(map.seats[index])[0] : '?';
+      }
+      out += "\"}";
+    }
+  }
+  out += "],\"section\":";
+  put_section(out, map.section, map.stats);
+  out += '}';
+  return out;
+}
+
+std::string hold_body(const hold_info& h) {
+  std::string out;
+  out.reserve(200 + h.seats.size() * 12);
+  out += "{\"created_at\":";
+  put_plain(out, format_time(h.created_at));
+  out += ",\"event_id\":";
+  put_number(out, uint64_t{h.ref.event});
+  out += ",\"expires_at\":";
+  put_plain(out, format_time(h.expires_at));
+  out += ",\"id\":";
+  put_plain(out, hold_public_id(h.ref));
+  out += ",\"quantity\":";
+  put_number(out, uint64_t{h.quantity});
+  out += ",\"seats\":[";
+  for (size_t i = 0; i < h.seats.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    put_plain(out, h.seats[i]);  // labels the server made: A-12
+  }
+  out += "],\"section_id\":";
+  put_number(out, uint64_t{h.ref.section});
+  out += ",\"total_cents\":";
+  put_number(out, int64_t{h.total_cents});
+  out += '}';
+  return out;
 }
 
 // --- Requests ------------------------------------------------------------------

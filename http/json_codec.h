@@ -47,14 +47,20 @@ json event_json(const event_info& e, const std::vector<section_stats>* stats);
 json event_page_json(const event_page& page, uint32_t page_number, uint32_t page_size);
 // Rows as strings of seat states, one character per seat ('f' free, 'h'
 // held, 's' sold), so a 1,000-seat map is about 1.5 KB.
-json seat_map_json(const seat_map& map);
-json hold_json(const hold_info& h);
 json order_json(const order_info& o);
 json stored_order_json(const stored_order& o);
 json account_json(const account& a);
 
 // The response body text; invalid UTF-8 from storage is replaced, never thrown.
 std::string dump(const json& j);
+
+// A seat map and a hold, written straight into one string (keys sorted, as
+// dump() writes them): these answer the hot routes, where building a json
+// tree and freeing it cost more than the rest of the request (perf: 45 % of
+// the seat map's server CPU). tests/http/json_codec_test.cpp holds them to
+// the tree form byte for byte.
+std::string seat_map_body(const seat_map& map);
+std::string hold_body(const hold_info& h);
 
 // --- Requests ------------------------------------------------------------------
 

@@ -199,6 +199,24 @@ BOOST_AUTO_TEST_CASE(event_view_counts_every_section) {
   BOOST_CHECK(v->info.status == sale_status::on_sale);
 }
 
+// A crowd reading the event at once shares rounds of gathering; each one
+// still gets every section's counts, as they are after it asked.
+BOOST_AUTO_TEST_CASE(concurrent_views_are_all_answered_with_every_section) {
+  std::vector<test::pending<event_view>> views;
+  for (int i = 0; i < 20; ++i)
+    views.push_back(start<event_view>(dir, event_request{event}));
+  sched.run();
+  for (auto& v : views) {
+    BOOST_REQUIRE(v->has_value() && v->value());
+    BOOST_CHECK_EQUAL(v->value()->sections.size(), 3u);
+    BOOST_CHECK_EQUAL(v->value()->sections[0].free, 40u);
+  }
+  BOOST_REQUIRE(hold(1, stalls, {"B-1"}));
+  auto after = ask<event_view>(dir, event_request{event});
+  BOOST_REQUIRE(after);
+  BOOST_CHECK_EQUAL(after->sections[0].held, 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(sale_window, test::event_fixture)

@@ -17,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${BOXOFFICE_TEST_PG_URL:-}" ]; then
+  ./tools/install-deps.sh   # wrk, pgbench, PostgreSQL, the build tools
   exec tools/with-postgres.sh "$PWD/bench/run.sh" "$@"
 fi
 runs=${RUNS:-3}

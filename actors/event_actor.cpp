@@ -21,7 +21,8 @@ struct event_actor_state {
   // next round, which starts when that one ends: one round serves any
   // number of readers (a crowd refreshing the event page), and every reader
   // gets counts taken after it asked.
-  std::vector<caf::typed_response_promise<event_view>> viewers;
+  std::vector<caf::typed_response_promise<event_view>> viewers;      // the next round
+  std::vector<caf::typed_response_promise<event_view>> in_round;     // the round under way
   bool gathering = false;
 };
 
@@ -94,26 +95,30 @@ bool hidden(self_ptr self, bool include_drafts) {
 }
 
 void gather_view(self_ptr self) {
-  auto viewers = std::exchange(self->state.viewers, {});
+  self->state.in_round = std::exchange(self->state.viewers, {});
   self->state.gathering = true;
-  auto next_round = [self] {
+  auto answer = [self](auto result) {
+    for (auto& rp : std::exchange(self->state.in_round, {}))
+      rp.deliver(result);
     self->state.gathering = false;
     if (!self->state.viewers.empty())
       gather_view(self);
   };
   ask_sections<section_stats>(
     self, stats_request{},
-    [=](std::vector<section_stats> stats) mutable {
-      event_view v{self->state.rules->info(), std::move(stats)};
-      for (auto& rp : viewers)
-        rp.deliver(v);
-      next_round();
+    [=](std::vector<section_stats> stats) {
+      answer(event_view{self->state.rules->info(), std::move(stats)});
     },
-    [=](caf::error err) mutable {
-      for (auto& rp : viewers)
-        rp.deliver(err);
-      next_round();
-    });
+    [=](caf::error err) { answer(std::move(err)); });
+}
+
+// Before the event stops: a view still waiting would otherwise never be
+// answered (its round's replies come after the stop). It is retried.
+void turn_viewers_away(self_ptr self) {
+  auto busy = make_error(errc::overloaded);
+  for (auto* list : {&self->state.in_round, &self->state.viewers})
+    for (auto& rp : std::exchange(*list, {}))
+      rp.deliver(busy);
 }
 
 caf::result<event_view> view(self_ptr self) {
@@ -134,6 +139,7 @@ caf::result<stopped_atom> stop(self_ptr self) {
       // A normal exit does not end linked actors: end the sections explicitly.
       for (const auto& [id, section] : self->state.sections)
         self->send_exit(section, caf::exit_reason::user_shutdown);
+      turn_viewers_away(self);
       rp.deliver(stopped_atom::value);
       self->quit();
     },

@@ -21,7 +21,9 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <iostream>
 #include <thread>
 
@@ -82,14 +84,28 @@ int wait_for_stop_signal(const sigset_t& signals) {
 // out, ends the process at once, whatever is still running.
 void start_shutdown_watchdog(sigset_t signals, std::chrono::seconds grace) {
   std::thread([signals, grace] {
-    timespec wait{static_cast<time_t>(grace.count()), 0};
-    int signal = sigtimedwait(&signals, nullptr, &wait);
+    // Plain stderr, not the log: the logger may already be gone, and its
+    // queue would not be written before _Exit.
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    int signal = -1;
+    while (signal < 0) {
+      auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0)
+        break;
+      timespec wait{static_cast<time_t>(left.count() / 1000000000),
+                    static_cast<long>(left.count() % 1000000000)};
+      signal = sigtimedwait(&signals, nullptr, &wait);
+      if (signal < 0 && errno != EINTR)
+        break;  // EAGAIN: the grace period is over
+    }
     if (signal > 0)
-      spdlog::warn("signal {} again: exiting now, without finishing", signal);
+      std::fprintf(stderr, "boxoffice: signal %d again: exiting now, without finishing\n", signal);
     else
-      spdlog::error("shutdown took longer than server.shutdown_grace_s ({} s): exiting now",
-                    grace.count());
-    spdlog::default_logger()->flush();
+      std::fprintf(stderr,
+                   "boxoffice: shutdown took longer than server.shutdown_grace_s (%lld s): "
+                   "exiting now\n",
+                   static_cast<long long>(grace.count()));
     std::_Exit(signal > 0 ? exit_second_signal : exit_grace_exceeded);
   }).detach();
 }
@@ -241,12 +257,15 @@ int serve(const options& opts) {
   const auto deadline = std::chrono::steady_clock::now() + grace;
   if (!wait_until_idle(*api_ctx->gate, deadline))
     spdlog::warn("requests still in flight at the deadline");
-  // The last answers are queued for the reactors; give them a moment on the
-  // wire before the endpoint closes every connection.
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The last answers are queued for the reactors: let them reach the wire
+  // before the endpoint closes every connection.
+  while (api_ctx->gate->unwritten() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   api.stop();
-  // No new changes, then whatever the journal holds (expiries, writes whose
-  // client has gone) is committed before the database closes.
+  // No new requests; what the journal holds (expiries, writes whose client
+  // has gone) is committed before the database closes. Sections stopping
+  // meanwhile may still send an expiry after the flush: never acknowledged,
+  // it is redone from its deadline at the next start.
   caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
   flush_journal(sys, journal, deadline);
   stop_all();

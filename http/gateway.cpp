@@ -76,7 +76,8 @@ reply error_reply(const caf::error& err) {
   return problem_reply(p);
 }
 
-void write_reply(Pistache::Http::ResponseWriter& w, const reply& r) {
+Pistache::Async::Promise<ssize_t> write_reply(Pistache::Http::ResponseWriter& w,
+                                              const reply& r) {
   if (!r.location.empty()) {
     set_header(w, "Location", r.location);
     if (const auto& trace = current_trace())
@@ -87,16 +88,15 @@ void write_reply(Pistache::Http::ResponseWriter& w, const reply& r) {
   if (r.status == 401)
     set_header(w, "WWW-Authenticate", "Bearer realm=\"boxoffice\"");
   auto code = static_cast<Pistache::Http::Code>(r.status);
-  if (r.body.empty()) {
-    send_empty(w, code);
-    return;
-  }
-  send_body(w, code, r.content_type.c_str(), r.body);
+  if (r.body.empty())
+    return send_empty(w, code);
+  return send_body(w, code, r.content_type.c_str(), r.body);
 }
 
 gateway::gateway(caf::actor_system& sys, uint32_t actors, uint32_t max_in_flight,
                  std::chrono::milliseconds request_timeout)
     : in_flight_(std::make_shared<std::atomic<uint32_t>>(0)),
+      unwritten_(std::make_shared<std::atomic<uint32_t>>(0)),
       max_in_flight_(max_in_flight),
       timeout_(request_timeout) {
   for (uint32_t i = 0; i < std::max(actors, 1u); ++i)
@@ -117,25 +117,31 @@ void gateway::stop() {
 }
 
 void gateway::submit(Pistache::Http::ResponseWriter& w, job j) {
+  // Counted before the closed check, so that a shutdown that has seen zero
+  // in flight cannot miss a job admitted at that very moment.
+  auto admitted = in_flight_->fetch_add(1);
   if (closed_.load() || actors_.empty()) {
+    in_flight_->fetch_sub(1);
     send_problem(w, unavailable("The server is shutting down; retry later"));
     return;
   }
-  if (in_flight_->load() >= max_in_flight_) {
+  if (admitted >= max_in_flight_) {
+    in_flight_->fetch_sub(1);
     auto p = problem_for(errc::overloaded, "Too many requests in progress; retry shortly");
     send_problem(w, p);
     return;
   }
-  in_flight_->fetch_add(1);
   auto writer = std::make_shared<Pistache::Http::ResponseWriter>(std::move(w));
-  auto counter = in_flight_;
   auto once = std::make_shared<bool>(false);
-  reply_fn done = [writer, counter, once, trace = current_trace()](reply r) {
+  reply_fn done = [writer, in_flight = in_flight_, unwritten = unwritten_, once,
+                   trace = current_trace()](reply r) {
     if (std::exchange(*once, true))
       return;
     trace_scope scope{trace};
-    write_reply(*writer, r);
-    counter->fetch_sub(1);
+    unwritten->fetch_add(1);
+    in_flight->fetch_sub(1);
+    write_reply(*writer, r).then([unwritten](ssize_t) { unwritten->fetch_sub(1); },
+                                 [unwritten](std::exception_ptr) { unwritten->fetch_sub(1); });
   };
   auto& target = actors_[next_.fetch_add(1) % actors_.size()];
   caf::anon_send(target, http_job{std::move(j), std::move(done)});

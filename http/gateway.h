@@ -46,7 +46,8 @@ problem unavailable(std::string detail);
 // timeout is 503 request_timeout; anything else (an actor gone) 503.
 reply error_reply(const caf::error& err);
 
-void write_reply(Pistache::Http::ResponseWriter& w, const reply& r);
+// Resolves once the reactor has written it (see send_body).
+Pistache::Async::Promise<ssize_t> write_reply(Pistache::Http::ResponseWriter& w, const reply& r);
 
 using reply_fn = std::function<void(reply)>;
 // Runs on a gateway actor. Calls `done` exactly once, from that actor.
@@ -67,6 +68,8 @@ public:
   // The timeout every actor request of a job uses.
   std::chrono::milliseconds timeout() const { return timeout_; }
   uint32_t in_flight() const { return in_flight_->load(); }
+  // Answers handed to the reactors and not on the wire yet.
+  uint32_t unwritten() const { return unwritten_->load(); }
 
   // Graceful shutdown, first step: from now on submit answers 503
   // `unavailable` (the server is shutting down) and takes no new job; the
@@ -82,6 +85,7 @@ private:
   std::vector<caf::actor> actors_;
   std::atomic<uint32_t> next_{0};
   std::shared_ptr<std::atomic<uint32_t>> in_flight_;
+  std::shared_ptr<std::atomic<uint32_t>> unwritten_;
   uint32_t max_in_flight_;
   std::chrono::milliseconds timeout_;
 };

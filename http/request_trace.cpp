@@ -41,7 +41,7 @@ trace_scope::~trace_scope() {
 
 void close_current_trace(uint16_t status, const std::string& detail) {
   auto* t = current.get();
-  if (t == nullptr || std::exchange(t->closed, true))
+  if (t == nullptr || t->closed.exchange(true))
     return;
   auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t->start);
   auto& m = instruments();

@@ -7,6 +7,7 @@
 // every response: routed, refused, unrouted, answered by an actor.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -22,7 +23,9 @@ struct request_trace {
   std::string client;  // the client's address
   std::string created;  // the Location of a 201: the new hold's or order's id
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  bool closed = false;
+  // Atomic: a handler that throws after handing its writer to the gateway
+  // can have both the reactor and an actor answer (only one is sent).
+  std::atomic<bool> closed{false};
 };
 
 // The trace of the request this thread is answering; nullptr if none.

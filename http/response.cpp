@@ -6,25 +6,36 @@
 namespace boxoffice::http {
 
 namespace Http = Pistache::Http;
+namespace Async = Pistache::Async;
 
-void send_body(Http::ResponseWriter& w, Http::Code code, const char* content_type,
-               const std::string& body) {
+namespace {
+// Logged and counted for a response that could not be sent: the client
+// closed its connection first (nginx's convention).
+constexpr uint16_t client_gone = 499;
+} // namespace
+
+Async::Promise<ssize_t> send_body(Http::ResponseWriter& w, Http::Code code,
+                                  const char* content_type, const std::string& body) {
   // sendImpl checks peer_.expired() and then locks it: holding the peer here
   // closes that race when the writer was handed to another thread.
   auto peer = w.getPeer();
-  if (!peer)
-    return;
+  if (!peer) {
+    close_current_trace(client_gone);
+    return Async::Promise<ssize_t>::resolved(ssize_t{0});
+  }
   set_header(w, "Content-Type", content_type);
-  w.send(code, body);
   close_current_trace(static_cast<uint16_t>(code), static_cast<int>(code) >= 500 ? body : "");
+  return w.send(code, body);
 }
 
-void send_empty(Http::ResponseWriter& w, Http::Code code) {
+Async::Promise<ssize_t> send_empty(Http::ResponseWriter& w, Http::Code code) {
   auto peer = w.getPeer();
-  if (!peer)
-    return;
-  w.send(code);
+  if (!peer) {
+    close_current_trace(client_gone);
+    return Async::Promise<ssize_t>::resolved(ssize_t{0});
+  }
   close_current_trace(static_cast<uint16_t>(code));
+  return w.send(code);
 }
 
 void send_json(Http::ResponseWriter& w, Http::Code code, const std::string& body) {

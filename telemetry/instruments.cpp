@@ -62,8 +62,16 @@ const commit_histograms& commit_instruments() {
 }
 
 metrics::family<metrics::counter>& database_errors() {
-  return r().counters("boxoffice_database_errors_total", "Database calls that failed, by operation",
-               {"operation"});
+  static auto& family = r().counters("boxoffice_database_errors_total",
+                                     "Database calls that failed, by operation", {"operation"});
+  return family;
+}
+
+metrics::family<metrics::gauge>& seats() {
+  static auto& family =
+    r().gauges("boxoffice_seats", "Seats (places in general admission) of a section by state",
+               {"event", "section", "state"});
+  return family;
 }
 
 } // namespace
@@ -73,6 +81,7 @@ void register_instruments() {
   mailbox_histograms();
   commit_instruments();
   database_errors();
+  seats();
 }
 
 void count_reservation(outcome what, uint64_t n) {
@@ -93,14 +102,11 @@ void count_database_error(const char* operation) {
 }
 
 section_gauges::section_gauges(uint64_t event, uint64_t section) {
-  auto& seats = r().gauges("boxoffice_seats",
-                           "Seats (places in general admission) of a section by state",
-                           {"event", "section", "state"});
   auto e = std::to_string(event);
   auto s = std::to_string(section);
-  free_ = seats.with({e, s, "free"});
-  held_ = seats.with({e, s, "held"});
-  sold_ = seats.with({e, s, "sold"});
+  free_ = seats().with({e, s, "free"});
+  held_ = seats().with({e, s, "held"});
+  sold_ = seats().with({e, s, "sold"});
 }
 
 void section_gauges::publish(uint32_t free, uint32_t held, uint32_t sold) {

@@ -7,7 +7,10 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -21,6 +24,8 @@ namespace {
 constexpr char field_mark = '\x1f';
 constexpr char value_mark = '\x1e';
 constexpr std::string_view structured_prefix = "\x1f\x1e";
+
+std::atomic<bool> fields_understood{false};
 
 struct parsed_payload {
   std::string_view msg;
@@ -80,6 +85,20 @@ std::string json_string(std::string_view text) {
     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// A text record stays one line: control characters are escaped.
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n')
+      out += "\\n";
+    else if (static_cast<unsigned char>(c) < 0x20)
+      out += "\\x" + std::string(1, "0123456789abcdef"[(c >> 4) & 0xf]) + "0123456789abcdef"[c & 0xf];
+    else
+      out += c;
+  }
+  return out;
+}
+
 class line_formatter final : public spdlog::formatter {
 public:
   explicit line_formatter(log_format format) : format_(format) {}
@@ -114,11 +133,13 @@ private:
                    spdlog::memory_buf_t& dest) {
     append(dest, time_text(msg.time) + ' ');
     append(dest, level_name(msg.level));
-    append(dest, " " + mask_card_numbers(p.msg));
+    append(dest, " " + one_line(mask_card_numbers(p.msg)));
     for (const auto& f : p.fields) {
       append(dest, " " + std::string(f.key) + "=");
       auto value = mask_card_numbers(f.value);
-      bool plain = !value.empty() && value.find_first_of(" \"=") == std::string::npos;
+      bool plain = !value.empty() && std::none_of(value.begin(), value.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == ' ' || c == '"' || c == '=';
+      });
       append(dest, plain ? value : json_string(f.value));
     }
   }
@@ -132,8 +153,9 @@ void append_clean(std::string& out, std::string_view text) {
     out += (c == field_mark || c == value_mark) ? ' ' : c;
 }
 
-// Card numbers carry a Luhn check digit; most other long numbers (times in
-// ms, counters) do not, so they stay readable.
+// Card numbers carry a Luhn check digit; nine in ten other long numbers
+// (times in ms, counters) fail it and stay readable. The tenth is masked:
+// a log line that loses a number is better than one that keeps a card.
 bool passes_luhn(std::string_view run) {
   int sum = 0;
   bool twice = false;
@@ -151,10 +173,10 @@ bool passes_luhn(std::string_view run) {
 
 } // namespace
 
-log_field::log_field(const char* k, double v) : key(k), number(true) {
+log_field::log_field(const char* k, double v) : key(k), number(std::isfinite(v)) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
-  value = buf;
+  value = buf;  // inf and nan go as strings: JSON has no such numbers
 }
 
 std::unique_ptr<spdlog::formatter> make_formatter(log_format format) {
@@ -170,9 +192,19 @@ void setup_logging(log_format format, const std::string& level) {
   logger->set_formatter(make_formatter(format));
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
+  set_fields_understood(true);
   metrics::default_registry().sampled_counter(
     "boxoffice_log_lines_dropped_total", "Log lines dropped because the log queue was full",
-    [pool = spdlog::thread_pool()] { return static_cast<double>(pool->overrun_counter()); });
+    // Weak: the registry outlives stop_logging, which must be able to end
+    // the pool (and so write what is queued).
+    [pool = std::weak_ptr<spdlog::details::thread_pool>(spdlog::thread_pool())] {
+      auto p = pool.lock();
+      return p ? static_cast<double>(p->overrun_counter()) : 0.0;
+    });
+}
+
+void set_fields_understood(bool yes) {
+  fields_understood.store(yes);
 }
 
 void stop_logging() {
@@ -184,15 +216,20 @@ void log(spdlog::level::level_enum level, std::string_view msg,
   auto logger = spdlog::default_logger_raw();
   if (!logger->should_log(level))
     return;
-  std::string payload{structured_prefix};
+  bool packed = fields_understood.load(std::memory_order_relaxed);
+  std::string payload{packed ? structured_prefix : std::string_view{}};
   append_clean(payload, msg);
   for (const auto& f : fields) {
     if (f.value.empty())
       continue;  // an absent detail, client...: no key at all
-    payload += field_mark;
+    payload += packed ? field_mark : ' ';
     append_clean(payload, f.key);
-    payload += value_mark;
-    payload += f.number ? 'n' : 's';
+    if (packed) {
+      payload += value_mark;
+      payload += f.number ? 'n' : 's';
+    } else {
+      payload += '=';
+    }
     append_clean(payload, f.value);
   }
   logger->log(level, std::string_view{payload});

@@ -61,4 +61,9 @@ std::string mask_card_numbers(std::string_view text);
 // their own.
 std::unique_ptr<spdlog::formatter> make_formatter(log_format format);
 
+// Whether the default logger has that formatter (setup_logging says yes).
+// If not (a test binary, a program embedding boxoffice with its own
+// logger), log() writes its fields as plain "key=value" text instead.
+void set_fields_understood(bool yes);
+
 } // namespace boxoffice::telemetry

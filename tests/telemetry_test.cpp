@@ -103,7 +103,9 @@ std::string formatted(telemetry::log_format format,
   logger->set_formatter(telemetry::make_formatter(format));
   auto previous = spdlog::default_logger();
   spdlog::set_default_logger(logger);
+  telemetry::set_fields_understood(true);
   write();
+  telemetry::set_fields_understood(false);
   spdlog::set_default_logger(previous);
   return out.str();
 }
@@ -146,6 +148,22 @@ BOOST_AUTO_TEST_CASE(text_lines_read_as_key_value_pairs) {
   });
   BOOST_TEST(line.find(" info request route=/v1/holds/:id status=201 detail=\"two words\"\n")
              != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_text_record_stays_one_line_and_odd_numbers_stay_valid_json) {
+  auto text = formatted(telemetry::log_format::text, [] {
+    telemetry::log(spdlog::level::err, "failed\nDETAIL: forged line",
+                   {{"error", "two\nlines"}, {"tab", "a\tb"}});
+  });
+  BOOST_TEST(text.find('\n') == text.size() - 1, text);
+  BOOST_TEST(text.find("failed\\nDETAIL") != std::string::npos, text);
+  BOOST_TEST(text.find("error=\"two\\nlines\"") != std::string::npos, text);
+  auto json_line = formatted(telemetry::log_format::json, [] {
+    telemetry::log(spdlog::level::info, "odd", {{"ratio", 1.0 / 0.0}, {"ok", 2.5}});
+  });
+  auto j = nlohmann::json::parse(json_line);
+  BOOST_TEST(j["ratio"] == "inf");
+  BOOST_TEST(j["ok"] == 2.5);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -74,6 +74,7 @@ struct stuck_server {
   std::unique_ptr<tcp_proxy> proxy;
   std::unique_ptr<api_server> server;
   std::thread client;
+  bool stuck = false;  // the hold is in flight, waiting for its commit
 
   explicit stuck_server(const std::string& grace_s) {
     auto url = fresh_database("postgresql", "");
@@ -99,8 +100,8 @@ struct stuck_server {
       }
     });
     auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (server->call("GET", "/metrics").body.find("boxoffice_http_requests_in_flight 1\n")
-             == std::string::npos &&
+    while (!(stuck = server->call("GET", "/metrics")
+                       .body.find("boxoffice_http_requests_in_flight 1\n") != std::string::npos) &&
            std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(20ms);
   }
@@ -179,6 +180,7 @@ BOOST_AUTO_TEST_CASE(a_second_signal_exits_at_once) {
   stuck_server stuck{"60"};
   if (!stuck.server)
     return;
+  BOOST_REQUIRE_MESSAGE(stuck.stuck, "the hold never got stuck in its commit");
   auto& process = stuck.server->process();
   process.send_signal(SIGTERM);
   BOOST_TEST(!process.wait_exit(1500ms).has_value(), "stopped although a request was stuck");
@@ -195,6 +197,7 @@ BOOST_AUTO_TEST_CASE(the_grace_period_bounds_the_shutdown) {
   stuck_server stuck{"2"};
   if (!stuck.server)
     return;
+  BOOST_REQUIRE_MESSAGE(stuck.stuck, "the hold never got stuck in its commit");
   auto& process = stuck.server->process();
   auto started = std::chrono::steady_clock::now();
   process.send_signal(SIGTERM);

@@ -2,6 +2,7 @@
 
 #include "actors/event_actor.h"
 #include "actors/wall_clock.h"
+#include "actors/mailbox.h"
 #include "telemetry/instruments.h"
 
 #include <spdlog/spdlog.h>
@@ -67,7 +68,7 @@ void load(self_ptr self, event_id id) {
 template <class Req, class Reply>
 auto to_event(self_ptr self) {
   return [self](Req& req) -> caf::result<Reply> {
-    telemetry::observe_mailbox(telemetry::actor_kind::directory, self->mailbox().size());
+    telemetry::observe_mailbox(telemetry::actor_kind::directory, mailbox_depth(self));
     auto id = event_of(req);
     auto i = self->state.events.find(id);
     if (i == self->state.events.end())

@@ -3,6 +3,7 @@
 #include "actors/event_state.h"
 #include "actors/section_actor.h"
 #include "actors/section_state.h"
+#include "actors/mailbox.h"
 #include "telemetry/instruments.h"
 
 #include <map>
@@ -65,7 +66,7 @@ void ask_sections(self_ptr self, const Msg& msg, Done done, Failed failed) {
 }
 
 caf::result<hold_info> admit_hold(self_ptr self, hold_request& req) {
-  telemetry::observe_mailbox(telemetry::actor_kind::event, self->mailbox().size());
+  telemetry::observe_mailbox(telemetry::actor_kind::event, mailbox_depth(self));
   auto& rules = *self->state.rules;
   if (auto bad = check_hold_shape(req.seats, req.quantity, self->state.ctx.limits))
     return make_error(*bad);
@@ -82,7 +83,7 @@ caf::result<hold_info> admit_hold(self_ptr self, hold_request& req) {
 template <class Req, class Reply>
 auto to_section(self_ptr self) {
   return [self](Req& req) -> caf::result<Reply> {
-    telemetry::observe_mailbox(telemetry::actor_kind::event, self->mailbox().size());
+    telemetry::observe_mailbox(telemetry::actor_kind::event, mailbox_depth(self));
     auto section = find_section(self, section_of(req));
     if (!section)
       return make_error(errc::section_not_found);

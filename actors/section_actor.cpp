@@ -3,6 +3,7 @@
 #include "actors/seat_labels.h"
 #include "actors/section_state.h"
 #include "actors/wall_clock.h"
+#include "actors/mailbox.h"
 #include "telemetry/instruments.h"
 
 #include <spdlog/spdlog.h>
@@ -86,7 +87,7 @@ void publish(self_ptr self) {
 // invariants, the timer and the seat gauges.
 template <class F>
 auto step(self_ptr self, F&& rule) {
-  telemetry::observe_mailbox(telemetry::actor_kind::section, self->mailbox().size());
+  telemetry::observe_mailbox(telemetry::actor_kind::section, mailbox_depth(self));
   auto now = wall_clock_ms(self->clock());
   expired(self, self->state.rules->expire_due(now), now);
   auto result = rule(*self->state.rules, now);

@@ -1,5 +1,6 @@
 #include "persistence/journal.h"
 
+#include "actors/mailbox.h"
 #include "telemetry/instruments.h"
 
 #include <spdlog/spdlog.h>
@@ -87,7 +88,7 @@ void flush(journal_ptr self) {
 }
 
 caf::result<committed_atom> accept(journal_ptr self, journal_write& write) {
-  telemetry::observe_mailbox(telemetry::actor_kind::journal, self->mailbox().size());
+  telemetry::observe_mailbox(telemetry::actor_kind::journal, mailbox_depth(self));
   auto& st = self->state;
   auto rows = write.changes.size();
   if (st.rows + st.rows_in_flight + rows > st.settings.queue_rows_max)

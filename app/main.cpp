@@ -30,6 +30,7 @@
 namespace {
 
 using namespace boxoffice;
+using namespace std::chrono_literals;
 
 struct options {
   std::optional<std::string> config_path;
@@ -257,11 +258,18 @@ int serve(const options& opts) {
   const auto deadline = std::chrono::steady_clock::now() + grace;
   if (!wait_until_idle(*api_ctx->gate, deadline))
     spdlog::warn("requests still in flight at the deadline");
+  else
+    spdlog::info("every request in flight answered");
   // The last answers are queued for the reactors: let them reach the wire
-  // before the endpoint closes every connection.
-  while (api_ctx->gate->unwritten() > 0 && std::chrono::steady_clock::now() < deadline)
+  // before the endpoint closes every connection. Briefly: the send of a
+  // client that has gone may never report back.
+  const auto written_by = std::min(deadline, std::chrono::steady_clock::now() + 1s);
+  while (api_ctx->gate->unwritten() > 0 && std::chrono::steady_clock::now() < written_by)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (auto left = api_ctx->gate->unwritten())
+    spdlog::warn("{} answers not confirmed written; closing the connections anyway", left);
   api.stop();
+  spdlog::info("HTTP stopped");
   // No new requests; what the journal holds (expiries, writes whose client
   // has gone) is committed before the database closes. Sections stopping
   // meanwhile may still send an expiry after the flush: never acknowledged,

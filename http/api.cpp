@@ -124,11 +124,9 @@ void submit(api_context& api, const Rest::Request& req, Http::ResponseWriter& w,
 namespace {
 
 problem not_ready(std::string reason) {
-  problem p;
-  p.status = 503;
+  auto p = unavailable(std::move(reason));
   p.code = "not_ready";
   p.title = "Not ready";
-  p.detail = std::move(reason);
   p.retry_after_s = 1;
   return p;
 }

@@ -96,7 +96,6 @@ Pistache::Async::Promise<ssize_t> write_reply(Pistache::Http::ResponseWriter& w,
 gateway::gateway(caf::actor_system& sys, uint32_t actors, uint32_t max_in_flight,
                  std::chrono::milliseconds request_timeout)
     : in_flight_(std::make_shared<std::atomic<uint32_t>>(0)),
-      unwritten_(std::make_shared<std::atomic<uint32_t>>(0)),
       max_in_flight_(max_in_flight),
       timeout_(request_timeout) {
   for (uint32_t i = 0; i < std::max(actors, 1u); ++i)
@@ -133,15 +132,15 @@ void gateway::submit(Pistache::Http::ResponseWriter& w, job j) {
   }
   auto writer = std::make_shared<Pistache::Http::ResponseWriter>(std::move(w));
   auto once = std::make_shared<bool>(false);
-  reply_fn done = [writer, in_flight = in_flight_, unwritten = unwritten_, once,
+  reply_fn done = [writer, in_flight = in_flight_, once,
                    trace = current_trace()](reply r) {
     if (std::exchange(*once, true))
       return;
     trace_scope scope{trace};
-    unwritten->fetch_add(1);
     in_flight->fetch_sub(1);
-    write_reply(*writer, r).then([unwritten](ssize_t) { unwritten->fetch_sub(1); },
-                                 [unwritten](std::exception_ptr) { unwritten->fetch_sub(1); });
+    // The send's promise is left alone: continuing it from this thread races
+    // the reactor that resolves it (Pistache 0.0.5), a crash under load.
+    write_reply(*writer, r);
   };
   auto& target = actors_[next_.fetch_add(1) % actors_.size()];
   caf::anon_send(target, http_job{std::move(j), std::move(done)});

@@ -68,8 +68,6 @@ public:
   // The timeout every actor request of a job uses.
   std::chrono::milliseconds timeout() const { return timeout_; }
   uint32_t in_flight() const { return in_flight_->load(); }
-  // Answers handed to the reactors and not on the wire yet.
-  uint32_t unwritten() const { return unwritten_->load(); }
 
   // Graceful shutdown, first step: from now on submit answers 503
   // `unavailable` (the server is shutting down) and takes no new job; the
@@ -85,7 +83,6 @@ private:
   std::vector<caf::actor> actors_;
   std::atomic<uint32_t> next_{0};
   std::shared_ptr<std::atomic<uint32_t>> in_flight_;
-  std::shared_ptr<std::atomic<uint32_t>> unwritten_;
   uint32_t max_in_flight_;
   std::chrono::milliseconds timeout_;
 };

@@ -169,3 +169,22 @@ BOOST_FIXTURE_TEST_CASE(a_flush_commits_what_the_journal_holds_before_it_answers
   BOOST_TEST(static_cast<bool>(ask<committed_atom>(slow, flush_atom::value)));
   caf::anon_send_exit(slow, caf::exit_reason::user_shutdown);
 }
+
+// A flush whose last commit failed says so: shutdown must not report a
+// journal flushed when its writes were refused.
+BOOST_FIXTURE_TEST_CASE(a_flush_reports_a_commit_that_failed, test::durable_fixture) {
+  auto slow = spawn_journal(sys, journal_settings{512, 60000, 65536}, committer);
+  event_info info;
+  info.id = 78;
+  info.title = "Not flushed";
+  auto write = start<committed_atom>(slow, journal_write{{event_saved{info}}});
+  sched.run();
+  faults->fail = store_error::kind::unavailable;
+  auto flushed = ask<committed_atom>(slow, flush_atom::value);
+  BOOST_CHECK(code(flushed) == errc::storage_unavailable);
+  BOOST_TEST_REQUIRE(write->has_value());
+  BOOST_CHECK(code(write->value()) == errc::storage_unavailable);
+  BOOST_TEST(stored_events().empty());
+  faults->fail.reset();
+  caf::anon_send_exit(slow, caf::exit_reason::user_shutdown);
+}

@@ -1,6 +1,7 @@
 // The event actor through the directory: races driven in every order,
 // per-customer limits across sections, the sale window, and refusals that
 // change nothing.
+#include "actors/event_actor.h"
 #include "tests/actor_fixture.h"
 
 using namespace boxoffice;
@@ -215,6 +216,23 @@ BOOST_AUTO_TEST_CASE(concurrent_views_are_all_answered_with_every_section) {
   auto after = ask<event_view>(dir, event_request{event});
   BOOST_REQUIRE(after);
   BOOST_CHECK_EQUAL(after->sections[0].held, 1u);
+}
+
+// A view that reaches an event after its stop has begun (sent by a holder
+// of the event's own handle: the directory queues its requests behind the
+// stop) is answered `overloaded`, to be retried, instead of never: its
+// sections' counts would come back after the event has gone.
+BOOST_AUTO_TEST_CASE(a_view_arriving_as_the_event_stops_is_turned_away) {
+  auto snapshot = ask<event_snapshot>(loader, load_atom::value, event);
+  BOOST_REQUIRE(snapshot);
+  auto ev = spawn_event(sys, std::move(*snapshot), event_context{journal, limits});
+  auto stopped = start<stopped_atom>(ev, stop_atom::value);
+  auto view = start<event_view>(ev, event_request{event});
+  sched.run();
+  BOOST_REQUIRE_MESSAGE(stopped->has_value(), "the stop was never answered");
+  BOOST_CHECK(static_cast<bool>(stopped->value()));
+  BOOST_REQUIRE_MESSAGE(view->has_value(), "the view was never answered");
+  BOOST_CHECK(code(view->value()) == errc::overloaded);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -72,25 +72,6 @@ struct temp_dir {
   ~temp_dir() { fs::remove_all(path); }
 };
 
-// Starts `argv` (argv[0] a path) with stdout and stderr into `log`.
-pid_t spawn(std::vector<std::string> argv, const fs::path& log) {
-  std::vector<char*> args;
-  for (auto& arg : argv)
-    args.push_back(arg.data());
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t files;
-  posix_spawn_file_actions_init(&files);
-  posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args[0], &files, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&files);
-  if (rc != 0)
-    throw std::runtime_error("cannot start " + argv[0]);
-  return pid;
-}
-
 // Waits for `pid` to end, at most `seconds`, then kills it. Returns its exit
 // status, or -1 if it was killed.
 int reap_within(pid_t pid, int seconds) {
@@ -120,9 +101,9 @@ public:
                              {"@UPSTREAM_PORT@", std::to_string(upstream_port)},
                              {"@RUNTIME_DIR@", dir.string()}}));
     // -e: errors before the config is read go to `dir` too, not /var/log.
-    pid_ = spawn({nginx_binary.string(), "-c", config.string(), "-e", (dir / "error.log").string(),
-                  "-g", "daemon off;"},
-                 dir / "stdout.log");
+    pid_ = spawn_process({nginx_binary.string(), "-c", config.string(), "-e",
+                          (dir / "error.log").string(), "-g", "daemon off;"},
+                         (dir / "stdout.log").string());
   }
 
   // A fast stop (SIGTERM): the master stops its workers before it exits,
@@ -292,8 +273,9 @@ BOOST_AUTO_TEST_CASE(the_systemd_unit_verifies) {
   write_text(dir.path / "boxoffice.service", unit);
   const auto log = dir.path / "verify.log";
   const int status = reap_within(
-      spawn({systemd_analyze_binary.string(), "verify", (dir.path / "boxoffice.service").string()},
-            log),
+      spawn_process({systemd_analyze_binary.string(), "verify",
+                     (dir.path / "boxoffice.service").string()},
+                    log.string()),
       60);
   BOOST_TEST(status == 0, read_text(log));
   BOOST_TEST(read_text(log).empty(), read_text(log));

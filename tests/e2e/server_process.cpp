@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <deque>
+#include <fstream>
 #include <filesystem>
 #include <random>
 #include <stdexcept>
@@ -45,6 +47,37 @@ uint16_t free_port() {
   throw std::runtime_error("no free port");
 }
 
+pid_t spawn_process(std::vector<std::string> argv, const std::string& out_path,
+                    const std::string& err_path, std::vector<std::string>* env) {
+  auto pointers = [](std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    for (auto& s : strings)
+      out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+  };
+  auto args = pointers(argv);
+  std::vector<char*> envp;
+  if (env)
+    envp = pointers(*env);
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, out_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (err_path.empty())
+    posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
+  else
+    posix_spawn_file_actions_addopen(&files, STDERR_FILENO, err_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+  pid_t pid = -1;
+  auto rc = posix_spawn(&pid, args[0], &files, nullptr, args.data(),
+                        env ? envp.data() : environ);
+  posix_spawn_file_actions_destroy(&files);
+  if (rc != 0)
+    throw std::runtime_error("cannot start " + argv[0]);
+  return pid;
+}
+
 server_process::server_process(const std::string& database_url, const std::string& log_path,
                                const std::map<std::string, std::string>& settings)
   : port_(free_port()), http_port_(free_port()), log_path_(log_path) {
@@ -66,27 +99,48 @@ server_process::server_process(const std::string& database_url, const std::strin
     all[name] = value;
   for (const auto& [name, value] : all)
     env.push_back(name + "=" + value);
-  std::vector<char*> envp;
-  for (auto& e : env)
-    envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::string binary = BOXOFFICE_BINARY;
-  std::string serve = "serve";
-  char* argv[] = {binary.data(), serve.data(), nullptr};
-  posix_spawn_file_actions_t files;
-  posix_spawn_file_actions_init(&files);
-  posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, log_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
-  auto rc = posix_spawn(&pid_, binary.c_str(), &files, nullptr, argv, envp.data());
-  posix_spawn_file_actions_destroy(&files);
-  if (rc != 0)
-    throw std::runtime_error("cannot start " + binary);
+  pid_ = spawn_process({BOXOFFICE_BINARY, "serve"}, log_path, {}, &env);
 }
 
+namespace {
+
+// The last `lines` lines of a file, for a failure message.
+std::string tail_of(const std::string& path, size_t lines) {
+  std::ifstream in{path};
+  std::deque<std::string> last;
+  for (std::string line; std::getline(in, line);) {
+    last.push_back(std::move(line));
+    if (last.size() > lines)
+      last.pop_front();
+  }
+  std::string out;
+  for (const auto& line : last)
+    out += line + "\n";
+  return out;
+}
+
+std::string describe_status(int status) {
+  if (WIFSIGNALED(status))
+    return "killed by signal " + std::to_string(WTERMSIG(status));
+  return "exit status " + std::to_string(WEXITSTATUS(status));
+}
+
+} // namespace
+
 server_process::~server_process() {
-  if (running())
-    kill_now();
+  if (!running())
+    return;
+  // A server that ended while the test still counted on it crashed (or a
+  // sanitizer stopped it): say so with the end of its log, which lives in a
+  // temp file that CI does not keep.
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    BOOST_ERROR("the server ended on its own (" << describe_status(status) << "); the end of "
+                << log_path_ << ":\n" << tail_of(log_path_, 80));
+    return;
+  }
+  kill_now();
 }
 
 directory_actor server_process::connect(caf::actor_system& sys) {

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <sys/types.h>
 
@@ -22,6 +23,14 @@ inline const std::string test_jwt_secret = "e2e-test-secret-e2e-test-secret-0123
 
 // A free TCP port on 127.0.0.1 below 32768 (outside the ephemeral range).
 uint16_t free_port();
+
+// Starts argv[0] (a path) with `argv` and `env` ("NAME=value" each; the
+// test's own environment when null). Its stdout goes to `out_path`,
+// appended to; its stderr to `err_path`, or with stdout when empty. Throws
+// if it cannot start. The one way the e2e tests start a child process.
+pid_t spawn_process(std::vector<std::string> argv, const std::string& out_path,
+                    const std::string& err_path = {},
+                    std::vector<std::string>* env = nullptr);
 
 class server_process {
 public:

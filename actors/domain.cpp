@@ -78,6 +78,7 @@ const char* to_string(errc x) {
     case errc::refresh_token_reused: return "refresh_token_reused";
     case errc::idempotency_key_in_use: return "idempotency_key_in_use";
     case errc::idempotency_key_reused: return "idempotency_key_reused";
+    case errc::order_cancelled: return "order_cancelled";
   }
   return "unknown_error";
 }

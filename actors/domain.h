@@ -84,6 +84,9 @@ struct section_snapshot {
   section_info info;
   std::vector<hold_record> holds;
   std::vector<order_record> orders;
+  // Cancelled orders, seats left out (given back): who owned each, so that a
+  // repeated cancel is told apart from an unknown order.
+  std::vector<order_record> cancelled_orders;
   hold_id next_hold_id = 1;
   order_id next_order_id = 1;
 };

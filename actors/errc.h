@@ -43,7 +43,11 @@ enum class errc : uint8_t {
   // Idempotency-Key
   idempotency_key_in_use,  // the first request with this key is still running
   idempotency_key_reused,  // the same key came with a different request
+  // Appended, so that the codes before keep their numbers.
+  order_cancelled,         // cancelling an order the caller already cancelled
 };
+// The last code: tests walk them all, from invalid_request to this one.
+constexpr errc last_errc = errc::order_cancelled;
 
 // The stable snake_case name of the code ("seat_unavailable").
 const char* to_string(errc x);

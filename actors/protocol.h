@@ -300,7 +300,7 @@ typename Inspector::result_type inspect(Inspector& f, order_record& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, section_snapshot& x) {
   return f(caf::meta::type_name("section_snapshot"), x.info, x.holds, x.orders,
-           x.next_hold_id, x.next_order_id);
+           x.cancelled_orders, x.next_hold_id, x.next_order_id);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_snapshot& x) {

@@ -99,6 +99,13 @@ outcome<section_state> section_state::restore(const section_snapshot& snapshot,
     state.orders_.emplace(order.id, order);
     state.next_order_id_ = std::max(state.next_order_id_, order.id + 1);
   }
+  for (auto order : snapshot.cancelled_orders) {
+    if (state.orders_.count(order.id) || state.cancelled_.count(order.id))
+      return errc::invalid_section;
+    order.seats.clear();
+    state.next_order_id_ = std::max(state.next_order_id_, order.id + 1);
+    state.cancelled_.emplace(order.id, std::move(order));
+  }
   // Holds have no such guard. A live hold whose seats went to a sale or to a
   // newer hold can only be one whose commit was reported failed although it
   // reached the database (the connection broke at COMMIT): its client was
@@ -287,8 +294,11 @@ outcome<order_record> section_state::purchase(hold_id id, customer_id customer,
 
 outcome<order_record> section_state::cancel(order_id id, customer_id customer) {
   auto i = orders_.find(id);
-  if (i == orders_.end() || i->second.customer != customer)
-    return errc::order_not_found;
+  if (i == orders_.end() || i->second.customer != customer) {
+    auto done = cancelled_.find(id);
+    bool own = done != cancelled_.end() && done->second.customer == customer;
+    return own ? errc::order_cancelled : errc::order_not_found;
+  }
   auto node = orders_.extract(i);
   auto order = node.mapped();
   cancelling_.insert(std::move(node));
@@ -299,8 +309,11 @@ void section_state::finish_cancel(order_id id) {
   auto node = cancelling_.extract(id);
   if (node.empty())
     return;
-  mark(node.mapped().seats, seat_status::sold, seat_status::free);
-  sold_ -= node.mapped().quantity;
+  auto& order = node.mapped();
+  mark(order.seats, seat_status::sold, seat_status::free);
+  sold_ -= order.quantity;
+  order.seats.clear();
+  cancelled_.insert(std::move(node));
 }
 
 void section_state::undo_cancel(order_id id) {
@@ -385,13 +398,17 @@ section_stats section_state::stats() const {
 void section_state::fill(section_snapshot& snapshot) const {
   snapshot.holds.clear();
   snapshot.orders.clear();
+  snapshot.cancelled_orders.clear();
   for (const auto& [id, hold] : holds_)
     snapshot.holds.push_back(hold);
   for (const auto& [id, order] : orders_)
     snapshot.orders.push_back(order);
+  for (const auto& [id, order] : cancelled_)
+    snapshot.cancelled_orders.push_back(order);
   auto by_id = [](const auto& a, const auto& b) { return a.id < b.id; };
   std::sort(snapshot.holds.begin(), snapshot.holds.end(), by_id);
   std::sort(snapshot.orders.begin(), snapshot.orders.end(), by_id);
+  std::sort(snapshot.cancelled_orders.begin(), snapshot.cancelled_orders.end(), by_id);
   snapshot.next_hold_id = next_hold_id_;
   snapshot.next_order_id = next_order_id_;
 }
@@ -429,6 +446,10 @@ void section_state::check_invariants() const {
     held += claim(hold.seats, hold.quantity, seat_status::held);
   for (const auto& [id, order] : cancelling_)
     sold += claim(order.seats, order.quantity, seat_status::sold);
+  for (const auto& [id, order] : cancelled_)
+    if (id != order.id || id >= next_order_id_ || !order.seats.empty() || orders_.count(id)
+        || cancelling_.count(id))
+      violated("cancelled order indexed wrongly, or with seats");
   if (held != held_ || sold != sold_)
     violated("held or sold counter disagrees with the holds and orders");
   if (!reserved)

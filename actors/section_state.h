@@ -58,7 +58,9 @@ public:
   // Ends the hold; its seats stay held until finish_release.
   outcome<hold_record> release(hold_id id, customer_id customer, timestamp_ms now);
   outcome<order_record> purchase(hold_id id, customer_id customer, timestamp_ms now);
-  // Ends the order; its seats stay sold until finish_cancel.
+  // Ends the order; its seats stay sold until finish_cancel. An order the
+  // customer cancelled before is order_cancelled; one still being cancelled
+  // (its commit in flight, it may yet be undone) is order_not_found.
   outcome<order_record> cancel(order_id id, customer_id customer);
 
   // The second half of a change, once its commit is known. Each takes the
@@ -115,6 +117,8 @@ private:
   // Ended but not yet durable: their seats are still taken.
   std::unordered_map<hold_id, hold_record> releasing_;
   std::unordered_map<order_id, order_record> cancelling_;
+  // Cancelled and durable, seats cleared: a second cancel is order_cancelled.
+  std::unordered_map<order_id, order_record> cancelled_;
   // Recently ended holds, so a late purchase learns why; oldest forgotten first.
   struct ended_hold {
     customer_id customer;

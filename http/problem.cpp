@@ -15,7 +15,7 @@ struct mapping {
 };
 
 // Why each status: see the header.
-constexpr std::array<mapping, 31> table{{
+constexpr std::array<mapping, 32> table{{
   {errc::invalid_request, 422, "The request is not valid"},
   {errc::invalid_quantity, 422, "The quantity must be positive"},
   {errc::too_many_seats, 422, "Too many seats in one hold"},
@@ -28,6 +28,7 @@ constexpr std::array<mapping, 31> table{{
   {errc::hold_purchased, 409, "The hold was already purchased"},
   {errc::hold_lifetime_exceeded, 422, "The hold cannot be extended further"},
   {errc::order_not_found, 404, "Order not found"},
+  {errc::order_cancelled, 409, "The order was already cancelled"},
   {errc::limit_exceeded, 409, "Ticket limit per customer reached"},
   {errc::too_many_holds, 409, "Hold limit per customer reached"},
   {errc::sale_not_open, 409, "The sale is not open"},

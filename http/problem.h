@@ -19,7 +19,8 @@
 //        too_many_seats, unknown_seat, hold_lifetime_exceeded,
 //        too_many_sections, invalid_section
 //   401  invalid_credentials, invalid_refresh_token, refresh_token_reused
-//   409  also email_taken, idempotency_key_in_use (retry later)
+//   409  also email_taken, idempotency_key_in_use (retry later),
+//        order_cancelled
 //   422  also invalid_email, weak_password, idempotency_key_reused
 //   503  overloaded, storage_unavailable, both with Retry-After
 // Details never carry internals (exception texts, SQL, paths).

@@ -313,12 +313,13 @@ std::optional<event_snapshot> load_info(soci::session& sql, long long id) {
                   static_cast<uint32_t>(capacity)};
       s.price_cents = price;
       info.sections.push_back(s);
-      snap.sections.push_back(section_snapshot{s, {}, {}, 1, 1});
+      snap.sections.push_back(section_snapshot{s, {}, {}, {}, 1, 1});
     });
   return snap;
 }
 
-// Live holds, sold orders with their seats, and the next ids of every section.
+// Live holds, sold orders with their seats, cancelled orders (without: their
+// tickets are gone), and the next ids of every section.
 void load_sections(soci::session& sql, long long id, event_snapshot& snap) {
   std::map<long long, section_snapshot*> by_id;
   for (auto& s : snap.sections)
@@ -338,16 +339,19 @@ void load_sections(soci::session& sql, long long id, event_snapshot& snap) {
                             parse_seats(seats), static_cast<uint32_t>(quantity), created_at,
                             expires_at});
     });
-  for_each_row<long long, long long, long long, long long, long long, long long>(
+  for_each_row<long long, long long, long long, long long, long long, long long, std::string>(
     sql,
-    "select section_id, id, customer_id, hold_id, quantity, created_at"
-    " from orders where event_id = :e and status = 'sold' order by section_id, id",
+    "select section_id, id, customer_id, hold_id, quantity, created_at, status"
+    " from orders where event_id = :e order by section_id, id",
     id, [&](long long sid, long long oid, long long customer, long long hid, long long quantity,
-            long long created_at) {
-      if (auto* s = section(sid))
-        s->orders.push_back({static_cast<order_id>(oid), static_cast<customer_id>(customer),
-                             static_cast<hold_id>(hid), {}, static_cast<uint32_t>(quantity),
-                             created_at});
+            long long created_at, const std::string& status) {
+      auto* s = section(sid);
+      if (!s)
+        return;
+      auto& into = status == "sold" ? s->orders : s->cancelled_orders;
+      into.push_back({static_cast<order_id>(oid), static_cast<customer_id>(customer),
+                      static_cast<hold_id>(hid), {}, static_cast<uint32_t>(quantity),
+                      created_at});
     });
   std::map<std::pair<long long, long long>, order_record*> orders;
   for (auto& s : snap.sections)

@@ -71,6 +71,9 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_change_survives_a_crash) {
   BOOST_REQUIRE(next);
   BOOST_CHECK_GT(next->ref.hold, gone->ref.hold);
   BOOST_CHECK(ask<order_info>(dir, cancel_request{order->ref, 2}));
+  // A cancel is remembered across a restart: repeated, it says so.
+  crash_and_restart();
+  BOOST_CHECK(code(ask<order_info>(dir, cancel_request{order->ref, 2})) == errc::order_cancelled);
   auto v = ask<event_view>(dir, event_request{event});
   BOOST_REQUIRE(v);
   BOOST_CHECK(v->info.status == sale_status::on_sale);

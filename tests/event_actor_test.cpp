@@ -172,6 +172,7 @@ BOOST_AUTO_TEST_CASE(cancel_puts_seats_back_on_sale_at_once) {
   BOOST_CHECK(code(hold(2, circle, {"A-1"})) == errc::seat_unavailable);
   BOOST_CHECK(code(ask<order_info>(dir, cancel_request{order->ref, 2})) == errc::order_not_found);
   BOOST_REQUIRE(ask<order_info>(dir, cancel_request{order->ref, 1}));
+  BOOST_CHECK(code(ask<order_info>(dir, cancel_request{order->ref, 1})) == errc::order_cancelled);
   BOOST_CHECK(hold(2, circle, {"A-1"}));
   BOOST_CHECK(hold_best(1, circle, 5));  // the cancelled tickets left the quota
 }

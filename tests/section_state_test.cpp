@@ -378,11 +378,24 @@ BOOST_AUTO_TEST_CASE(cancel_returns_seats_once_stored_and_only_to_the_buyer) {
   BOOST_TEST(s.labels_of(cancelled->seats) == "A-1 A-2");
   BOOST_TEST(s.draw() == "SS........");  // sold until the cancel is stored
   BOOST_TEST(why(s->hold(bob, {"A-1"}, 0, t0 + 2)) == "seat_unavailable");
+  // Still being cancelled: the commit may yet fail and undo it.
+  BOOST_TEST(why(s->cancel(order->id, alice)) == "order_not_found");
   s->finish_cancel(order->id);
   BOOST_TEST(s.draw() == "..........");
   BOOST_TEST(s.counts() == "free=10 held=0 sold=0 holds=0 orders=0");
-  BOOST_TEST(why(s->cancel(order->id, alice)) == "order_not_found");
+  // Cancelled for good: the buyer is told so, anyone else learns nothing.
+  BOOST_TEST(why(s->cancel(order->id, alice)) == "order_cancelled");
+  BOOST_TEST(why(s->cancel(order->id, bob)) == "order_not_found");
   BOOST_TEST(why(s->hold(bob, {"A-1", "A-2"}, 0, t0 + 2)) == "ok");
+}
+
+BOOST_AUTO_TEST_CASE(an_undone_cancel_leaves_the_order_cancellable) {
+  section s{reserved_layout(1, 10)};
+  auto order = s->purchase(s->hold(alice, {"A-1"}, 0, t0)->id, alice, t0 + 1);
+  BOOST_TEST_REQUIRE(why(s->cancel(order->id, alice)) == "ok");
+  s->undo_cancel(order->id);  // its commit failed
+  BOOST_TEST(s.draw() == "S.........");
+  BOOST_TEST(why(s->cancel(order->id, alice)) == "ok");
 }
 
 BOOST_AUTO_TEST_CASE(ended_holds_kept_max_forgets_the_oldest) {
@@ -423,6 +436,9 @@ BOOST_AUTO_TEST_CASE(a_snapshot_restores_the_same_section_and_ids_keep_growing) 
       s->fill(snapshot);
       BOOST_TEST(snapshot.holds.size() == 1u);
       BOOST_TEST(snapshot.orders.size() == 1u);
+      BOOST_TEST_REQUIRE(snapshot.cancelled_orders.size() == 1u);
+      BOOST_TEST(snapshot.cancelled_orders[0].customer == bob);
+      BOOST_TEST(snapshot.cancelled_orders[0].seats.empty());
       std::vector<hold_record> expired;
       auto restored = boxoffice::section_state::restore(snapshot, reservation_limits{}, t0 + 7,
                                                         expired);
@@ -432,6 +448,7 @@ BOOST_AUTO_TEST_CASE(a_snapshot_restores_the_same_section_and_ids_keep_growing) 
       BOOST_TEST(r.books() == s.books());
       auto next = take(r, alice, {"C-5"}, t0 + 7);
       BOOST_TEST(next->id == held->id + 3);
+      BOOST_TEST(why(r->cancel(cancelled->id, bob)) == "order_cancelled");
       BOOST_TEST(r->purchase(next->id, alice, t0 + 8)->id == cancelled->id + 1);
       BOOST_TEST(kept_order->id < cancelled->id);
       // Holds restored past their deadline end at the next expire_due.
@@ -457,6 +474,12 @@ BOOST_AUTO_TEST_CASE(restore_refuses_a_snapshot_that_contradicts_itself) {
     {"one order, a seat twice", [](snap& s) { s.orders[0].seats = {8, 8}; s.orders[0].quantity = 2; }},
     {"hold ends before it began", [](snap& s) { s.holds[0].expires_at = t0; }},
     {"GA hold with seats", [](snap& s) { s = ga_snapshot(5, 1, 1), s.holds[0].seats = {0}; }},
+    {"an order both sold and cancelled",
+     [](snap& s) { s.cancelled_orders.push_back({1, bob, 2, {}, 1, t0}); }},
+    {"one order cancelled twice", [](snap& s) {
+       s.cancelled_orders.push_back({4, bob, 6, {}, 1, t0});
+       s.cancelled_orders.push_back({4, bob, 6, {}, 1, t0});
+     }},
   };
   snap valid;
   valid.info.layout = reserved_layout(3, 10);

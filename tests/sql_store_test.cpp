@@ -73,6 +73,11 @@ std::string describe(const section_snapshot& s) {
   for (const auto& o : s.orders)
     out << " " << o.id << ":c" << o.customer << "h" << o.from_hold << "[" << seat_list(o.seats)
         << "]q" << o.quantity << "@" << o.created_at - t0;
+  if (!s.cancelled_orders.empty())
+    out << "; cancelled";
+  for (const auto& o : s.cancelled_orders)
+    out << " " << o.id << ":c" << o.customer << "h" << o.from_hold << "[" << seat_list(o.seats)
+        << "]q" << o.quantity << "@" << o.created_at - t0;
   out << "; next " << s.next_hold_id << "/" << s.next_order_id;
   return out.str();
 }
@@ -256,7 +261,7 @@ BOOST_DATA_TEST_CASE(purchases_issue_tickets_and_cancels_free_them, data::make(b
   store.apply({again, purchase(again, 2)});
   BOOST_TEST(describe_section(store, 0) == "section 1 Stalls reserved 10x20/200 $4500; holds "
                                            "2:c7[13]q1@0-600000; orders 2:c7h3[10,11]q2@1000; "
-                                           "next 4/3");
+                                           "cancelled 1:c7h1[]q3@1000; next 4/3");
 }
 
 // The store writes a level of independent changes per statement kind; what
@@ -278,7 +283,8 @@ BOOST_DATA_TEST_CASE(a_batch_keeps_its_order, data::make(backends), name) {
                order_cancelled{ev, 1, 2, t0 + 3}, event_saved{second}});
   BOOST_TEST(load(store).info.title == "Second");
   BOOST_TEST(describe_section(store, 0) == "section 1 Stalls reserved 10x20/200 $4500; holds; "
-                                           "orders 3:c7h4[1]q1@1000; next 5/4");
+                                           "orders 3:c7h4[1]q1@1000; cancelled 1:c7h1[]q1@1000 "
+                                           "2:c7h3[]q1@1000; next 5/4");
   BOOST_TEST(count(db.url(), "select count(*) from holds where status = 'released'") == 1);
   BOOST_TEST(count(db.url(), "select count(*) from tickets") == 1);
 }

@@ -38,8 +38,8 @@ void check_all(api_server& server, const std::vector<bad_request>& table) {
   }
 }
 
-// The ids the table refers to: Alice's hold, released hold and order;
-// Bob is the other customer.
+// The ids the table refers to: Alice's hold, released hold, order and
+// cancelled order; Bob is the other customer.
 struct scene {
   uint64_t event = 0;
   uint64_t draft = 0;
@@ -48,6 +48,7 @@ struct scene {
   std::string hold;      // /v1/holds/<id>, live
   std::string released;  // /v1/holds/<id>
   std::string order;     // /v1/orders/<id>
+  std::string cancelled; // /v1/orders/<id>, cancelled
 };
 
 scene set_up(api_server& server) {
@@ -71,10 +72,14 @@ scene set_up(api_server& server) {
   s.hold = hold_path({"A-1"});
   s.released = hold_path({"A-2"});
   BOOST_TEST_REQUIRE(server.call("DELETE", s.released, "", s.alice).status == 200);
-  auto bought = hold_path({"A-3"});
-  auto order = server.call("POST", bought + "/purchase", "", s.alice);
-  BOOST_TEST_REQUIRE(order.status == 201, order.body);
-  s.order = "/v1/orders/" + json::parse(order.body)["id"].get<std::string>();
+  auto buy = [&](const std::string& seat) {
+    auto order = server.call("POST", hold_path({seat}) + "/purchase", "", s.alice);
+    BOOST_TEST_REQUIRE(order.status == 201, order.body);
+    return "/v1/orders/" + json::parse(order.body)["id"].get<std::string>();
+  };
+  s.order = buy("A-3");
+  s.cancelled = buy("A-4");
+  BOOST_TEST_REQUIRE(server.call("POST", s.cancelled + "/cancel", "", s.alice).status == 200);
   return s;
 }
 
@@ -129,6 +134,10 @@ std::vector<bad_request> client_errors(const scene& s, const std::string& admin)
      ""},
     {"another customer's order", "GET", s.order, "", s.bob, none, 404, "order_not_found", ""},
     {"cancel another's order", "POST", s.order + "/cancel", "", s.bob, none, 404,
+     "order_not_found", ""},
+    {"cancel a cancelled order", "POST", s.cancelled + "/cancel", "", s.alice, none, 409,
+     "order_cancelled", ""},
+    {"cancel another's cancelled order", "POST", s.cancelled + "/cancel", "", s.bob, none, 404,
      "order_not_found", ""},
     {"unknown order", "GET", "/v1/orders/" + std::to_string(s.event) + "-1-999", "", s.alice,
      none, 404, "order_not_found", ""},

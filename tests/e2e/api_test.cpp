@@ -249,8 +249,8 @@ BOOST_AUTO_TEST_CASE(browse_hold_extend_release_purchase_orders_cancel) {
       auto stored = expect_json(server.call("GET", order_path(order), "", token), 200);
       BOOST_TEST(stored["status"] == "cancelled");
       BOOST_TEST(wire_time_ms(stored.value("cancelled_at", "")) > 0, stored.dump());
-      check_problem(server.call("POST", order_path(order) + "/cancel", "", token), 404,
-                    "order_not_found");
+      check_problem(server.call("POST", order_path(order) + "/cancel", "", token), 409,
+                    "order_cancelled");
       BOOST_TEST(expect_json(server.call("GET", "/v1/orders", "", token), 200)["total"] == 2);
       // Someone else can take the seats now.
       auto other = server.customer_token("flow-other");

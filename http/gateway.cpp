@@ -76,8 +76,7 @@ reply error_reply(const caf::error& err) {
   return problem_reply(p);
 }
 
-Pistache::Async::Promise<ssize_t> write_reply(Pistache::Http::ResponseWriter& w,
-                                              const reply& r) {
+void write_reply(Pistache::Http::ResponseWriter& w, const reply& r) {
   if (!r.location.empty()) {
     set_header(w, "Location", r.location);
     if (const auto& trace = current_trace())
@@ -89,8 +88,9 @@ Pistache::Async::Promise<ssize_t> write_reply(Pistache::Http::ResponseWriter& w,
     set_header(w, "WWW-Authenticate", "Bearer realm=\"boxoffice\"");
   auto code = static_cast<Pistache::Http::Code>(r.status);
   if (r.body.empty())
-    return send_empty(w, code);
-  return send_body(w, code, r.content_type.c_str(), r.body);
+    send_empty(w, code);
+  else
+    send_body(w, code, r.content_type.c_str(), r.body);
 }
 
 gateway::gateway(caf::actor_system& sys, uint32_t actors, uint32_t max_in_flight,
@@ -138,8 +138,6 @@ void gateway::submit(Pistache::Http::ResponseWriter& w, job j) {
       return;
     trace_scope scope{trace};
     in_flight->fetch_sub(1);
-    // The send's promise is left alone: continuing it from this thread races
-    // the reactor that resolves it (Pistache 0.0.5), a crash under load.
     write_reply(*writer, r);
   };
   auto& target = actors_[next_.fetch_add(1) % actors_.size()];

@@ -46,8 +46,7 @@ problem unavailable(std::string detail);
 // timeout is 503 request_timeout; anything else (an actor gone) 503.
 reply error_reply(const caf::error& err);
 
-// Resolves once the reactor has written it (see send_body).
-Pistache::Async::Promise<ssize_t> write_reply(Pistache::Http::ResponseWriter& w, const reply& r);
+void write_reply(Pistache::Http::ResponseWriter& w, const reply& r);
 
 using reply_fn = std::function<void(reply)>;
 // Runs on a gateway actor. Calls `done` exactly once, from that actor.

@@ -6,7 +6,6 @@
 namespace boxoffice::http {
 
 namespace Http = Pistache::Http;
-namespace Async = Pistache::Async;
 
 namespace {
 // Logged and counted for a response that could not be sent: the client
@@ -14,28 +13,31 @@ namespace {
 constexpr uint16_t client_gone = 499;
 } // namespace
 
-Async::Promise<ssize_t> send_body(Http::ResponseWriter& w, Http::Code code,
-                                  const char* content_type, const std::string& body) {
+// The send's promise is dropped on purpose: the reactor resolves it on its
+// own thread, and continuing it from a CAF thread races that (Pistache 0.0.5
+// crashed under load).
+void send_body(Http::ResponseWriter& w, Http::Code code, const char* content_type,
+               const std::string& body) {
   // sendImpl checks peer_.expired() and then locks it: holding the peer here
   // closes that race when the writer was handed to another thread.
   auto peer = w.getPeer();
   if (!peer) {
     close_current_trace(client_gone);
-    return Async::Promise<ssize_t>::resolved(ssize_t{0});
+    return;
   }
   set_header(w, "Content-Type", content_type);
   close_current_trace(static_cast<uint16_t>(code), static_cast<int>(code) >= 500 ? body : "");
-  return w.send(code, body);
+  w.send(code, body);
 }
 
-Async::Promise<ssize_t> send_empty(Http::ResponseWriter& w, Http::Code code) {
+void send_empty(Http::ResponseWriter& w, Http::Code code) {
   auto peer = w.getPeer();
   if (!peer) {
     close_current_trace(client_gone);
-    return Async::Promise<ssize_t>::resolved(ssize_t{0});
+    return;
   }
   close_current_trace(static_cast<uint16_t>(code));
-  return w.send(code);
+  w.send(code);
 }
 
 void send_json(Http::ResponseWriter& w, Http::Code code, const std::string& body) {

@@ -13,15 +13,13 @@
 
 namespace boxoffice::http {
 
-// Any body with its Content-Type. The promise resolves once the reactor has
-// written it (Pistache queues a send from another thread); an unsent
-// response (the client is gone) resolves at once.
-Pistache::Async::Promise<ssize_t> send_body(Pistache::Http::ResponseWriter& w, Pistache::Http::Code code,
+// Any body with its Content-Type. Queued for the reactor, which writes it;
+// a client already gone is logged as 499 and nothing is sent.
+void send_body(Pistache::Http::ResponseWriter& w, Pistache::Http::Code code,
                const char* content_type, const std::string& body);
 
 // No body (204).
-Pistache::Async::Promise<ssize_t> send_empty(Pistache::Http::ResponseWriter& w,
-                                             Pistache::Http::Code code);
+void send_empty(Pistache::Http::ResponseWriter& w, Pistache::Http::Code code);
 
 // Content-Type: application/json.
 void send_json(Pistache::Http::ResponseWriter& w, Pistache::Http::Code code,

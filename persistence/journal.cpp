@@ -49,17 +49,18 @@ void settle(journal_ptr self, std::vector<caf::typed_response_promise<committed_
   if (st.due || !st.draining.empty() || st.rows >= st.settings.batch_rows_max ||
       st.settings.batch_wait_ms == 0)
     flush(self);
-  // A drain is answered when nothing is left; if the last commit failed,
+  if (st.in_flight)
+    return;
+  // Nothing is left: the drains are answered; if the last commit failed,
   // with its error, so that shutdown does not report a flush that was not.
   bool failed = std::any_of(result.failed.begin(), result.failed.end(),
                             [](const auto& f) { return f.has_value(); });
-  if (!st.in_flight)
-    for (auto& rp : std::exchange(st.draining, {})) {
-      if (failed)
-        rp.deliver(make_error(errc::storage_unavailable));
-      else
-        rp.deliver(committed_atom::value);
-    }
+  for (auto& rp : std::exchange(st.draining, {})) {
+    if (failed)
+      rp.deliver(make_error(errc::storage_unavailable));
+    else
+      rp.deliver(committed_atom::value);
+  }
 }
 
 caf::result<committed_atom> drain(journal_ptr self) {

@@ -92,7 +92,7 @@ std::string one_line(const std::string& text) {
     if (c == '\n')
       out += "\\n";
     else if (static_cast<unsigned char>(c) < 0x20)
-      out += "\\x" + std::string(1, "0123456789abcdef"[(c >> 4) & 0xf]) + "0123456789abcdef"[c & 0xf];
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
     else
       out += c;
   }

@@ -81,6 +81,10 @@ pid_t spawn_process(std::vector<std::string> argv, const std::string& out_path,
 server_process::server_process(const std::string& database_url, const std::string& log_path,
                                const std::map<std::string, std::string>& settings)
   : port_(free_port()), http_port_(free_port()), log_path_(log_path) {
+  // Each pick is free when picked, so two picks can be the same port (CI
+  // once drew it: the HTTP bind then failed on the node port).
+  while (http_port_ == port_)
+    http_port_ = free_port();
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e)
     if (std::string_view{*e}.rfind("BOXOFFICE_", 0) != 0)

@@ -200,8 +200,9 @@ int serve(const options& opts) {
   api_ctx->queries = spawn_query_workers(sys, s.auth.workers, s.database.url);
   auto timeout = std::chrono::milliseconds(s.actors.request_timeout_ms);
   api_ctx->idempotency = http::spawn_idempotency(sys, s.database.url, s.idempotency, timeout);
-  api_ctx->gate = std::make_unique<http::gateway>(sys, s.actors.threads,
-                                                  s.http.max_in_flight_requests, timeout);
+  api_ctx->gate = std::make_unique<http::gateway>(
+    sys, s.actors.threads, s.http.max_in_flight_requests, timeout,
+    std::chrono::milliseconds(s.http.request_deadline_ms));
   auto stop_all = [&] {
     api_ctx->gate->stop();
     caf::anon_send_exit(api_ctx->accounts, caf::exit_reason::user_shutdown);

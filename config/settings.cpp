@@ -292,6 +292,23 @@ const std::vector<key_descriptor>& key_table() {
                  &http::threads, {1, 64, ""}),
       number_key("http.max_body_bytes", "Largest request body; a larger one is answered 413",
                  &settings::http, &http::max_body_bytes, {1024, 16777216, "bytes"}),
+      number_key("http.header_bytes_max", "Largest request line and headers; larger: 431",
+                 &settings::http, &http::header_bytes_max, {1024, 65536, "bytes"}),
+      number_key("http.target_bytes_max", "Longest request target (path and query); longer: 414",
+                 &settings::http, &http::target_bytes_max, {64, 65536, "bytes"}),
+      number_key("http.header_timeout_s", "A request's head must arrive within this; else 408",
+                 &settings::http, &http::header_timeout_s, {1, 3600, "seconds"}),
+      number_key("http.body_timeout_s", "... and its body within this after the head; else 408",
+                 &settings::http, &http::body_timeout_s, {1, 3600, "seconds"}),
+      number_key("http.keepalive_timeout_s",
+                 "A connection idle this long is closed; above both timeouts above",
+                 &settings::http, &http::keepalive_timeout_s, {2, 86400, "seconds"}),
+      number_key("http.request_deadline_ms",
+                 "A request not answered within this gets 503 request_timeout",
+                 &settings::http, &http::request_deadline_ms, {100, 3600000, "milliseconds"}),
+      number_key("http.pipelined_requests_max",
+                 "Requests read ahead on one connection; one more: 503 and closed",
+                 &settings::http, &http::pipelined_requests_max, {1, 1024, ""}),
       number_key("http.max_in_flight_requests",
                  "Requests in the actors at once; past it, 503 + Retry-After at once",
                  &settings::http, &http::max_in_flight_requests, {1, 10000000, ""}),
@@ -527,14 +544,30 @@ void apply_env(const env_lookup& env, settings& s) {
 
 // Rules between keys, checked once every source has been applied so that
 // raising both values in different sources is not rejected half-way.
+// "config: a: '5' is less than b (allowed 6 unit or more)".
+[[noreturn]] void order_broken(const char* key, uint64_t value, const char* bound_key,
+                               uint64_t allowed_min, const char* unit) {
+  throw config_error("config: " + std::string(key) + ": '" + std::to_string(value)
+                     + "' is less than " + bound_key + " (allowed "
+                     + std::to_string(allowed_min) + " " + unit + " or more)");
+}
+
 void check_cross_key_rules(const settings& s) {
   const auto& limits = s.reservation;
-  if (limits.hold_max_lifetime_s < limits.hold_ttl_s) {
-    throw config_error("config: reservation.hold_max_lifetime_s: '" +
-                       std::to_string(limits.hold_max_lifetime_s) +
-                       "' is less than reservation.hold_ttl_s (allowed " +
-                       std::to_string(limits.hold_ttl_s) + " seconds or more)");
-  }
+  if (limits.hold_max_lifetime_s < limits.hold_ttl_s)
+    order_broken("reservation.hold_max_lifetime_s", limits.hold_max_lifetime_s,
+                 "reservation.hold_ttl_s", limits.hold_ttl_s, "seconds");
+  // One deadline per request: what waits inside it must give up first.
+  const auto& h = s.http;
+  if (h.request_deadline_ms <= s.actors.request_timeout_ms)
+    order_broken("http.request_deadline_ms", h.request_deadline_ms, "actors.request_timeout_ms",
+                 s.actors.request_timeout_ms + 1, "milliseconds");
+  // The idle close must not overtake a request that is still arriving.
+  for (auto [key, timeout] : {std::pair{"http.header_timeout_s", h.header_timeout_s},
+                              std::pair{"http.body_timeout_s", h.body_timeout_s}})
+    if (h.keepalive_timeout_s <= timeout)
+      order_broken("http.keepalive_timeout_s", h.keepalive_timeout_s, key, timeout + 1,
+                   "seconds");
 }
 
 settings load(const std::string& yaml_text, const std::string& file, const env_lookup& env) {

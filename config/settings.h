@@ -36,6 +36,21 @@ struct http_settings {
   uint16_t port = 8080;
   uint32_t threads = 2;
   uint32_t max_body_bytes = 65536;
+  // The request line and headers together, and the target alone.
+  uint32_t header_bytes_max = 8192;
+  uint32_t target_bytes_max = 4096;
+  // A request's head must arrive within header_timeout_s of its first byte,
+  // its body within body_timeout_s of its head (else 408); a connection with
+  // nothing on the way is closed after keepalive_timeout_s.
+  uint32_t header_timeout_s = 10;
+  uint32_t body_timeout_s = 10;
+  uint32_t keepalive_timeout_s = 75;
+  // A whole request is answered within this, or gets 503 request_timeout +
+  // Retry-After (the outcome of a write is then unknown: the client retries
+  // with its Idempotency-Key). Longer than actors.request_timeout_ms.
+  uint32_t request_deadline_ms = 10000;
+  // Requests read ahead of the one being answered, per connection.
+  uint32_t pipelined_requests_max = 32;
   // Requests handed to the actors and not answered yet; past it, new ones
   // are answered 503 + Retry-After at once instead of queueing.
   uint32_t max_in_flight_requests = 10000;

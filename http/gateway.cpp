@@ -8,6 +8,8 @@
 
 #include <caf/all.hpp>
 
+#include <deque>
+
 namespace boxoffice::http {
 
 namespace {
@@ -17,6 +19,7 @@ namespace {
 struct http_job {
   job run;
   reply_fn done;
+  std::shared_ptr<bool> answered;  // set by done; read on this actor only
 };
 
 } // namespace
@@ -28,10 +31,48 @@ namespace boxoffice::http {
 
 namespace {
 
-// The index only makes the spawn carry an argument (see directory.cpp).
-caf::behavior gateway_actor(caf::event_based_actor* self, uint32_t) {
+// How often a gateway actor looks for requests past their deadline: a
+// late request is answered at most this much after its deadline.
+constexpr auto deadline_tick = std::chrono::milliseconds(50);
+
+// The requests a gateway actor runs, oldest first. Every request has the
+// same deadline after its arrival, so the expired ones are at the front.
+struct gateway_state {
+  struct pending {
+    std::chrono::steady_clock::time_point deadline;
+    reply_fn done;
+    std::shared_ptr<bool> answered;
+  };
+  std::deque<pending> running;
+  bool ticking = false;
+};
+
+reply past_deadline() {
+  return error_reply(caf::make_error(caf::sec::request_timeout));
+}
+
+caf::behavior gateway_actor(caf::stateful_actor<gateway_state>* self,
+                            std::chrono::milliseconds deadline) {
   return {
-    [=](http_job& j) { j.run(self, std::move(j.done)); },
+    [=](http_job& j) {
+      auto& st = self->state;
+      st.running.push_back({std::chrono::steady_clock::now() + deadline, j.done, j.answered});
+      if (!std::exchange(st.ticking, true))
+        self->delayed_send(self, deadline_tick, sweep_atom::value);
+      j.run(self, std::move(j.done));
+    },
+    [=](sweep_atom) {
+      auto& running = self->state.running;
+      auto now = std::chrono::steady_clock::now();
+      while (!running.empty() && (*running.front().answered || running.front().deadline <= now)) {
+        // done answers only once: a request answered in time ignores this.
+        running.front().done(past_deadline());
+        running.pop_front();
+      }
+      self->state.ticking = !running.empty();
+      if (self->state.ticking)
+        self->delayed_send(self, deadline_tick, sweep_atom::value);
+    },
   };
 }
 
@@ -94,12 +135,13 @@ void write_reply(Pistache::Http::ResponseWriter& w, const reply& r) {
 }
 
 gateway::gateway(caf::actor_system& sys, uint32_t actors, uint32_t max_in_flight,
-                 std::chrono::milliseconds request_timeout)
+                 std::chrono::milliseconds request_timeout,
+                 std::chrono::milliseconds request_deadline)
     : in_flight_(std::make_shared<std::atomic<uint32_t>>(0)),
       max_in_flight_(max_in_flight),
       timeout_(request_timeout) {
   for (uint32_t i = 0; i < std::max(actors, 1u); ++i)
-    actors_.push_back(sys.spawn(gateway_actor, i));
+    actors_.push_back(sys.spawn(gateway_actor, request_deadline));
   metrics::default_registry().sampled_gauge(
     "boxoffice_http_requests_in_flight", "Requests handed to the actors and not answered yet",
     [counter = in_flight_] { return static_cast<double>(counter->load()); });
@@ -131,17 +173,17 @@ void gateway::submit(Pistache::Http::ResponseWriter& w, job j) {
     return;
   }
   auto writer = std::make_shared<Pistache::Http::ResponseWriter>(std::move(w));
-  auto once = std::make_shared<bool>(false);
-  reply_fn done = [writer, in_flight = in_flight_, once,
+  auto answered = std::make_shared<bool>(false);
+  reply_fn done = [writer, in_flight = in_flight_, answered,
                    trace = current_trace()](reply r) {
-    if (std::exchange(*once, true))
+    if (std::exchange(*answered, true))
       return;
     trace_scope scope{trace};
     in_flight->fetch_sub(1);
     write_reply(*writer, r);
   };
   auto& target = actors_[next_.fetch_add(1) % actors_.size()];
-  caf::anon_send(target, http_job{std::move(j), std::move(done)});
+  caf::anon_send(target, http_job{std::move(j), std::move(done), std::move(answered)});
 }
 
 } // namespace boxoffice::http

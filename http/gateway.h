@@ -10,7 +10,10 @@
 // submit answers 503 + Retry-After immediately. Every actor request a job
 // makes should carry timeout(); a request that times out is answered 503
 // (code request_timeout): the outcome is unknown, the client retries with
-// the same Idempotency-Key.
+// the same Idempotency-Key. A request not answered within request_deadline
+// of its submission (a job whose requests follow one another, each within
+// its timeout) gets the same 503 then, whatever its job still does: one
+// deadline per request, checked here, shorter than the HTTP library's own.
 #pragma once
 
 #include "http/problem.h"
@@ -55,7 +58,7 @@ using job = std::function<void(caf::event_based_actor* self, reply_fn done)>;
 class gateway {
 public:
   gateway(caf::actor_system& sys, uint32_t actors, uint32_t max_in_flight,
-          std::chrono::milliseconds request_timeout);
+          std::chrono::milliseconds request_timeout, std::chrono::milliseconds request_deadline);
   ~gateway();
   gateway(const gateway&) = delete;
   gateway& operator=(const gateway&) = delete;

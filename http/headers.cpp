@@ -29,11 +29,4 @@ void set_header(Http::ResponseWriter& w, const std::string& name, std::string va
   w.headers().add(std::make_shared<any_header>(name, std::move(value)));
 }
 
-void fix_keepalive(const Http::Request& req, Http::ResponseWriter& w) {
-  if (req.version() == Http::Version::Http11 && !req.headers().has<Http::Header::Connection>()) {
-    w.headers().remove<Http::Header::Connection>();
-    w.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
-  }
-}
-
 } // namespace boxoffice::http

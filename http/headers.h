@@ -4,12 +4,9 @@
 // headers().addRaw() is silently never sent. any_header is a typed header
 // whose name is chosen at run time, so Content-Type: application/problem+json,
 // Retry-After, Allow or X-Request-Id reach the wire.
+// (Connection, Date and Content-Length are written by response.cpp.)
 //
-// fix_keepalive: 0.0.5 answers "Connection: Close" to an HTTP/1.1 request
-// that has no Connection header, although 1.1 defaults to keep-alive; call it
-// on every response writer before sending.
-//
-// REQUIRES: both run on the thread that owns the writer (the reactor thread,
+// REQUIRES: these run on the thread that owns the writer (the reactor thread,
 // or whoever the writer was handed to).
 #pragma once
 
@@ -36,7 +33,5 @@ private:
 
 // Replaces any header called name (typed or any_header) by name: value.
 void set_header(Pistache::Http::ResponseWriter& w, const std::string& name, std::string value);
-
-void fix_keepalive(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter& w);
 
 } // namespace boxoffice::http

@@ -120,6 +120,45 @@ problem internal_error() {
   return make(500, "internal_error", "Internal server error", "");
 }
 
+problem malformed_request(std::string detail) {
+  return make(400, "malformed_request", "The request is not valid HTTP/1.1", std::move(detail));
+}
+
+problem client_timeout() {
+  return make(408, "client_timeout", "The request did not arrive in time",
+              "The request's head and body must arrive within the header and body timeouts");
+}
+
+problem target_too_long(uint32_t target_bytes_max) {
+  return make(414, "target_too_long", "The request target is too long",
+              "The path and query must not exceed " + std::to_string(target_bytes_max)
+                + " bytes");
+}
+
+problem headers_too_large(uint32_t head_bytes_max) {
+  return make(431, "headers_too_large", "The request's headers are too large",
+              "The request line and headers must not exceed " + std::to_string(head_bytes_max)
+                + " bytes");
+}
+
+problem method_not_implemented() {
+  return make(501, "method_not_implemented", "Unknown method",
+              "boxoffice answers GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS");
+}
+
+problem version_not_supported() {
+  return make(505, "http_version_not_supported", "HTTP version not supported",
+              "boxoffice speaks HTTP/1.1 and HTTP/1.0");
+}
+
+problem too_many_pipelined(uint32_t queued_max) {
+  auto p = make(503, "too_many_pipelined_requests", "Too many requests sent ahead",
+                "At most " + std::to_string(queued_max)
+                  + " pipelined requests wait on one connection; send the rest again");
+  p.retry_after_s = retry_after_overloaded_s;
+  return p;
+}
+
 std::string problem_body(const problem& p) {
   nlohmann::json j{{"type", problem_type(p.code)},
                    {"title", p.title},

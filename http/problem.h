@@ -73,6 +73,16 @@ problem body_too_large(uint32_t max_body_bytes);                      // 413
 problem unsupported_media_type(std::string_view expected);            // 415
 problem internal_error();                                             // 500, no internals
 
+// Refusals of the request's framing, before any route runs (request_framer.h);
+// the connection is closed after each: what follows cannot be trusted.
+problem malformed_request(std::string detail);        // 400 malformed_request
+problem client_timeout();                             // 408 client_timeout
+problem target_too_long(uint32_t target_bytes_max);   // 414 target_too_long
+problem headers_too_large(uint32_t head_bytes_max);   // 431 headers_too_large
+problem method_not_implemented();                     // 501 method_not_implemented
+problem version_not_supported();                      // 505 http_version_not_supported
+problem too_many_pipelined(uint32_t queued_max);      // 503 too_many_pipelined_requests
+
 // The application/problem+json body: {type, title, status, detail, code}.
 std::string problem_body(const problem& p);
 

@@ -39,10 +39,12 @@ trace_scope::~trace_scope() {
   current = std::move(previous_);
 }
 
-void close_current_trace(uint16_t status, const std::string& detail) {
+bool close_current_trace(uint16_t status, const std::string& detail) {
   auto* t = current.get();
-  if (t == nullptr || t->closed.exchange(true))
-    return;
+  if (t == nullptr)
+    return true;
+  if (t->closed.exchange(true))
+    return false;
   auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t->start);
   auto& m = instruments();
   m.requests.with({t->method, t->route, std::to_string(status)})->inc();
@@ -59,6 +61,7 @@ void close_current_trace(uint16_t status, const std::string& detail) {
                   {"client", t->client},
                   {"created", t->created},
                   {"detail", detail}});
+  return true;
 }
 
 } // namespace boxoffice::http

@@ -44,7 +44,8 @@ private:
 };
 
 // Closes the current trace with the status sent (once; later calls do
-// nothing). `detail`: what went wrong, logged with a 5xx.
-void close_current_trace(uint16_t status, const std::string& detail = {});
+// nothing). `detail`: what went wrong, logged with a 5xx. False when the
+// trace was closed already: its request is answered, send nothing more.
+bool close_current_trace(uint16_t status, const std::string& detail = {});
 
 } // namespace boxoffice::http

@@ -3,41 +3,110 @@
 #include "http/headers.h"
 #include "http/request_trace.h"
 
+#include <ctime>
+#include <sstream>
+
 namespace boxoffice::http {
 
 namespace Http = Pistache::Http;
 
 namespace {
+
 // Logged and counted for a response that could not be sent: the client
 // closed its connection first (nginx's convention).
 constexpr uint16_t client_gone = 499;
+
+// An IMF-fixdate (RFC 9110 §5.6.7), formatted once a second per thread.
+std::string_view http_date() {
+  thread_local std::time_t formatted_at = -1;
+  thread_local char text[40];
+  thread_local size_t size = 0;
+  std::time_t now = std::time(nullptr);
+  if (now != formatted_at) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    size = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    formatted_at = now;
+  }
+  return {text, size};
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if ((a[i] | 0x20) != (b[i] | 0x20))
+      return false;
+  return true;
+}
+
 } // namespace
 
-// The send's promise is dropped on purpose: the reactor resolves it on its
-// own thread, and continuing it from a CAF thread races that (Pistache 0.0.5
-// crashed under load).
+response_bytes::response_bytes(const exchange& x, uint16_t status) : x_(x), status_(status) {
+  out_.reserve(256);
+  out_.append(x.http10 ? "HTTP/1.0 " : "HTTP/1.1 ").append(std::to_string(status)).append(" ");
+  out_.append(Http::codeString(static_cast<Http::Code>(status))).append("\r\n");
+}
+
+void response_bytes::header(std::string_view name, std::string_view value) {
+  out_.append(name).append(": ").append(value).append("\r\n");
+}
+
+void response_bytes::headers(const Http::Header::Collection& headers) {
+  std::ostringstream value;
+  for (const auto& h : headers.list()) {
+    std::string_view name = h->name();
+    if (iequals(name, "Connection") || iequals(name, "Content-Length")
+        || iequals(name, "Content-Type") || iequals(name, "Date"))
+      continue;
+    value.str({});
+    h->write(value);
+    header(name, value.str());
+  }
+}
+
+void response_bytes::problem_headers(const problem& p) {
+  if (p.status == 401)
+    header("WWW-Authenticate", "Bearer realm=\"boxoffice\"");
+  if (!p.allow.empty())
+    header("Allow", p.allow);
+  if (p.retry_after_s)
+    header("Retry-After", std::to_string(*p.retry_after_s));
+}
+
+std::string response_bytes::finish(std::string_view content_type, std::string_view body) {
+  header("Date", http_date());
+  header("Connection", x_.keep_alive ? "keep-alive" : "close");
+  // RFC 9110 §8.6: no Content-Length in a 204 or a 304 (nor a body).
+  bool bodiless = status_ == 204 || status_ == 304 || status_ < 200;
+  if (!bodiless) {
+    if (!body.empty())
+      header("Content-Type", content_type);
+    header("Content-Length", std::to_string(body.size()));
+  }
+  out_.append("\r\n");
+  if (!bodiless && !x_.head)
+    out_.append(body);
+  return std::move(out_);
+}
+
 void send_body(Http::ResponseWriter& w, Http::Code code, const char* content_type,
                const std::string& body) {
-  // sendImpl checks peer_.expired() and then locks it: holding the peer here
-  // closes that race when the writer was handed to another thread.
   auto peer = w.getPeer();
   if (!peer) {
     close_current_trace(client_gone);
     return;
   }
-  set_header(w, "Content-Type", content_type);
-  close_current_trace(static_cast<uint16_t>(code), static_cast<int>(code) >= 500 ? body : "");
-  w.send(code, body);
+  auto status = static_cast<uint16_t>(code);
+  if (!close_current_trace(status, status >= 500 ? body : ""))
+    return;  // this request was answered already
+  response_bytes r(current_exchange(peer), status);
+  r.headers(w.headers());
+  send_response(peer, r.finish(content_type, body));
 }
 
 void send_empty(Http::ResponseWriter& w, Http::Code code) {
-  auto peer = w.getPeer();
-  if (!peer) {
-    close_current_trace(client_gone);
-    return;
-  }
-  close_current_trace(static_cast<uint16_t>(code));
-  w.send(code);
+  send_body(w, code, "", {});
 }
 
 void send_json(Http::ResponseWriter& w, Http::Code code, const std::string& body) {

@@ -2,8 +2,8 @@
 
 #include "http/client_address.h"
 #include "http/connection_guard.h"
-#include "http/content_length.h"
 #include "http/headers.h"
+#include "http/lenient_headers.h"
 #include "http/request_trace.h"
 #include "http/response.h"
 #include "telemetry/logging.h"
@@ -64,6 +64,9 @@ std::string allowed_methods(const std::vector<route>& routes, const std::string&
     if (allow.find(m) != std::string::npos)
       continue;
     allow += allow.empty() ? m : ", " + m;
+    // HEAD is answered as GET is, without the body (connection_guard.h).
+    if (r.method == Http::Method::Get)
+      allow += ", HEAD";
   }
   return allow;
 }
@@ -90,14 +93,17 @@ struct http_server::impl {
     id_prefix = os.str();
   }
 
-  // Every response: X-Request-Id, keep-alive as HTTP/1.1 means it. The
-  // trace it opens is current on this thread while the request is handled.
+  std::string next_request_id() { return id_prefix + std::to_string(next_request++); }
+
+  // Every response: X-Request-Id. The trace it opens is current on this
+  // thread while the request is handled.
   std::shared_ptr<request_trace> prepare(const Http::Request& req, Http::ResponseWriter& w,
                                          const std::string& route) {
-    fix_keepalive(req, w);
+    note_dispatch();
     auto trace = std::make_shared<request_trace>();
-    trace->id = id_prefix + std::to_string(next_request++);
-    trace->method = Http::methodString(req.method());
+    trace->id = next_request_id();
+    auto peer = w.getPeer();
+    trace->method = peer && current_exchange(peer).head ? "HEAD" : Http::methodString(req.method());
     trace->route = route;
     trace->path = req.resource();
     auto query = req.query().as_str();
@@ -116,26 +122,24 @@ struct http_server::impl {
 
   Rest::Route::Handler wrap(route_handler h, const std::string& route) {
     return [this, h = std::move(h), route](const Rest::Request& req, Http::ResponseWriter w) {
-      trace_scope scope{prepare(req, w, route)};
-      if (req.body().size() > settings.max_body_bytes) {
-        send_problem(w, body_too_large(settings.max_body_bytes));
-        return Rest::Route::Result::Ok;
-      }
+      auto trace = prepare(req, w, route);
+      trace_scope scope{trace};
+      // Only the first response of a request is sent (response.h); a writer
+      // handed off (moved from) has no peer.
+      auto unanswered = [&] { return w.getPeer() && !trace->closed.load(); };
       try {
         h(req, w);
       } catch (const refusal& r) {
-        if (w.getPeer() && w.getResponseSize() == 0)
+        if (unanswered())
           send_problem(w, r.why);
       } catch (const std::exception& e) {
         telemetry::log(spdlog::level::err, "handler failed",
                        {{"request_id", current_request_id()}, {"error", e.what()}});
-        if (w.getPeer() && w.getResponseSize() == 0)
+        if (unanswered())
           send_problem(w, internal_error());
       } catch (...) {
-        // Pistache would send e.what(); the client gets no internals. A
-        // writer already used is left alone. (A moved-from writer still looks
-        // unused: handlers that hand theirs off must not throw after that.)
-        if (w.getPeer() && w.getResponseSize() == 0)
+        // Pistache would send e.what(); the client gets no internals.
+        if (unanswered())
           send_problem(w, internal_error());
       }
       return Rest::Route::Result::Ok;
@@ -184,19 +188,34 @@ http_server::~http_server() {
 void http_server::start() {
   if (impl_->serving)
     return;
-  // Bodies up to this size are read and, over max_body_bytes, answered with a
-  // 413 problem; a Content-Length over it is refused by Pistache itself while
-  // parsing the headers (plain-text 413, see content_length.h).
-  const uint64_t request_bytes_max = uint64_t{impl_->settings.max_body_bytes} + header_bytes_max;
-  install_checked_content_length(request_bytes_max);
+  install_lenient_content_type();
+  const auto& s = impl_->settings;
+  connection_limits limits;
+  limits.framing.head_bytes_max = s.header_bytes_max;
+  limits.framing.target_bytes_max = s.target_bytes_max;
+  limits.framing.body_bytes_max = s.max_body_bytes;
+  limits.header_timeout = std::chrono::seconds(s.header_timeout_s);
+  limits.body_timeout = std::chrono::seconds(s.body_timeout_s);
+  limits.pipelined_max = s.pipelined_requests_max;
+  // Pistache sees only whole requests the guard rewrote (a request line and
+  // a Content-Length more than what the limits let through), and its own
+  // timeouts, which answer a plain 408, come after every deadline of ours.
+  const uint64_t request_bytes_max = uint64_t{s.max_body_bytes} + s.header_bytes_max + 1024;
+  const auto library_timeout =
+    std::chrono::milliseconds(std::max({uint64_t{s.header_timeout_s} * 1000,
+                                        uint64_t{s.body_timeout_s} * 1000,
+                                        uint64_t{s.request_deadline_ms}}))
+    + std::chrono::seconds(5);
   auto opts = Http::Endpoint::options()
-                  .threads(static_cast<int>(impl_->settings.threads))
+                  .threads(static_cast<int>(s.threads))
                   .maxRequestSize(request_bytes_max)
-                  .headerTimeout(header_timeout)
-                  .bodyTimeout(body_timeout)
+                  .headerTimeout(library_timeout)
+                  .bodyTimeout(library_timeout)
+                  .keepaliveTimeout(std::chrono::seconds(s.keepalive_timeout_s))
                   .flags(Pistache::Tcp::Options::ReuseAddr);
   impl_->endpoint.init(opts);
-  impl_->endpoint.setHandler(guard_handler(impl_->build_router().handler()));
+  impl_->endpoint.setHandler(guard_handler(impl_->build_router().handler(), limits,
+                                           [impl = impl_.get()] { return impl->next_request_id(); }));
   impl_->endpoint.serveThreaded();
   impl_->serving = true;
 }

@@ -29,14 +29,6 @@ const std::string& current_request_id();
 
 class http_server {
 public:
-  // A client has this long to send its headers, then its body, before it is
-  // answered 408 and closed (Pistache's default is 60 s).
-  static constexpr std::chrono::seconds header_timeout{10};
-  static constexpr std::chrono::seconds body_timeout{10};
-  // Pistache limits request line + headers + body together; this is the
-  // room left for the line and the headers on top of max_body_bytes.
-  static constexpr uint32_t header_bytes_max = 8192;
-
   http_server(const http_settings& settings, std::vector<route> routes);
   ~http_server();
   http_server(const http_server&) = delete;

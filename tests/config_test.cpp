@@ -69,6 +69,13 @@ void check_equal(const settings& actual, const settings& expected) {
   BOOST_TEST(actual.http.port == expected.http.port);
   BOOST_TEST(actual.http.threads == expected.http.threads);
   BOOST_TEST(actual.http.max_body_bytes == expected.http.max_body_bytes);
+  BOOST_TEST(actual.http.header_bytes_max == expected.http.header_bytes_max);
+  BOOST_TEST(actual.http.target_bytes_max == expected.http.target_bytes_max);
+  BOOST_TEST(actual.http.header_timeout_s == expected.http.header_timeout_s);
+  BOOST_TEST(actual.http.body_timeout_s == expected.http.body_timeout_s);
+  BOOST_TEST(actual.http.keepalive_timeout_s == expected.http.keepalive_timeout_s);
+  BOOST_TEST(actual.http.request_deadline_ms == expected.http.request_deadline_ms);
+  BOOST_TEST(actual.http.pipelined_requests_max == expected.http.pipelined_requests_max);
   BOOST_TEST(actual.http.trusted_proxies == expected.http.trusted_proxies,
              boost::test_tools::per_element());
   BOOST_TEST(actual.database.url == expected.database.url);
@@ -105,6 +112,13 @@ settings non_default_settings() {
   s.http.port = 9443;
   s.http.threads = 8;
   s.http.max_body_bytes = 1048576;
+  s.http.header_bytes_max = 16384;
+  s.http.target_bytes_max = 2048;
+  s.http.header_timeout_s = 5;
+  s.http.body_timeout_s = 20;
+  s.http.keepalive_timeout_s = 30;
+  s.http.request_deadline_ms = 4000;
+  s.http.pipelined_requests_max = 8;
   s.database.url = "sqlite:///var/lib/boxoffice/data.db";
   s.actors.threads = 6;
   s.actors.event_idle_stop_s = 0;
@@ -269,8 +283,8 @@ BOOST_AUTO_TEST_CASE(bad_values_are_rejected_naming_key_and_value) {
 
 // The documented range of every number key: both bounds accepted, one
 // past either bound rejected with the range in the message. The YAML base
-// makes hold_ttl_s <= hold_max_lifetime_s hold at every bound, so only the
-// range check can reject.
+// makes every rule between keys hold at every bound, so only the range
+// check can reject.
 BOOST_AUTO_TEST_CASE(each_number_key_accepts_exactly_its_documented_range) {
   struct documented_range {
     const char* path;
@@ -282,6 +296,13 @@ BOOST_AUTO_TEST_CASE(each_number_key_accepts_exactly_its_documented_range) {
       {"http.port", "BOXOFFICE_HTTP_PORT", 1, 65535},
       {"http.threads", "BOXOFFICE_HTTP_THREADS", 1, 64},
       {"http.max_body_bytes", "BOXOFFICE_HTTP_MAX_BODY_BYTES", 1024, 16777216},
+      {"http.header_bytes_max", "BOXOFFICE_HTTP_HEADER_BYTES_MAX", 1024, 65536},
+      {"http.target_bytes_max", "BOXOFFICE_HTTP_TARGET_BYTES_MAX", 64, 65536},
+      {"http.header_timeout_s", "BOXOFFICE_HTTP_HEADER_TIMEOUT_S", 1, 3600},
+      {"http.body_timeout_s", "BOXOFFICE_HTTP_BODY_TIMEOUT_S", 1, 3600},
+      {"http.keepalive_timeout_s", "BOXOFFICE_HTTP_KEEPALIVE_TIMEOUT_S", 2, 86400},
+      {"http.request_deadline_ms", "BOXOFFICE_HTTP_REQUEST_DEADLINE_MS", 100, 3600000},
+      {"http.pipelined_requests_max", "BOXOFFICE_HTTP_PIPELINED_REQUESTS_MAX", 1, 1024},
       {"server.shutdown_grace_s", "BOXOFFICE_SERVER_SHUTDOWN_GRACE_S", 1, 3600},
       {"actors.threads", "BOXOFFICE_ACTORS_THREADS", 1, 64},
       {"actors.event_idle_stop_s", "BOXOFFICE_ACTORS_EVENT_IDLE_STOP_S", 0, 604800},
@@ -301,7 +322,10 @@ BOOST_AUTO_TEST_CASE(each_number_key_accepts_exactly_its_documented_range) {
       {"reservation.ended_holds_kept_max", "BOXOFFICE_RESERVATION_ENDED_HOLDS_KEPT_MAX", 0,
        10000000},
   };
-  const std::string base = "reservation:\n  hold_ttl_s: 1\n  hold_max_lifetime_s: 604800\n";
+  const std::string base =
+    "reservation:\n  hold_ttl_s: 1\n  hold_max_lifetime_s: 604800\n"
+    "http:\n  header_timeout_s: 1\n  body_timeout_s: 1\n  keepalive_timeout_s: 86400\n"
+    "  request_deadline_ms: 3600000\nactors:\n  request_timeout_ms: 1\n";
   for (const auto& range : ranges) {
     BOOST_TEST_CONTEXT("key " << range.path) {
       const std::string leaf =
@@ -356,6 +380,25 @@ BOOST_AUTO_TEST_CASE(cross_key_rule_sees_the_final_values) {
   BOOST_TEST(s.reservation.hold_max_lifetime_s == 7200u);
   check_contains(load_error("", {{"BOXOFFICE_RESERVATION_HOLD_TTL_S", "3600"}}),
                  "reservation.hold_max_lifetime_s");
+}
+
+// One deadline per request: an actor's wait must end inside it, and an
+// idle close must not overtake a request still arriving.
+BOOST_AUTO_TEST_CASE(timeouts_out_of_order_are_refused_naming_both_keys) {
+  check_contains(load_error("http:\n  request_deadline_ms: 5000\n"),
+                 "config: http.request_deadline_ms: '5000' is less than "
+                 "actors.request_timeout_ms (allowed 5001 milliseconds or more)");
+  check_contains(load_error("actors:\n  request_timeout_ms: 2000\n",
+                            {{"BOXOFFICE_HTTP_REQUEST_DEADLINE_MS", "1500"}}),
+                 "http.request_deadline_ms: '1500'");
+  check_contains(load_error("http:\n  header_timeout_s: 75\n"),
+                 "config: http.keepalive_timeout_s: '75' is less than http.header_timeout_s "
+                 "(allowed 76 seconds or more)");
+  check_contains(load_error("http:\n  body_timeout_s: 100\n  keepalive_timeout_s: 90\n"),
+                 "http.body_timeout_s");
+  const auto fine = load_settings_from_string(
+    "http:\n  request_deadline_ms: 5001\n  header_timeout_s: 74\n", no_env);
+  BOOST_TEST(fine.http.request_deadline_ms == 5001u);
 }
 
 BOOST_AUTO_TEST_CASE(unreadable_file_error_names_the_path) {

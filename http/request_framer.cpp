@@ -31,6 +31,22 @@ bool served(unsigned method) {
   }
 }
 
+// RFC 9110 §5.6.2: a field name is a token.
+bool token(std::string_view name) {
+  static constexpr std::string_view specials = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || specials.find(c) != std::string_view::npos;
+  });
+}
+
+// RFC 9110 §5.5: no control characters in a field value but HTAB.
+bool field_value(std::string_view value) {
+  return std::none_of(value.begin(), value.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t') || u == 0x7f;
+  });
+}
+
 // Bytes a header line takes besides its name and value (": " and CRLF).
 constexpr size_t header_line_overhead = 4;
 
@@ -156,6 +172,10 @@ int request_framer::end_of_head() {
     // Optional whitespace after the value is not part of it (RFC 9110 §5.5).
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
       value.pop_back();
+    if (!token(name) || !field_value(value)) {
+      refuse(malformed_request("A header field is not valid: '" + name.substr(0, 64) + "'"));
+      return -1;
+    }
     if (iequals(name, "Expect") && iequals(value, "100-continue"))
       expects_continue_ = true;
   }

@@ -26,7 +26,9 @@ api_server::api_server(const std::string& backend, const std::string& name,
   process_->wait_ready();
 }
 
-void api_server::restart() {
+void api_server::restart(const std::map<std::string, std::string>& more_settings) {
+  for (const auto& [key, value] : more_settings)
+    settings_[key] = value;
   process_ = std::make_unique<server_process>(database_url_, log_path_, settings_);
   process_->wait_ready();
   admin_token_.clear();

@@ -1,6 +1,5 @@
-// Requests Pistache refuses while parsing their head (a Content-Length over
-// the limit, a Content-Type it cannot parse) are answered before their body
-// is read. That body must never be read as further requests on the same
+// Requests refused on their head (a Content-Length over the limit) are
+// answered before their body is read. That body must never be read as further requests on the same
 // connection: neither answered to the client's next request nor run.
 // Real binary, both backends.
 #include "tests/e2e/api_checks.h"

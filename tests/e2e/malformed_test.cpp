@@ -245,10 +245,21 @@ void check_corpus(api_server& server, uint64_t event, const std::string& custome
 }
 
 // The answer to raw bytes: nothing (the server waits or closes) or a 4xx.
-void check_raw(api_server& server, const std::string& what, const std::string& request) {
+// `closes`: refused by the HTTP layer (else by a route, which keeps the
+// connection).
+void check_raw(api_server& server, const std::string& what, const std::string& request,
+               bool closes = true) {
   BOOST_TEST_CONTEXT(what) {
-    auto answer = test::raw_exchange(server.process().http_port(), request);
-    BOOST_TEST((answer.empty() || answer.rfind("HTTP/1.1 4", 0) == 0), answer);
+    // Every refusal, whoever detects it, is a problem, and closes the
+    // connection: nothing after a refused request is read.
+    auto c = test::raw_conversation(server.process().http_port(), {request});
+    auto answers = test::split_responses(c.received);
+    BOOST_TEST_REQUIRE(answers.size() == 1u, c.received);
+    BOOST_TEST((answers[0].status >= 400 && answers[0].status < 600), c.received);
+    BOOST_TEST(answers[0].headers["content-type"] == "application/problem+json", c.received);
+    auto body = nlohmann::json::parse(answers[0].body, nullptr, false);
+    BOOST_TEST((body.is_object() && body.contains("code")), c.received);
+    BOOST_TEST(c.closed == closes);
   }
 }
 
@@ -309,9 +320,53 @@ BOOST_AUTO_TEST_CASE(raw_protocol_garbage_never_takes_the_server_down) {
       check_raw(server, "HTTP/9.9", "GET /v1/health HTTP/9.9\r\nHost: boxoffice\r\n\r\n");
       check_raw(server, "NUL in the path",
                 std::string("GET /v1/ev") + '\0' + "ents HTTP/1.1\r\n\r\n");
+      const std::pair<const char*, std::string> protocol_corpus[] = {
+        {"lower-case method", "get /v1/health HTTP/1.1\r\nHost: b\r\n\r\n"},
+        {"unknown method", "BREW /v1/health HTTP/1.1\r\nHost: b\r\n\r\n"},
+        {"TRACE", "TRACE /v1/health HTTP/1.1\r\nHost: b\r\n\r\n"},
+        {"CONNECT", "CONNECT b:443 HTTP/1.1\r\nHost: b\r\n\r\n"},
+        {"HTTP/2.0", "GET /v1/health HTTP/2.0\r\nHost: b\r\n\r\n"},
+        {"HTTP/0.9 request line", "GET /v1/health\r\n\r\n"},
+        {"no version", "GET /v1/health \r\n\r\n"},
+        {"lower-case version", "GET /v1/health http/1.1\r\n\r\n"},
+        {"space in the target", "GET /v1/he alth HTTP/1.1\r\n\r\n"},
+        {"control character in the target", "GET /v1/\x01health HTTP/1.1\r\n\r\n"},
+        {"target far too long", "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n\r\n"},
+        {"header block too large",
+         "GET /v1/health HTTP/1.1\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n"},
+        {"many headers", "GET /v1/health HTTP/1.1\r\n" + [] {
+           std::string h;
+           for (int i = 0; i < 1200; ++i)
+             h += "X-" + std::to_string(i) + ": v\r\n";
+           return h;
+         }() + "\r\n"},
+        {"space before the colon", "GET /v1/health HTTP/1.1\r\nHost : b\r\n\r\n"},
+        {"empty header name", "GET /v1/health HTTP/1.1\r\n: b\r\n\r\n"},
+        {"control character in a header value", "GET /v1/health HTTP/1.1\r\nX: a\x01b\r\n\r\n"},
+        {"float Content-Length", post + "Content-Length: 1.5\r\n\r\n"},
+        {"Content-Length with a sign", post + "Content-Length: +5\r\n\r\n"},
+        {"Content-Length in hex", post + "Content-Length: 0x10\r\n\r\n"},
+        {"Content-Length list", post + "Content-Length: 2, 2\r\n\r\n{}"},
+        {"Content-Length over the limit", post + "Content-Length: 100000000\r\n\r\n"},
+        {"Content-Length and Transfer-Encoding",
+         post + "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+        {"unknown Transfer-Encoding", post + "Transfer-Encoding: gzip\r\n\r\n"},
+        {"bad chunk size", post + "Transfer-Encoding: chunked\r\n\r\nxyz\r\n"},
+        {"chunk size overflow",
+         post + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n"},
+        {"chunked body over the limit",
+         post + "Transfer-Encoding: chunked\r\n\r\n100000\r\n" + std::string(70000, ' ')},
+        {"bad Host header", "GET /v1/health HTTP/1.1\r\nHost: b:notaport\r\n\r\n"},
+        {"bad Accept header", "GET /v1/health HTTP/1.1\r\nAccept: ;;;\r\n\r\n"},
+      };
+      for (const auto& [what, request] : protocol_corpus)
+        check_raw(server, what, request);
+      // Framed well, refused by the route: the connection stays.
+      check_raw(server, "unknown Content-Encoding",
+                post + "Content-Encoding: rot13\r\nContent-Length: 2\r\n\r\n{}", false);
       check_raw(server, "chunked bad JSON",
                 post + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-                       "5\r\nhello\r\n0\r\n\r\n");
+                       "5\r\nhello\r\n0\r\n\r\n", false);
       std::string hold = R"({"section_id":1,"quantity":1})";
       auto no_type = test::raw_exchange(
         server.process().http_port(),

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <stdexcept>
 
 namespace boxoffice::test {
@@ -75,6 +76,88 @@ reply client::send(const std::string& method, const std::string& url, const std:
   curl_easy_getinfo(h_, CURLINFO_RESPONSE_CODE, &r.status);
   curl_easy_getinfo(h_, CURLINFO_NUM_CONNECTS, &r.new_connections);
   return r;
+}
+
+namespace {
+
+int connect_loopback(uint16_t port, int timeout_ms) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    throw std::runtime_error("socket");
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot connect to the server");
+  }
+  return fd;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+} // namespace
+
+conversation raw_conversation(uint16_t port, const std::vector<std::string>& writes, int gap_ms,
+                              int quiet_ms) {
+  int fd = connect_loopback(port, quiet_ms);
+  conversation c;
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (i > 0)
+      ::usleep(static_cast<useconds_t>(gap_ms) * 1000);
+    if (::send(fd, writes[i].data(), writes[i].size(), MSG_NOSIGNAL)
+        != static_cast<ssize_t>(writes[i].size()))
+      break;  // the server closed: what it sent is still read below
+  }
+  char buf[4096];
+  for (;;) {
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+      c.closed = true;
+    if (n <= 0)
+      break;
+    c.received.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return c;
+}
+
+std::vector<reply> split_responses(const std::string& bytes, const std::vector<bool>& heads) {
+  std::vector<reply> out;
+  size_t at = 0;
+  while (at < bytes.size()) {
+    auto end = bytes.find("\r\n\r\n", at);
+    if (end == std::string::npos || bytes.compare(at, 9, "HTTP/1.1 ") != 0)
+      break;
+    reply r;
+    r.status = std::stol(bytes.substr(at + 9, 3));
+    auto line = bytes.find("\r\n", at) + 2;
+    while (line < end) {
+      auto eol = bytes.find("\r\n", line);
+      auto colon = bytes.find(':', line);
+      if (colon < eol) {
+        auto value = bytes.substr(colon + 1, eol - colon - 1);
+        value.erase(0, value.find_first_not_of(' '));
+        r.headers[lower(bytes.substr(line, colon - line))] = value;
+      }
+      line = eol + 2;
+    }
+    size_t length = 0;
+    bool head = out.size() < heads.size() && heads[out.size()];
+    if (!head && r.headers.count("content-length"))
+      length = std::stoul(r.headers["content-length"]);
+    r.body = bytes.substr(end + 4, length);
+    at = end + 4 + length;
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 std::string raw_exchange(uint16_t port, const std::string& request) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 typedef void CURL;
 
@@ -40,5 +41,19 @@ private:
 // Sends raw bytes to 127.0.0.1:port and reads one response (headers plus
 // Content-Length body), or whatever came within 2 s.
 std::string raw_exchange(uint16_t port, const std::string& request);
+
+// Sends each of `writes` on one connection, `gap_ms` apart (so that the
+// server reads them separately), then reads until the server closes the
+// connection or says nothing for `quiet_ms`.
+struct conversation {
+  std::string received;
+  bool closed = false;  // the server closed the connection
+};
+conversation raw_conversation(uint16_t port, const std::vector<std::string>& writes,
+                              int gap_ms = 100, int quiet_ms = 1000);
+
+// The responses in `bytes`, cut by their Content-Length (a response to HEAD
+// has none of its body: pass heads, one flag per response, when some are).
+std::vector<reply> split_responses(const std::string& bytes, const std::vector<bool>& heads = {});
 
 } // namespace boxoffice::test

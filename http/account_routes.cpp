@@ -43,11 +43,11 @@ std::string account_key(const std::string& email) {
 }
 
 reply tokens_reply(const token_pair& t) {
-  return json_reply(200, dump(json{{"access_token", t.access_token},
-                                   {"token_type", "Bearer"},
-                                   {"expires_in", t.expires_in_s},
-                                   {"refresh_token", t.refresh_token},
-                                   {"account", account_json(t.who)}}));
+  return not_stored(json_reply(200, dump(json{{"access_token", t.access_token},
+                                               {"token_type", "Bearer"},
+                                               {"expires_in", t.expires_in_s},
+                                               {"refresh_token", t.refresh_token},
+                                               {"account", account_json(t.who)}})));
 }
 
 // The password is read here and travels only to an account worker; it is
@@ -67,8 +67,8 @@ void signup(api_context& api, const Rest::Request& req, Http::ResponseWriter& w)
   api.gate->submit(w, ask_worker<account>(api.accounts, api.gate->timeout(),
                                           signup_request{email, password},
                                           [](const account& a) {
-                                            return json_reply(201, dump(account_json(a)),
-                                                              "/v1/me");
+                                            return not_stored(json_reply(
+                                              201, dump(account_json(a)), "/v1/me"));
                                           }));
 }
 

@@ -37,6 +37,13 @@ std::optional<sale_status> parse_status(const std::string& text) {
   return std::nullopt;
 }
 
+// The request's If-None-Match, for conditional_reply (read here: the
+// request is gone by the time the answer comes).
+std::string if_none_match(const Rest::Request& req) {
+  auto raw = req.headers().tryGetRaw("If-None-Match");
+  return raw ? raw->value() : std::string();
+}
+
 void search_events(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
   auto who = authenticate(req, api, access::anyone);
   event_search q;
@@ -48,10 +55,11 @@ void search_events(api_context& api, const Rest::Request& req, Http::ResponseWri
   q.page = query_count(req, "page", 1, 1'000'000);
   q.page_size = query_count(req, "page_size", page_size_default, page_size_max);
   api.gate->submit(w, ask_worker<event_page>(api.queries, api.gate->timeout(), q,
-                                             [q](const event_page& page) {
-                                               return json_reply(200, dump(event_page_json(
-                                                                        page, q.page,
-                                                                        q.page_size)));
+                                             [q, inm = if_none_match(req)](const event_page& page) {
+                                               return conditional_reply(
+                                                 json_reply(200, dump(event_page_json(
+                                                                   page, q.page, q.page_size))),
+                                                 inm);
                                              }));
 }
 
@@ -76,9 +84,13 @@ void create_event(api_context& api, const Rest::Request& req, Http::ResponseWrit
 void get_event(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
   auto who = authenticate(req, api, access::anyone);
   event_request msg{event_param(req), who.is_admin()};
-  api.gate->submit(w, ask_directory<event_view>(api, msg, [](const event_view& v) {
-                     return json_reply(200, dump(event_json(v.info, &v.sections)));
-                   }));
+  api.gate->submit(w, ask_directory<event_view>(api, msg,
+                                                [inm = if_none_match(req)](const event_view& v) {
+                                                  return conditional_reply(
+                                                    json_reply(200, dump(event_json(
+                                                                      v.info, &v.sections))),
+                                                    inm);
+                                                }));
 }
 
 void edit_event(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
@@ -156,9 +168,11 @@ void add_section(api_context& api, const Rest::Request& req, Http::ResponseWrite
 void get_seat_map(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
   auto who = authenticate(req, api, access::anyone);
   seat_map_request msg{event_param(req), section_param(req), who.is_admin()};
-  api.gate->submit(w, ask_directory<seat_map>(api, msg, [](const seat_map& m) {
-                     return json_reply(200, seat_map_body(m));
-                   }));
+  api.gate->submit(w, ask_directory<seat_map>(api, msg,
+                                              [inm = if_none_match(req)](const seat_map& m) {
+                                                return conditional_reply(
+                                                  json_reply(200, seat_map_body(m)), inm);
+                                              }));
 }
 
 } // namespace

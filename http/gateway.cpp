@@ -7,6 +7,7 @@
 #include "telemetry/metrics.h"
 
 #include <caf/all.hpp>
+#include <sodium.h>
 
 #include <deque>
 
@@ -86,6 +87,47 @@ reply json_reply(uint16_t status, std::string body, std::string location) {
   return r;
 }
 
+namespace {
+
+// RFC 9110 §13.1.2: "*", or a list of entity tags compared weakly.
+bool names_etag(std::string_view if_none_match, std::string_view etag) {
+  while (!if_none_match.empty()) {
+    auto comma = if_none_match.find(',');
+    auto tag = if_none_match.substr(0, comma);
+    if_none_match.remove_prefix(comma == std::string_view::npos ? if_none_match.size() : comma + 1);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t'))
+      tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t'))
+      tag.remove_suffix(1);
+    if (tag.substr(0, 2) == "W/")
+      tag.remove_prefix(2);
+    if (tag == "*" || tag == etag)
+      return true;
+  }
+  return false;
+}
+
+} // namespace
+
+reply conditional_reply(reply r, const std::string& if_none_match) {
+  unsigned char hash[16];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(r.body.data()),
+                     r.body.size(), nullptr, 0);
+  char hex[sizeof hash * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+  r.etag = std::string("\"") + hex + "\"";
+  if (r.status == 200 && names_etag(if_none_match, r.etag)) {
+    r.status = 304;
+    r.body.clear();
+  }
+  return r;
+}
+
+reply not_stored(reply r) {
+  r.cache_control = "no-store";
+  return r;
+}
+
 reply problem_reply(const problem& p) {
   reply r;
   r.status = p.status;
@@ -127,6 +169,10 @@ void write_reply(Pistache::Http::ResponseWriter& w, const reply& r) {
     set_header(w, "Retry-After", std::to_string(*r.retry_after_s));
   if (r.status == 401)
     set_header(w, "WWW-Authenticate", "Bearer realm=\"boxoffice\"");
+  if (!r.etag.empty())
+    set_header(w, "ETag", r.etag);
+  if (!r.cache_control.empty())
+    set_header(w, "Cache-Control", r.cache_control);
   auto code = static_cast<Pistache::Http::Code>(r.status);
   if (r.body.empty())
     send_empty(w, code);

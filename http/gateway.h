@@ -39,9 +39,16 @@ struct reply {
   std::string body;
   std::string location;                   // Location header of a 201
   std::optional<uint32_t> retry_after_s;  // 429/503
+  std::string etag;                       // ETag header, quoted
+  std::string cache_control;              // Cache-Control header
 };
 
 reply json_reply(uint16_t status, std::string body, std::string location = {});
+// A 200 read with an ETag (a hash of its body); when `if_none_match` (the
+// request's If-None-Match, as sent) names it, a 304 without the body.
+reply conditional_reply(reply r, const std::string& if_none_match);
+// Cache-Control: no-store: the reply carries credentials.
+reply not_stored(reply r);
 reply problem_reply(const problem& p);
 // 503 `unavailable` with Retry-After: nothing was done, retry later.
 problem unavailable(std::string detail);

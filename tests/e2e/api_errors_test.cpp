@@ -198,11 +198,11 @@ BOOST_AUTO_TEST_CASE(every_error_is_an_exact_problem) {
       struct allowed {
         std::string method, path, allow;
       };
-      for (const auto& a : {allowed{"PUT", "/v1/events", "GET, POST"},
-                            allowed{"DELETE", event_path(s.event), "GET, PATCH"},
+      for (const auto& a : {allowed{"PUT", "/v1/events", "GET, HEAD, POST"},
+                            allowed{"DELETE", event_path(s.event), "GET, HEAD, PATCH"},
                             allowed{"GET", s.hold + "/purchase", "POST"},
-                            allowed{"PATCH", "/v1/orders", "GET"},
-                            allowed{"POST", s.hold, "GET, DELETE"}}) {
+                            allowed{"PATCH", "/v1/orders", "GET, HEAD"},
+                            allowed{"POST", s.hold, "GET, HEAD, DELETE"}}) {
         BOOST_TEST_CONTEXT(a.method << " " << a.path) {
           auto r = server.call(a.method, a.path, "", s.alice);
           check_problem(r, 405, "method_not_allowed");

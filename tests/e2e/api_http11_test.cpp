@@ -111,6 +111,51 @@ BOOST_FIXTURE_TEST_CASE(head_answers_every_get_route_without_a_body, http11_serv
   }
 }
 
+// A crowd refreshing a seat map pays for a 304 only; a change shows at once.
+BOOST_FIXTURE_TEST_CASE(seat_maps_and_event_pages_answer_304_to_their_etag, http11_server) {
+  for (const auto& path : {seats_path(event, 1), event_path(event), std::string("/v1/events")}) {
+    BOOST_TEST_CONTEXT(path) {
+      auto first = server.call("GET", path);
+      BOOST_TEST_REQUIRE(first.status == 200);
+      auto etag = first.headers["etag"];
+      BOOST_TEST_REQUIRE(etag.size() > 2u);
+      auto again = server.call("GET", path, "", "", {{"If-None-Match", etag}});
+      BOOST_TEST(again.status == 304);
+      BOOST_TEST(again.body.empty());
+      BOOST_TEST(again.headers["etag"] == etag);
+      auto listed = server.call("GET", path, "", "", {{"If-None-Match", "\"x\", W/" + etag}});
+      BOOST_TEST(listed.status == 304);
+      auto other = server.call("GET", path, "", "", {{"If-None-Match", "\"x\""}});
+      BOOST_TEST(other.status == 200);
+    }
+  }
+  auto etag = server.call("GET", seats_path(event, 1)).headers["etag"];
+  expect_json(server.call_json("POST", event_path(event) + "/holds",
+                               {{"section_id", 1}, {"seats", {"A-7"}}}, token),
+              201);
+  auto changed = server.call("GET", seats_path(event, 1), "", "", {{"If-None-Match", etag}});
+  BOOST_TEST(changed.status == 200);
+  BOOST_TEST(changed.headers["etag"] != etag);
+}
+
+BOOST_FIXTURE_TEST_CASE(responses_with_tokens_are_never_stored, http11_server) {
+  auto signup = server.call_json("POST", "/v1/auth/signup",
+                                 {{"email", "store@e2e.test"}, {"password", "a-long-password-1"}});
+  BOOST_TEST(signup.headers["cache-control"] == "no-store", signup.status);
+  auto login = server.call_json("POST", "/v1/auth/login",
+                                {{"email", "store@e2e.test"}, {"password", "a-long-password-1"}});
+  BOOST_TEST_REQUIRE(login.status == 200, login.body);
+  BOOST_TEST(login.headers["cache-control"] == "no-store");
+  auto refresh = server.call_json(
+    "POST", "/v1/auth/refresh",
+    {{"refresh_token", json::parse(login.body)["refresh_token"].get<std::string>()}});
+  BOOST_TEST(refresh.status == 200, refresh.body);
+  BOOST_TEST(refresh.headers["cache-control"] == "no-store");
+  // ...and every response, these included, is dated.
+  for (const auto* r : {&signup, &login, &refresh})
+    BOOST_TEST(r->headers.count("date") == 1u);
+}
+
 // The request behind a refused one, sent in later writes (the attack of
 // issue 12: the 413 was sent and the hidden hold was taken).
 BOOST_FIXTURE_TEST_CASE(a_refused_request_never_lets_the_bytes_behind_it_run, http11_server) {

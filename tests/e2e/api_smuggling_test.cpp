@@ -1,16 +1,11 @@
 // Requests refused on their head (a Content-Length over the limit) are
-// answered before their body is read. That body must never be read as further requests on the same
-// connection: neither answered to the client's next request nor run.
+// answered before their body is read. That body must never be read as
+// further requests on the same connection: neither answered to the
+// client's next request nor run.
 // Real binary, both backends.
 #include "tests/e2e/api_checks.h"
 
 #include <boost/test/unit_test.hpp>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 using namespace boxoffice;
 using namespace boxoffice::e2e;
@@ -30,30 +25,6 @@ std::string padded_request(const std::string& method_path, const std::string& to
   auto tail = "\r\n\r\n" + body;
   BOOST_TEST_REQUIRE(head.size() + tail.size() < bytes);
   return head + std::string(bytes - head.size() - tail.size(), 'p') + tail;
-}
-
-// Sends `bytes` on a new connection and reads everything that comes back
-// until the server has said nothing for a second (test::raw_exchange stops
-// after one response).
-std::string send_and_drain(uint16_t port, const std::string& bytes) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  BOOST_TEST_REQUIRE(fd >= 0);
-  timeval quiet{1, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &quiet, sizeof quiet);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool sent = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0
-              && ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL)
-                   == static_cast<ssize_t>(bytes.size());
-  std::string in;
-  char buf[4096];
-  for (ssize_t n; sent && (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
-    in.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  BOOST_TEST_REQUIRE(sent);
-  return in;
 }
 
 size_t count_responses(const std::string& answers) {
@@ -86,7 +57,7 @@ void check_body_not_run(api_server& server, uint64_t event, const std::string& t
     body += one;
   BOOST_TEST_REQUIRE(head.size() + body.size() == total_bytes);
 
-  auto answers = send_and_drain(server.process().http_port(), head + body);
+  auto answers = test::raw_conversation(server.process().http_port(), {head + body}).received;
   BOOST_TEST(answers.rfind("HTTP/1.1 " + std::to_string(status), 0) == 0u,
              answers.substr(0, 300));
   BOOST_TEST(count_responses(answers) == 1u, answers.substr(0, 600));

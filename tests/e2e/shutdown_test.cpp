@@ -85,7 +85,8 @@ struct stuck_server {
       "postgresql", "stuck",
       std::map<std::string, std::string>{{"BOXOFFICE_DATABASE_URL", through(url, *proxy)},
                                          {"BOXOFFICE_SERVER_SHUTDOWN_GRACE_S", grace_s},
-                                         {"BOXOFFICE_ACTORS_REQUEST_TIMEOUT_MS", "60000"}});
+                                         {"BOXOFFICE_ACTORS_REQUEST_TIMEOUT_MS", "60000"},
+                                         {"BOXOFFICE_HTTP_REQUEST_DEADLINE_MS", "61000"}});
     auto event = server->create_event("Stuck", {standing});
     auto token = server->customer_token("stuck");
     proxy->stall();

@@ -161,18 +161,9 @@ std::vector<reply> split_responses(const std::string& bytes, const std::vector<b
 }
 
 std::string raw_exchange(uint16_t port, const std::string& request) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0)
-    throw std::runtime_error("socket");
-  timeval tv{2, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0
-      || ::send(fd, request.data(), request.size(), MSG_NOSIGNAL)
-           != static_cast<ssize_t>(request.size())) {
+  int fd = connect_loopback(port, 2000);
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL)
+      != static_cast<ssize_t>(request.size())) {
     ::close(fd);
     throw std::runtime_error("cannot send to the server");
   }

@@ -266,6 +266,41 @@ key_descriptor address_list_key(std::string path, std::string description,
   return key;
 }
 
+// --- Cluster mode keys (issue 13) -----------------------------------------
+
+// Node ids appear in logs, metrics and SQL rows: a short name, no spaces.
+bool is_node_id_or_empty(const std::string& text) {
+  return text.size() <= 64 && std::all_of(text.begin(), text.end(), [](unsigned char c) {
+           return std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.';
+         });
+}
+
+bool is_host_or_empty(const std::string& text) {
+  return text.empty() || is_listen_address(text);
+}
+
+constexpr text_form node_id_or_empty{is_node_id_or_empty,
+                                     "up to 64 letters, digits, '-', '_' or '.'; or empty"};
+constexpr text_form host_or_empty{is_host_or_empty, "a host name or IP address, or empty"};
+
+template <typename Section>
+key_descriptor flag_key(std::string path, std::string description, Section settings::*section,
+                        bool Section::*field) {
+  key_descriptor key;
+  key.path = std::move(path);
+  key.description = std::move(description);
+  key.allowed = "true or false";
+  key.parse = [=](settings& s, const std::string& text, const std::string& origin) {
+    if (text != "true" && text != "false")
+      throw_bad_value(origin, text, "is not allowed (allowed true or false)");
+    (s.*section).*field = text == "true";
+  };
+  key.render = [=](const settings& s) { return (s.*section).*field ? "true" : "false"; };
+  return key;
+}
+
+// --- end of cluster mode keys ------------------------------------------------
+
 // The one list of keys, in the declaration order of settings.h. Rows of one
 // top-level section must stay adjacent: render_settings groups by them.
 // A description is one line of the documented example, so it stays short.
@@ -394,6 +429,23 @@ const std::vector<key_descriptor>& key_table() {
                &settings::cluster, &cluster::listen_address, listen_address, secrecy::none),
       number_key("cluster.listen_port", "TCP port of the node port; 0: no node port",
                  &settings::cluster, &cluster::listen_port, {0, 65535, ""}),
+      // --- Cluster mode (issue 13) ---
+      flag_key("cluster.enabled", "Join a cluster of nodes sharing one PostgreSQL database",
+               &settings::cluster, &cluster::enabled),
+      text_key("cluster.node_id", "This node's name in the cluster; required in cluster mode",
+               &settings::cluster, &cluster::node_id, node_id_or_empty, secrecy::none),
+      text_key("cluster.advertise_host",
+               "Host other nodes and operators reach this node at; empty: listen_address",
+               &settings::cluster, &cluster::advertise_host, host_or_empty, secrecy::none),
+      number_key("cluster.lease_s",
+                 "A node not heard from this long (database clock) is declared dead",
+                 &settings::cluster, &cluster::lease_s, {1, 600, "seconds"}),
+      number_key("cluster.heartbeat_ms", "How often a node renews its lease; 3 or more per lease",
+                 &settings::cluster, &cluster::heartbeat_ms, {50, 200000, "milliseconds"}),
+      number_key("cluster.poll_ms",
+                 "How often the member list is read and expired members declared dead",
+                 &settings::cluster, &cluster::poll_ms, {50, 600000, "milliseconds"}),
+      // --- end of cluster mode ---
   };
   return table;
 }
@@ -428,7 +480,7 @@ const char* section_description(const std::string& section) {
       {"reservation", "the rules of holds, and limits per hold, customer, event and section"},
       {"auth", "accounts and tokens: signing, password hashing, rate limits, the first admin"},
       {"idempotency", "answers replayed for a repeated Idempotency-Key"},
-      {"cluster", "the node port, for other nodes: expose it on a trusted network only"},
+      {"cluster", "the node port (expose it on a trusted network only) and cluster mode"},
   };
   for (const auto& [name, description] : descriptions) {
     if (section == name) {
@@ -570,11 +622,42 @@ void check_cross_key_rules(const settings& s) {
                    "seconds");
 }
 
+// --- Cluster mode rules (issue 13) -----------------------------------------
+// The timing rules hold whether or not cluster mode is on, so that turning
+// it on never reveals a bad value late; the rest only in cluster mode.
+void check_cluster_rules(const settings& s) {
+  const auto& c = s.cluster;
+  const uint64_t lease_ms = uint64_t{c.lease_s} * 1000;
+  if (lease_ms < uint64_t{c.heartbeat_ms} * 3)
+    throw config_error("config: cluster.lease_s: '" + std::to_string(c.lease_s) +
+                       "' is shorter than three cluster.heartbeat_ms (allowed " +
+                       std::to_string((uint64_t{c.heartbeat_ms} * 3 + 999) / 1000) +
+                       " seconds or more)");
+  if (c.poll_ms >= lease_ms)
+    throw config_error("config: cluster.poll_ms: '" + std::to_string(c.poll_ms) +
+                       "' is not shorter than cluster.lease_s (allowed less than " +
+                       std::to_string(lease_ms) + " milliseconds)");
+  if (!c.enabled)
+    return;
+  if (!has_prefix_and_more(s.database.url, "postgresql://"))
+    throw config_error("config: cluster.enabled: cluster mode needs PostgreSQL, but database.url "
+                       "is '" + mask_url_password(s.database.url) +
+                       "' (SQLite stays single-node)");
+  if (c.node_id.empty())
+    throw config_error("config: cluster.node_id: '' is not allowed in cluster mode (allowed " +
+                       std::string(node_id_or_empty.allowed) + ", not empty)");
+  if (c.listen_port == 0)
+    throw config_error("config: cluster.listen_port: '0' is not allowed in cluster mode (allowed "
+                       "1..65535: other nodes reach this one there)");
+}
+// --- end of cluster mode rules -----------------------------------------------
+
 settings load(const std::string& yaml_text, const std::string& file, const env_lookup& env) {
   settings s;
   apply_yaml(flatten_yaml(yaml_text, file), s);
   apply_env(env, s);
   check_cross_key_rules(s);
+  check_cluster_rules(s);
   return s;
 }
 

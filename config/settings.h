@@ -119,6 +119,26 @@ struct idempotency_settings {
 struct cluster_settings {
   std::string listen_address = "127.0.0.1";
   uint16_t listen_port = 0;  // 0: no node port
+
+  // --- Cluster mode (issue 13; docs/cluster.md) ---------------------------
+  // Nodes share one PostgreSQL database, which holds the membership and who
+  // owns each event. Needs database.url to be PostgreSQL, a node_id and a
+  // node port.
+  bool enabled = false;
+  // This node's name in the membership; unique among live nodes. A restart
+  // joins as a new incarnation of the same name.
+  std::string node_id;
+  // The host other nodes and operators reach this node at (its node port
+  // and HTTP port); empty: listen_address.
+  std::string advertise_host;
+  // A member whose lease (kept on the database clock) is not renewed for
+  // lease_s is declared dead; heartbeat_ms renews it, at least three
+  // heartbeats per lease. poll_ms: how often the member list is read and
+  // expired members declared dead; below the lease.
+  uint32_t lease_s = 3;
+  uint32_t heartbeat_ms = 1000;
+  uint32_t poll_ms = 1000;
+  // --- end of cluster mode -------------------------------------------------
 };
 
 struct settings {

@@ -98,6 +98,12 @@ void check_equal(const settings& actual, const settings& expected) {
   BOOST_TEST(got.ended_holds_kept_max == want.ended_holds_kept_max);
   BOOST_TEST(actual.cluster.listen_address == expected.cluster.listen_address);
   BOOST_TEST(actual.cluster.listen_port == expected.cluster.listen_port);
+  BOOST_TEST(actual.cluster.enabled == expected.cluster.enabled);
+  BOOST_TEST(actual.cluster.node_id == expected.cluster.node_id);
+  BOOST_TEST(actual.cluster.advertise_host == expected.cluster.advertise_host);
+  BOOST_TEST(actual.cluster.lease_s == expected.cluster.lease_s);
+  BOOST_TEST(actual.cluster.heartbeat_ms == expected.cluster.heartbeat_ms);
+  BOOST_TEST(actual.cluster.poll_ms == expected.cluster.poll_ms);
 }
 
 // Every field differs from its default, so a key that is not loaded or not
@@ -132,6 +138,12 @@ settings non_default_settings() {
   s.reservation.max_sections_per_event = 128;
   s.reservation.max_seats_per_section = 50000;
   s.reservation.ended_holds_kept_max = 0;
+  // cluster.enabled stays false: cluster mode needs a PostgreSQL URL.
+  s.cluster.node_id = "node-7";
+  s.cluster.advertise_host = "10.0.0.7";
+  s.cluster.lease_s = 5;
+  s.cluster.heartbeat_ms = 500;
+  s.cluster.poll_ms = 250;
   return s;
 }
 
@@ -516,6 +528,12 @@ BOOST_AUTO_TEST_CASE(setting_keys_lists_every_key_in_order) {
       "idempotency.in_flight_max",
       "cluster.listen_address",
       "cluster.listen_port",
+      "cluster.enabled",
+      "cluster.node_id",
+      "cluster.advertise_host",
+      "cluster.lease_s",
+      "cluster.heartbeat_ms",
+      "cluster.poll_ms",
   };
   const auto keys = boxoffice::setting_keys();
   BOOST_TEST(keys == expected, boost::test_tools::per_element());
@@ -573,6 +591,12 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
       {"idempotency.in_flight_max", "BOXOFFICE_IDEMPOTENCY_IN_FLIGHT_MAX"},
       {"cluster.listen_address", "BOXOFFICE_CLUSTER_LISTEN_ADDRESS"},
       {"cluster.listen_port", "BOXOFFICE_CLUSTER_LISTEN_PORT"},
+      {"cluster.enabled", "BOXOFFICE_CLUSTER_ENABLED"},
+      {"cluster.node_id", "BOXOFFICE_CLUSTER_NODE_ID"},
+      {"cluster.advertise_host", "BOXOFFICE_CLUSTER_ADVERTISE_HOST"},
+      {"cluster.lease_s", "BOXOFFICE_CLUSTER_LEASE_S"},
+      {"cluster.heartbeat_ms", "BOXOFFICE_CLUSTER_HEARTBEAT_MS"},
+      {"cluster.poll_ms", "BOXOFFICE_CLUSTER_POLL_MS"},
   };
   // Keys whose empty value means "not set": a variable of theirs is read
   // when a valid value of it shows up in the loaded settings.
@@ -590,6 +614,9 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
         [](const settings& s) {
           return s.http.trusted_proxies.empty() ? "" : s.http.trusted_proxies.front();
         }}},
+      {"cluster.node_id", {"node-1", [](const settings& s) { return s.cluster.node_id; }}},
+      {"cluster.advertise_host",
+       {"10.0.0.7", [](const settings& s) { return s.cluster.advertise_host; }}},
   };
   const auto keys = boxoffice::setting_keys();
   BOOST_TEST(keys.size() == env_name_of.size());

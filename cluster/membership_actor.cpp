@@ -1,0 +1,261 @@
+#include "cluster/membership_actor.h"
+
+#include "cluster/schema.h"
+#include "persistence/connection.h"
+#include "persistence/worker.h"
+
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <memory>
+
+namespace boxoffice::cluster {
+
+namespace {
+
+// --- The worker: one connection, one blocking call at a time ---------------
+
+struct worker_state {
+  std::unique_ptr<sql_connection> connection;
+  bool schema_ready = false;
+  static inline const char* name = "cluster_membership_worker";
+};
+
+using worker_pointer = membership_worker::stateful_pointer<worker_state>;
+
+// Runs `work` on the connected session, migrating the cluster schema first
+// once. `repeatable`: the call may run twice after a lost connection (reads
+// and lease renewals); joins, state changes and takes may not.
+template <class T, class Work>
+caf::result<T> on_database(worker_pointer self, const char* what, bool repeatable, Work work) {
+  return store_call<T>(what, [&] {
+    T out;
+    self->state.connection->guarded(what, [&](soci::session& sql, bool& sent) {
+      if (!self->state.schema_ready) {
+        migrate_cluster_schema(sql);
+        self->state.schema_ready = true;
+      }
+      sent = !repeatable;
+      out = work(sql);
+    });
+    return out;
+  });
+}
+
+membership_worker::behavior_type worker_behavior(worker_pointer self, std::string url) {
+  self->state.connection = std::make_unique<sql_connection>(url);
+  return {
+    [=](join_atom, const std::string& node_id, const member_addresses& addresses,
+        uint32_t lease_ms) {
+      return on_database<join_result>(self, "cluster join", false, [&](soci::session& sql) {
+        return join(sql, node_id, addresses, lease_ms);
+      });
+    },
+    [=](renew_atom, const node_incarnation& id, uint32_t lease_ms) {
+      return on_database<lease_renewal>(self, "cluster heartbeat", true,
+                                        [&](soci::session& sql) {
+                                          return renew_lease(sql, id, lease_ms);
+                                        });
+    },
+    [=](state_atom, const node_incarnation& id, member_state from, member_state to) {
+      return on_database<state_change>(self, "cluster state change", false,
+                                       [&](soci::session& sql) {
+                                         return state_change{change_state(sql, id, from, to)};
+                                       });
+    },
+    [=](declare_atom) {
+      return on_database<dead_declaration>(self, "cluster declare dead", true,
+                                           [&](soci::session& sql) {
+                                             return declare_expired_dead(sql);
+                                           });
+    },
+    [=](members_atom) {
+      return on_database<membership_view>(self, "cluster members", true,
+                                          [&](soci::session& sql) {
+                                            return read_membership(sql);
+                                          });
+    },
+    [=](take_atom, const node_incarnation& id, uint64_t event, int64_t expected_epoch) {
+      return on_database<take_result>(self, "cluster take event", false,
+                                      [&](soci::session& sql) {
+                                        return take_event(sql, id, event, expected_epoch);
+                                      });
+    },
+    [=](owner_atom, uint64_t event) {
+      return on_database<owner_lookup>(self, "cluster owner", true, [&](soci::session& sql) {
+        return owner_lookup{read_owner(sql, event)};
+      });
+    },
+  };
+}
+
+// --- The agent: keeps this node in the membership ---------------------------
+
+using steady = std::chrono::steady_clock;
+
+struct agent_state {
+  agent_settings settings;
+  membership_worker worker;
+  caf::actor owner;
+  node_incarnation self;  // incarnation 0 while (re)joining
+  member_state state = member_state::joining;
+  steady::time_point lease_deadline;  // on this node's clock; see the header
+  int64_t seen_version = -1;
+  static inline const char* name = "cluster_membership_agent";
+};
+
+using agent_pointer = caf::stateful_actor<agent_state>*;
+
+std::chrono::milliseconds ms(uint32_t n) {
+  return std::chrono::milliseconds(n);
+}
+
+// A store call answers within the lease or counts as failed; the caller
+// tries again at its next tick, so at most one of each kind is in flight.
+std::chrono::milliseconds call_timeout(agent_pointer self) {
+  return ms(self->state.settings.lease_ms);
+}
+
+void join_now(agent_pointer self) {
+  auto& st = self->state;
+  const auto sent_at = steady::now();
+  self->request(st.worker, call_timeout(self), join_atom::value, st.settings.node_id,
+                st.settings.addresses, st.settings.lease_ms)
+    .then(
+      [=](const join_result& joined) {
+        auto& st = self->state;
+        st.self = joined.self;
+        st.state = member_state::joining;
+        st.lease_deadline = sent_at + ms(st.settings.lease_ms);
+        spdlog::info("cluster: joined as {} incarnation {}", st.self.node_id,
+                     st.self.incarnation);
+        self->send(st.owner, joined_atom::value, st.self);
+      },
+      [=](const caf::error&) {
+        spdlog::warn("cluster: join failed; trying again");
+        self->delayed_send(self, ms(self->state.settings.heartbeat_ms), join_atom::value);
+      });
+}
+
+// This incarnation is dead: the owner stops serving, and the agent comes
+// back as a new incarnation unless another process took the node id.
+void lost_membership(agent_pointer self, std::optional<end_reason> why) {
+  auto& st = self->state;
+  const auto reason = why.value_or(end_reason::lease_expired);
+  spdlog::warn("cluster: {} incarnation {} was declared dead ({})", st.self.node_id,
+               st.self.incarnation, to_string(reason));
+  self->send(st.owner, dead_atom::value, st.self, reason);
+  st.self.incarnation = 0;
+  st.state = member_state::dead;
+  if (reason == end_reason::replaced) {
+    spdlog::error("cluster: another process joined as {}; this one stops",
+                  st.settings.node_id);
+    self->quit();
+    return;
+  }
+  join_now(self);
+}
+
+void heartbeat(agent_pointer self) {
+  auto& st = self->state;
+  auto next = [=] {
+    self->delayed_send(self, ms(self->state.settings.heartbeat_ms), heartbeat_atom::value);
+  };
+  if (st.self.incarnation == 0) {  // a join is under way
+    next();
+    return;
+  }
+  const auto sent_at = steady::now();
+  const auto renewing = st.self;
+  self->request(st.worker, call_timeout(self), renew_atom::value, renewing, st.settings.lease_ms)
+    .then(
+      [=](const lease_renewal& renewal) {
+        next();
+        auto& st = self->state;
+        if (st.self != renewing)
+          return;  // an answer for an incarnation already given up
+        if (renewal.renewed)
+          st.lease_deadline = sent_at + ms(st.settings.lease_ms);
+        else
+          lost_membership(self, renewal.ended_by);
+      },
+      [=](const caf::error&) { next(); });  // the local lease runs out on its own
+}
+
+void poll(agent_pointer self) {
+  auto& st = self->state;
+  auto next = [=] {
+    self->delayed_send(self, ms(self->state.settings.poll_ms), poll_atom::value);
+  };
+  self->request(st.worker, call_timeout(self), declare_atom::value)
+    .then(
+      [=](const dead_declaration&) {
+        self->request(self->state.worker, call_timeout(self), members_atom::value)
+          .then(
+            [=](const membership_view& view) {
+              next();
+              auto& st = self->state;
+              if (view.version == st.seen_version)
+                return;
+              st.seen_version = view.version;
+              self->send(st.owner, view);
+            },
+            [=](const caf::error&) { next(); });
+      },
+      [=](const caf::error&) { next(); });
+}
+
+caf::behavior agent_behavior(agent_pointer self, membership_worker worker, caf::actor owner,
+                             agent_settings settings) {
+  auto& st = self->state;
+  st.settings = std::move(settings);
+  st.worker = std::move(worker);
+  st.owner = std::move(owner);
+  join_now(self);
+  self->send(self, heartbeat_atom::value);
+  self->send(self, poll_atom::value);
+  return {
+    [=](join_atom) { join_now(self); },
+    [=](heartbeat_atom) { heartbeat(self); },
+    [=](poll_atom) { poll(self); },
+    [=](state_atom, member_state to) -> caf::result<bool> {
+      auto& st = self->state;
+      if (st.self.incarnation == 0)
+        return false;
+      auto promise = self->make_response_promise<bool>();
+      const auto changing = st.self;
+      self->request(st.worker, call_timeout(self), state_atom::value, changing, st.state, to)
+        .then(
+          [=](const state_change& change) mutable {
+            auto& st = self->state;
+            const bool changed = change.version.has_value() && st.self == changing;
+            if (changed)
+              st.state = to;
+            promise.deliver(changed);
+          },
+          [=](const caf::error&) mutable { promise.deliver(false); });
+      return promise;
+    },
+    [=](serving_atom) {
+      const auto& st = self->state;
+      return st.self.incarnation != 0
+             && (st.state == member_state::active || st.state == member_state::leaving)
+             && steady::now() < st.lease_deadline;
+    },
+  };
+}
+
+} // namespace
+
+membership_worker spawn_membership_worker(caf::actor_system& sys,
+                                          const std::string& database_url) {
+  return sys.spawn<caf::detached>(worker_behavior, database_url);
+}
+
+caf::actor spawn_membership_agent(caf::actor_system& sys, membership_worker worker,
+                                  caf::actor owner, agent_settings settings) {
+  return sys.spawn(agent_behavior, std::move(worker), std::move(owner), std::move(settings));
+}
+
+} // namespace boxoffice::cluster

@@ -1,4 +1,5 @@
-// boxoffice: the one binary. Subcommands: serve, migrate, create-admin.
+// boxoffice: the one binary. Subcommands: serve, migrate, create-admin,
+// remove-demo-accounts, backup; --version.
 #include "accounts/service.h"
 #include "actors/directory.h"
 #include "actors/protocol.h"
@@ -11,6 +12,7 @@
 #include "persistence/journal.h"
 #include "persistence/migrations.h"
 #include "persistence/sql_store.h"
+#include "persistence/sqlite_backup.h"
 #include "telemetry/logging.h"
 #include "telemetry/metrics.h"
 #include "telemetry/instruments.h"
@@ -37,6 +39,7 @@ struct options {
   bool demo = false;
   bool print_config = false;
   std::string admin_email;
+  std::string backup_file;
 };
 
 // Exit codes of serve besides 0 (stopped cleanly) and 1 (could not start).
@@ -171,6 +174,8 @@ int serve(const options& opts) {
   auto rules = account_rules_of(s);
   // Before serving, on the main thread: connect, migrate, list the events.
   auto stored = sql_store{s.database.url}.event_ids();
+  if (!opts.demo)
+    refuse_demo_accounts(s.database.url);
   if (!s.auth.admin_email.empty() && !s.auth.admin_password.empty())
     spdlog::info("admin account {} is ready",
                  ensure_admin(s.database.url, s.auth.admin_email, s.auth.admin_password, rules).id);
@@ -300,10 +305,34 @@ int create_admin(const options& opts) {
   return 0;
 }
 
+int remove_demo(const options& opts) {
+  auto s = load_settings(opts.config_path, process_env());
+  auto removed = remove_demo_accounts(s.database.url);
+  for (const auto& email : removed)
+    std::cout << "demo account " << email << " disabled\n";
+  if (removed.empty())
+    std::cout << "no usable demo account in this database\n";
+  return 0;
+}
+
+// SQLite only; the copy is consistent while the server runs (see
+// persistence/sqlite_backup.h).
+int backup(const options& opts) {
+  auto s = load_settings(opts.config_path, process_env());
+  auto report = backup_sqlite(s.database.url, opts.backup_file);
+  std::cout << "backup of " << report.source << " in " << opts.backup_file << ": "
+            << report.pages << " pages, " << report.bytes << " bytes, schema version "
+            << report.schema_version << '\n';
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"boxoffice: a ticketing server for flash sales"};
+  app.set_version_flag("--version", std::string{"boxoffice "} + BOXOFFICE_VERSION
+                                      + " (database schema version "
+                                      + std::to_string(schema_version()) + ")");
   app.require_subcommand(1);
   options opts;
   auto add_config = [&](CLI::App* cmd) {
@@ -323,6 +352,16 @@ int main(int argc, char** argv) {
                     "read from standard input");
   add_config(admin_cmd);
   admin_cmd->add_option("--email", opts.admin_email, "The admin's email")->required();
+  auto remove_demo_cmd = app.add_subcommand(
+    "remove-demo-accounts", "Disable the demo accounts that `serve --demo` made (their passwords "
+                            "are published), keeping their holds and orders");
+  add_config(remove_demo_cmd);
+  auto backup_cmd = app.add_subcommand(
+    "backup", "Copy the SQLite database to FILE, consistently, while the server runs "
+              "(PostgreSQL: use pg_dump)");
+  add_config(backup_cmd);
+  backup_cmd->add_option("FILE", opts.backup_file, "The backup file to create (must not exist)")
+    ->required();
   CLI11_PARSE(app, argc, argv);
   try {
     if (serve_cmd->parsed()) {
@@ -334,6 +373,10 @@ int main(int argc, char** argv) {
       return migrate_database(opts);
     if (admin_cmd->parsed())
       return create_admin(opts);
+    if (remove_demo_cmd->parsed())
+      return remove_demo(opts);
+    if (backup_cmd->parsed())
+      return backup(opts);
   } catch (const config_error& e) {
     std::cerr << e.what() << '\n';
     return 2;

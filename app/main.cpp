@@ -4,6 +4,7 @@
 #include "actors/directory.h"
 #include "actors/protocol.h"
 #include "app/demo.h"
+#include "app/shutdown_watchdog.h"
 #include "config/settings.h"
 #include "http/api.h"
 #include "http/idempotency.h"
@@ -11,6 +12,7 @@
 #include "persistence/query_service.h"
 #include "persistence/journal.h"
 #include "persistence/migrations.h"
+#include "persistence/openssl_lifetime.h"
 #include "persistence/sql_store.h"
 #include "persistence/sqlite_backup.h"
 #include "telemetry/logging.h"
@@ -23,9 +25,7 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
-#include <cerrno>
 #include <csignal>
-#include <cstdio>
 #include <iostream>
 #include <thread>
 
@@ -41,10 +41,6 @@ struct options {
   std::string admin_email;
   std::string backup_file;
 };
-
-// Exit codes of serve besides 0 (stopped cleanly) and 1 (could not start).
-constexpr int exit_grace_exceeded = 3;  // shutdown_grace_s ran out
-constexpr int exit_second_signal = 4;   // stopped at once by a second signal
 
 account_rules account_rules_of(const settings& s) {
   account_rules rules;
@@ -82,36 +78,6 @@ int wait_for_stop_signal(const sigset_t& signals) {
   int signal = 0;
   sigwait(&signals, &signal);
   return signal;
-}
-
-// Once shutdown has begun: a second signal, or the grace period running
-// out, ends the process at once, whatever is still running.
-void start_shutdown_watchdog(sigset_t signals, std::chrono::seconds grace) {
-  std::thread([signals, grace] {
-    // Plain stderr, not the log: the logger may already be gone, and its
-    // queue would not be written before _Exit.
-    auto deadline = std::chrono::steady_clock::now() + grace;
-    int signal = -1;
-    while (signal < 0) {
-      auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
-        deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0)
-        break;
-      timespec wait{static_cast<time_t>(left.count() / 1000000000),
-                    static_cast<long>(left.count() % 1000000000)};
-      signal = sigtimedwait(&signals, nullptr, &wait);
-      if (signal < 0 && errno != EINTR)
-        break;  // EAGAIN: the grace period is over
-    }
-    if (signal > 0)
-      std::fprintf(stderr, "boxoffice: signal %d again: exiting now, without finishing\n", signal);
-    else
-      std::fprintf(stderr,
-                   "boxoffice: shutdown took longer than server.shutdown_grace_s (%lld s): "
-                   "exiting now\n",
-                   static_cast<long long>(grace.count()));
-    std::_Exit(signal > 0 ? exit_second_signal : exit_grace_exceeded);
-  }).detach();
 }
 
 // Every in-flight request answered, or the deadline; polled from the main
@@ -329,6 +295,7 @@ int backup(const options& opts) {
 } // namespace
 
 int main(int argc, char** argv) {
+  keep_openssl_until_exit();
   CLI::App app{"boxoffice: a ticketing server for flash sales"};
   app.set_version_flag("--version", std::string{"boxoffice "} + BOXOFFICE_VERSION
                                       + " (database schema version "

@@ -81,7 +81,8 @@ pid_t spawn_process(std::vector<std::string> argv, const std::string& out_path,
 
 server_process::server_process(const std::string& database_url, const std::string& log_path,
                                const std::map<std::string, std::string>& settings,
-                               const std::vector<std::string>& serve_args)
+                               const std::vector<std::string>& serve_args,
+                               const std::string& err_path)
   : port_(free_port()), http_port_(free_port()), log_path_(log_path) {
   // Each pick is free when picked, so two picks can be the same port (CI
   // once drew it: the HTTP bind then failed on the node port).
@@ -107,7 +108,7 @@ server_process::server_process(const std::string& database_url, const std::strin
     env.push_back(name + "=" + value);
   std::vector<std::string> argv{BOXOFFICE_BINARY, "serve"};
   argv.insert(argv.end(), serve_args.begin(), serve_args.end());
-  pid_ = spawn_process(argv, log_path, {}, &env);
+  pid_ = spawn_process(argv, log_path, err_path, &env);
 }
 
 namespace {

@@ -40,10 +40,12 @@ public:
   // Defaults unless `settings` says otherwise: test_jwt_secret, the cheapest
   // password hashing, no login rate limits. BOXOFFICE_DATABASE_URL in
   // `settings` wins over `database_url` (a test's proxy in between).
-  // `serve_args` follow `serve` on the command line (--demo).
+  // `serve_args` follow `serve` on the command line (--demo). Its stderr
+  // goes to `err_path` (opened for appending) if given, else to the log.
   server_process(const std::string& database_url, const std::string& log_path,
                  const std::map<std::string, std::string>& settings = {},
-                 const std::vector<std::string>& serve_args = {});
+                 const std::vector<std::string>& serve_args = {},
+                 const std::string& err_path = {});
   ~server_process();  // SIGKILL if still running
 
   server_process(const server_process&) = delete;

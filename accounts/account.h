@@ -18,6 +18,10 @@ enum class account_role : uint8_t { customer, admin };
 const char* to_string(account_role x);
 std::optional<account_role> parse_account_role(std::string_view text);
 
+// The password hash of a disabled account: not an Argon2 string, so no
+// password verifies against it (libsodium refuses the format).
+inline const std::string disabled_password_hash = "!disabled";
+
 struct account {
   customer_id id = 0;
   std::string email;          // normalised (see accounts/email.h)

@@ -4,6 +4,7 @@
 #include "persistence/account_store.h"
 
 #include <chrono>
+#include <stdexcept>
 
 namespace boxoffice {
 
@@ -18,6 +19,16 @@ caf::expected<Reply> ask(caf::scoped_actor& self, const directory_actor& dir, Re
     .receive([&](Reply& reply) { result = std::move(reply); },
              [&](caf::error& err) { result = std::move(err); });
   return result;
+}
+
+std::vector<account> usable_demo_accounts(account_store& store) {
+  std::vector<account> usable;
+  for (const auto& demo : {demo_admin, demo_customer}) {
+    auto found = store.find_account_by_email(demo.email);
+    if (found && found->password_hash != disabled_password_hash)
+      usable.push_back(*found);
+  }
+  return usable;
 }
 
 } // namespace
@@ -65,6 +76,35 @@ void create_demo_accounts(const std::string& database_url, const account_rules& 
     return;
   }
   store.create_account(demo_customer.email, hash, account_role::customer, system_clock_ms());
+}
+
+std::vector<std::string> usable_demo_accounts(const std::string& database_url) {
+  account_store store{database_url};
+  std::vector<std::string> emails;
+  for (const auto& a : usable_demo_accounts(store))
+    emails.push_back(a.email);
+  return emails;
+}
+
+void refuse_demo_accounts(const std::string& database_url) {
+  auto usable = usable_demo_accounts(database_url);
+  if (usable.empty())
+    return;
+  std::string names;
+  for (const auto& email : usable)
+    names += (names.empty() ? "" : ", ") + email;
+  throw std::runtime_error("this database has the demo accounts of `serve --demo` (" + names
+                           + "), whose passwords are published; disable them with `boxoffice "
+                             "remove-demo-accounts` (same --config), or serve with --demo");
+}
+
+std::vector<std::string> remove_demo_accounts(const std::string& database_url) {
+  account_store store{database_url};
+  std::vector<std::string> removed;
+  for (const auto& a : usable_demo_accounts(store))
+    if (store.disable_account(a.id, system_clock_ms()))
+      removed.push_back(a.email);
+  return removed;
 }
 
 } // namespace boxoffice

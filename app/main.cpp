@@ -1,8 +1,10 @@
-// boxoffice: the one binary. Subcommands: serve, migrate, create-admin.
+// boxoffice: the one binary. Subcommands: serve, migrate, create-admin,
+// remove-demo-accounts, backup; --version.
 #include "accounts/service.h"
 #include "actors/directory.h"
 #include "actors/protocol.h"
 #include "app/demo.h"
+#include "app/shutdown_watchdog.h"
 #include "config/settings.h"
 #include "http/api.h"
 #include "http/idempotency.h"
@@ -10,7 +12,9 @@
 #include "persistence/query_service.h"
 #include "persistence/journal.h"
 #include "persistence/migrations.h"
+#include "persistence/openssl_lifetime.h"
 #include "persistence/sql_store.h"
+#include "persistence/sqlite_backup.h"
 #include "telemetry/logging.h"
 #include "telemetry/metrics.h"
 #include "telemetry/instruments.h"
@@ -21,9 +25,7 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
-#include <cerrno>
 #include <csignal>
-#include <cstdio>
 #include <iostream>
 #include <thread>
 
@@ -37,11 +39,8 @@ struct options {
   bool demo = false;
   bool print_config = false;
   std::string admin_email;
+  std::string backup_file;
 };
-
-// Exit codes of serve besides 0 (stopped cleanly) and 1 (could not start).
-constexpr int exit_grace_exceeded = 3;  // shutdown_grace_s ran out
-constexpr int exit_second_signal = 4;   // stopped at once by a second signal
 
 account_rules account_rules_of(const settings& s) {
   account_rules rules;
@@ -79,36 +78,6 @@ int wait_for_stop_signal(const sigset_t& signals) {
   int signal = 0;
   sigwait(&signals, &signal);
   return signal;
-}
-
-// Once shutdown has begun: a second signal, or the grace period running
-// out, ends the process at once, whatever is still running.
-void start_shutdown_watchdog(sigset_t signals, std::chrono::seconds grace) {
-  std::thread([signals, grace] {
-    // Plain stderr, not the log: the logger may already be gone, and its
-    // queue would not be written before _Exit.
-    auto deadline = std::chrono::steady_clock::now() + grace;
-    int signal = -1;
-    while (signal < 0) {
-      auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
-        deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0)
-        break;
-      timespec wait{static_cast<time_t>(left.count() / 1000000000),
-                    static_cast<long>(left.count() % 1000000000)};
-      signal = sigtimedwait(&signals, nullptr, &wait);
-      if (signal < 0 && errno != EINTR)
-        break;  // EAGAIN: the grace period is over
-    }
-    if (signal > 0)
-      std::fprintf(stderr, "boxoffice: signal %d again: exiting now, without finishing\n", signal);
-    else
-      std::fprintf(stderr,
-                   "boxoffice: shutdown took longer than server.shutdown_grace_s (%lld s): "
-                   "exiting now\n",
-                   static_cast<long long>(grace.count()));
-    std::_Exit(signal > 0 ? exit_second_signal : exit_grace_exceeded);
-  }).detach();
 }
 
 // Every in-flight request answered, or the deadline; polled from the main
@@ -171,6 +140,8 @@ int serve(const options& opts) {
   auto rules = account_rules_of(s);
   // Before serving, on the main thread: connect, migrate, list the events.
   auto stored = sql_store{s.database.url}.event_ids();
+  if (!opts.demo)
+    refuse_demo_accounts(s.database.url);
   if (!s.auth.admin_email.empty() && !s.auth.admin_password.empty())
     spdlog::info("admin account {} is ready",
                  ensure_admin(s.database.url, s.auth.admin_email, s.auth.admin_password, rules).id);
@@ -301,10 +272,35 @@ int create_admin(const options& opts) {
   return 0;
 }
 
+int remove_demo(const options& opts) {
+  auto s = load_settings(opts.config_path, process_env());
+  auto removed = remove_demo_accounts(s.database.url);
+  for (const auto& email : removed)
+    std::cout << "demo account " << email << " disabled\n";
+  if (removed.empty())
+    std::cout << "no usable demo account in this database\n";
+  return 0;
+}
+
+// SQLite only; the copy is consistent while the server runs (see
+// persistence/sqlite_backup.h).
+int backup(const options& opts) {
+  auto s = load_settings(opts.config_path, process_env());
+  auto report = backup_sqlite(s.database.url, opts.backup_file);
+  std::cout << "backup of " << report.source << " in " << opts.backup_file << ": "
+            << report.pages << " pages, " << report.bytes << " bytes, schema version "
+            << report.schema_version << '\n';
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
+  keep_openssl_until_exit();
   CLI::App app{"boxoffice: a ticketing server for flash sales"};
+  app.set_version_flag("--version", std::string{"boxoffice "} + BOXOFFICE_VERSION
+                                      + " (database schema version "
+                                      + std::to_string(schema_version()) + ")");
   app.require_subcommand(1);
   options opts;
   auto add_config = [&](CLI::App* cmd) {
@@ -324,6 +320,16 @@ int main(int argc, char** argv) {
                     "read from standard input");
   add_config(admin_cmd);
   admin_cmd->add_option("--email", opts.admin_email, "The admin's email")->required();
+  auto remove_demo_cmd = app.add_subcommand(
+    "remove-demo-accounts", "Disable the demo accounts that `serve --demo` made (their passwords "
+                            "are published), keeping their holds and orders");
+  add_config(remove_demo_cmd);
+  auto backup_cmd = app.add_subcommand(
+    "backup", "Copy the SQLite database to FILE, consistently, while the server runs "
+              "(PostgreSQL: use pg_dump)");
+  add_config(backup_cmd);
+  backup_cmd->add_option("FILE", opts.backup_file, "The backup file to create (must not exist)")
+    ->required();
   CLI11_PARSE(app, argc, argv);
   try {
     if (serve_cmd->parsed()) {
@@ -335,6 +341,10 @@ int main(int argc, char** argv) {
       return migrate_database(opts);
     if (admin_cmd->parsed())
       return create_admin(opts);
+    if (remove_demo_cmd->parsed())
+      return remove_demo(opts);
+    if (backup_cmd->parsed())
+      return backup(opts);
   } catch (const config_error& e) {
     std::cerr << e.what() << '\n';
     return 2;

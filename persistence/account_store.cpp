@@ -136,6 +136,25 @@ bool account_store::update_account(customer_id id, const std::string& password_h
   return changed == 1;
 }
 
+bool account_store::disable_account(customer_id id, timestamp_ms now) {
+  long long changed = 0;
+  // Safe to repeat after a lost connection: the same values again.
+  db_->guarded("disable_account", [&](soci::session& sql, bool&) {
+    sql_transaction tx(sql, db_->kind());
+    changed = execute_statement(
+      sql, "update accounts set password_hash = :password_hash, role = :role where id = :id",
+      {{"password_hash", disabled_password_hash},
+       {"role", to_string(account_role::customer)},
+       {"id", i64(id)}});
+    execute_statement(sql,
+                      "update refresh_tokens set revoked_at = :now"
+                      " where account_id = :id and revoked_at is null",
+                      {{"now", now}, {"id", i64(id)}});
+    tx.commit();
+  });
+  return changed == 1;
+}
+
 void account_store::store_refresh_token(const refresh_token_record& token) {
   db_->guarded("store_refresh_token", [&](soci::session& sql, bool& sent) {
     sent = true;

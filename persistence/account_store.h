@@ -73,6 +73,11 @@ public:
   // Sets the role and password of an existing account (create-admin on an
   // email that exists). False when there is no such account.
   bool update_account(customer_id id, const std::string& password_hash, account_role role);
+  // Makes an account unable to log in or refresh, keeping its id and history
+  // (holds and orders name it): its password becomes disabled_password_hash,
+  // its role customer, and every live refresh token of it is revoked, in one
+  // transaction. False when there is no such account.
+  bool disable_account(customer_id id, timestamp_ms now);
 
   // --- Refresh tokens ---
   void store_refresh_token(const refresh_token_record& token);

@@ -229,10 +229,10 @@ database_target parse_database_url(const std::string& url) {
     auto path = url.substr(std::string(sqlite_prefix).size());
     if (path.empty())
       refuse(url, "names no file; use sqlite://./relative.db or sqlite:///absolute/path.db");
-    return {backend::sqlite, sqlite_connect_string(url, path)};
+    return {backend::sqlite, sqlite_connect_string(url, path), path};
   }
   if (starts_with(url, postgresql_prefix) && url.size() > std::string(postgresql_prefix).size())
-    return {backend::postgresql, pg_connect_string(url)};
+    return {backend::postgresql, pg_connect_string(url), {}};
   refuse(url, "is not supported; use sqlite://<path> or "
               "postgresql://user:password@host:port/dbname");
 }

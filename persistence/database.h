@@ -37,6 +37,7 @@ struct dialect_sql {
 struct database_target {
   backend kind = backend::sqlite;
   std::string connect_string;
+  std::string sqlite_file;  // SQLite: the path as the URL gives it; empty for PostgreSQL
 };
 
 // A database.url this build cannot use; what() names it (password masked).

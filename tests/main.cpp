@@ -3,5 +3,13 @@
 #define BOOST_TEST_MODULE boxoffice
 #include <boost/test/unit_test.hpp>
 
+#include "persistence/openssl_lifetime.h"
+
+// As the server does: see persistence/openssl_lifetime.h.
+struct openssl_until_exit {
+  openssl_until_exit() { boxoffice::keep_openssl_until_exit(); }
+};
+BOOST_TEST_GLOBAL_FIXTURE(openssl_until_exit);
+
 #define CAF_TEST_NO_MAIN
 #include <caf/test/unit_test_impl.hpp>

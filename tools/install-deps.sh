@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake g++ pkg-config
-  libcaf-dev libpistache-dev libsoci-dev libpq-dev libsqlite3-dev
+  libcaf-dev libpistache-dev libsoci-dev libpq-dev libssl-dev libsqlite3-dev
   libyaml-cpp-dev libboost-test-dev libcli11-dev libspdlog-dev libhttp-parser-dev
   nlohmann-json3-dev libcurl4-openssl-dev libsodium-dev libjwt-dev
   postgresql wrk

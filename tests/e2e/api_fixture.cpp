@@ -12,7 +12,9 @@ std::vector<std::string> test_backends() {
 }
 
 api_server::api_server(const std::string& backend, const std::string& name,
-                       const std::map<std::string, std::string>& settings) {
+                       const std::map<std::string, std::string>& settings,
+                       const std::string& err_path)
+    : err_path_(err_path) {
   auto dir = std::filesystem::temp_directory_path();
   log_path_ = (dir / ("boxoffice-" + name + "-" + backend + ".log")).string();
   std::filesystem::remove(log_path_);
@@ -22,14 +24,16 @@ api_server::api_server(const std::string& backend, const std::string& name,
   settings_ = settings;
   settings_.emplace("BOXOFFICE_AUTH_ADMIN_EMAIL", admin_email);
   settings_.emplace("BOXOFFICE_AUTH_ADMIN_PASSWORD", admin_password);
-  process_ = std::make_unique<server_process>(database_url_, log_path_, settings_);
+  process_ = std::make_unique<server_process>(database_url_, log_path_, settings_,
+                                              std::vector<std::string>{}, err_path_);
   process_->wait_ready();
 }
 
 void api_server::restart(const std::map<std::string, std::string>& more_settings) {
   for (const auto& [key, value] : more_settings)
     settings_[key] = value;
-  process_ = std::make_unique<server_process>(database_url_, log_path_, settings_);
+  process_ = std::make_unique<server_process>(database_url_, log_path_, settings_,
+                                              std::vector<std::string>{}, err_path_);
   process_->wait_ready();
   admin_token_.clear();
 }

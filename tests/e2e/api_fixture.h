@@ -30,9 +30,10 @@ public:
   // `settings`: extra BOXOFFICE_* overrides. The log goes to a file in the
   // temp directory named after `name`. Waits until /v1/ready is 200.
   // An empty database URL (PostgreSQL skipped on purpose) leaves it stopped:
-  // check started().
+  // check started(). The server's stderr goes to `err_path` if given.
   api_server(const std::string& backend, const std::string& name,
-             const std::map<std::string, std::string>& settings = {});
+             const std::map<std::string, std::string>& settings = {},
+             const std::string& err_path = {});
 
   bool started() const { return process_ != nullptr; }
   // A new server process on the same database, log and settings (with
@@ -67,6 +68,7 @@ private:
   std::string database_url_;
   std::string log_path_;
   std::map<std::string, std::string> settings_;
+  std::string err_path_;
   std::unique_ptr<server_process> process_;
   test::client http_;
   std::string admin_token_;

@@ -32,23 +32,8 @@ double sample(const std::string& metrics, const std::string& series) {
   return 0;
 }
 
-struct command_result {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs a shell command line (test code, not the server) and collects its output.
 command_result run(const std::string& command) {
-  command_result r;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  BOOST_REQUIRE(pipe != nullptr);
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0)
-    r.output.append(buf, n);
-  int status = ::pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(command);
 }
 
 std::string read_file(const std::string& path) {
@@ -236,9 +221,11 @@ BOOST_AUTO_TEST_CASE(trusted_proxies_name_the_client) {
 BOOST_AUTO_TEST_CASE(every_subcommand_has_help) {
   auto top = run(binary + " --help");
   BOOST_TEST(top.status == 0);
-  for (const char* sub : {"serve", "migrate", "create-admin"})
+  const char* subcommands[] = {"serve", "migrate", "create-admin", "remove-demo-accounts",
+                               "backup"};
+  for (const char* sub : subcommands)
     BOOST_TEST(top.output.find(sub) != std::string::npos);
-  for (const char* sub : {"serve", "migrate", "create-admin"}) {
+  for (const char* sub : subcommands) {
     auto help = run(binary + " " + sub + " --help");
     BOOST_TEST(help.status == 0, sub);
     BOOST_TEST(help.output.find("--config") != std::string::npos, sub);

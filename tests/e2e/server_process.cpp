@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <fstream>
@@ -79,7 +80,9 @@ pid_t spawn_process(std::vector<std::string> argv, const std::string& out_path,
 }
 
 server_process::server_process(const std::string& database_url, const std::string& log_path,
-                               const std::map<std::string, std::string>& settings)
+                               const std::map<std::string, std::string>& settings,
+                               const std::vector<std::string>& serve_args,
+                               const std::string& err_path)
   : port_(free_port()), http_port_(free_port()), log_path_(log_path) {
   // Each pick is free when picked, so two picks can be the same port (CI
   // once drew it: the HTTP bind then failed on the node port).
@@ -103,7 +106,9 @@ server_process::server_process(const std::string& database_url, const std::strin
     all[name] = value;
   for (const auto& [name, value] : all)
     env.push_back(name + "=" + value);
-  pid_ = spawn_process({BOXOFFICE_BINARY, "serve"}, log_path, {}, &env);
+  std::vector<std::string> argv{BOXOFFICE_BINARY, "serve"};
+  argv.insert(argv.end(), serve_args.begin(), serve_args.end());
+  pid_ = spawn_process(argv, log_path, err_path, &env);
 }
 
 namespace {
@@ -217,6 +222,20 @@ std::optional<int> server_process::wait_exit(std::chrono::milliseconds timeout) 
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   } while (std::chrono::steady_clock::now() < deadline);
   return std::nullopt;
+}
+
+command_result run_command(const std::string& command) {
+  command_result r;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (!pipe)
+    throw std::runtime_error("cannot run " + command);
+  char buf[4096];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0)
+    r.output.append(buf, n);
+  int status = ::pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 std::string fresh_database(const std::string& backend_name, const std::string& sqlite_path) {

@@ -40,8 +40,12 @@ public:
   // Defaults unless `settings` says otherwise: test_jwt_secret, the cheapest
   // password hashing, no login rate limits. BOXOFFICE_DATABASE_URL in
   // `settings` wins over `database_url` (a test's proxy in between).
+  // `serve_args` follow `serve` on the command line (--demo). Its stderr
+  // goes to `err_path` (opened for appending) if given, else to the log.
   server_process(const std::string& database_url, const std::string& log_path,
-                 const std::map<std::string, std::string>& settings = {});
+                 const std::map<std::string, std::string>& settings = {},
+                 const std::vector<std::string>& serve_args = {},
+                 const std::string& err_path = {});
   ~server_process();  // SIGKILL if still running
 
   server_process(const server_process&) = delete;
@@ -70,6 +74,14 @@ private:
   uint16_t http_port_ = 0;
   std::string log_path_;
 };
+
+struct command_result {
+  int status = -1;     // the exit status; -1 when killed by a signal
+  std::string output;  // stdout and stderr together
+};
+
+// Runs a shell command line (test code, not the server) and collects its output.
+command_result run_command(const std::string& command);
 
 // SQLite file or PostgreSQL from BOXOFFICE_TEST_PG_URL, emptied first.
 std::string fresh_database(const std::string& backend_name, const std::string& sqlite_path);

@@ -5,6 +5,7 @@
 
 #include "actors/domain.h"
 
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -60,7 +61,26 @@ struct order_cancelled {
   timestamp_ms at = 0;
 };
 
+// Which keyed request (Idempotency-Key, per caller) a write answers; an
+// empty key: the request had none.
+struct answer_key {
+  customer_id scope = 0;  // the caller's account id, 0 without a token
+  std::string key;
+  std::string fingerprint;  // what makes a repeat "the same request"
+};
+
+// The answer to a keyed write, committed in the same transaction as the
+// change it answers: a crash after the commit cannot lose it, so a retry
+// gets this answer instead of a second change. reply: the actors' reply
+// (hold_info or order_info) as encode_answer writes it; the HTTP layer
+// renders it again for a repeat.
+struct answer_saved {
+  answer_key key;
+  std::string reply;
+  timestamp_ms at = 0;
+};
+
 using change = std::variant<event_saved, section_added, hold_placed, hold_extended, hold_ended,
-                            order_placed, order_cancelled>;
+                            order_placed, order_cancelled, answer_saved>;
 
 } // namespace boxoffice

@@ -14,6 +14,7 @@
 #include <caf/all.hpp>
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -36,20 +37,22 @@ struct order_ref {
 // --- Client requests and replies -------------------------------------------
 
 // Exactly one of seats (labels such as "A-12") or quantity (best available,
-// or a count in general admission).
+// or a count in general admission). The writes carry the Idempotency-Key of
+// their HTTP request, if any: the section commits its answer with the change.
 struct hold_request {
   event_id event = 0;
   section_id section = 0;
   customer_id customer = 0;
   std::vector<std::string> seats;
   int32_t quantity = 0;
+  answer_key answer;
 };
 
 struct hold_query { hold_ref ref; customer_id customer = 0; };
-struct extend_request { hold_ref ref; customer_id customer = 0; };
-struct release_request { hold_ref ref; customer_id customer = 0; };
-struct purchase_request { hold_ref ref; customer_id customer = 0; };
-struct cancel_request { order_ref ref; customer_id customer = 0; };
+struct extend_request { hold_ref ref; customer_id customer = 0; answer_key answer; };
+struct release_request { hold_ref ref; customer_id customer = 0; answer_key answer; };
+struct purchase_request { hold_ref ref; customer_id customer = 0; answer_key answer; };
+struct cancel_request { order_ref ref; customer_id customer = 0; answer_key answer; };
 // include_drafts: false (a customer asking) answers event_not_found for an
 // event whose sale is still a draft, so drafts stay unseen until published.
 struct seat_map_request { event_id event = 0; section_id section = 0; bool include_drafts = true; };
@@ -263,6 +266,35 @@ using directory_actor = event_api::extend<
 // Registers the message types and the error category with an actor system.
 void register_protocol(caf::actor_system_config& cfg);
 
+// --- Answers of keyed writes (answer_saved) ---------------------------------------
+
+// A reply as text for the database (hex of CAF's binary form), and back;
+// nullopt for text that is not one.
+std::string encode_answer_bytes(const std::vector<char>& bytes);
+std::optional<std::vector<char>> decode_answer_bytes(const std::string& text);
+
+template <class Reply>
+std::string encode_answer(const Reply& reply) {
+  std::vector<char> bytes;
+  caf::binary_serializer sink{nullptr, bytes};
+  auto copy = reply;  // CAF 0.17 inspects through non-const references
+  if (auto err = sink(copy))
+    throw std::logic_error("encode_answer: " + to_string(err));
+  return encode_answer_bytes(bytes);
+}
+
+template <class Reply>
+std::optional<Reply> decode_answer(const std::string& text) {
+  auto bytes = decode_answer_bytes(text);
+  if (!bytes)
+    return std::nullopt;
+  Reply reply;
+  caf::binary_deserializer source{nullptr, bytes->data(), bytes->size()};
+  if (source(reply) || source.remaining() != 0)
+    return std::nullopt;
+  return reply;
+}
+
 // --- Serialization -------------------------------------------------------------
 
 template <class Inspector>
@@ -316,9 +348,13 @@ typename Inspector::result_type inspect(Inspector& f, section_stats& x) {
            x.sold, x.live_holds, x.orders);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, answer_key& x) {
+  return f(caf::meta::type_name("answer_key"), x.scope, x.key, x.fingerprint);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hold_request& x) {
   return f(caf::meta::type_name("hold_request"), x.event, x.section, x.customer, x.seats,
-           x.quantity);
+           x.quantity, x.answer);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hold_query& x) {
@@ -326,19 +362,19 @@ typename Inspector::result_type inspect(Inspector& f, hold_query& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, extend_request& x) {
-  return f(caf::meta::type_name("extend_request"), x.ref, x.customer);
+  return f(caf::meta::type_name("extend_request"), x.ref, x.customer, x.answer);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, release_request& x) {
-  return f(caf::meta::type_name("release_request"), x.ref, x.customer);
+  return f(caf::meta::type_name("release_request"), x.ref, x.customer, x.answer);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, purchase_request& x) {
-  return f(caf::meta::type_name("purchase_request"), x.ref, x.customer);
+  return f(caf::meta::type_name("purchase_request"), x.ref, x.customer, x.answer);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cancel_request& x) {
-  return f(caf::meta::type_name("cancel_request"), x.ref, x.customer);
+  return f(caf::meta::type_name("cancel_request"), x.ref, x.customer, x.answer);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, seat_map_request& x) {

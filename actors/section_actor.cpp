@@ -99,12 +99,22 @@ auto step(self_ptr self, F&& rule) {
   return result;
 }
 
-// Sends `c` to the journal; once committed, `done(rules)` makes the reply
+// The change, and with it the answer of a keyed request, so that both are
+// committed or neither is (answer_saved).
+template <class Reply>
+journal_write keyed(change c, const answer_key& key, const Reply& answer, timestamp_ms now) {
+  journal_write write{{std::move(c)}};
+  if (!key.key.empty())
+    write.changes.emplace_back(answer_saved{key, encode_answer(answer), now});
+  return write;
+}
+
+// Sends `write` to the journal; once committed, `done(rules)` makes the reply
 // from the section as it is then (it may still refuse: the change can have
 // been overtaken meanwhile), and if the commit fails `undo(rules)` takes the
 // change back and the client gets the journal's error.
 template <class Reply, class Done, class Undo>
-caf::result<Reply> durably(self_ptr self, change c, Done done, Undo undo) {
+caf::result<Reply> durably(self_ptr self, journal_write write, Done done, Undo undo) {
   auto rp = self->make_response_promise<Reply>();
   ++self->state.commits_in_flight;
   auto settled = [self] {
@@ -112,7 +122,7 @@ caf::result<Reply> durably(self_ptr self, change c, Done done, Undo undo) {
       for (auto& stop : std::exchange(self->state.stopping, {}))
         stop.deliver(stopped_atom::value);
   };
-  self->request(self->state.ctx.journal, caf::infinite, journal_write{{std::move(c)}})
+  self->request(self->state.ctx.journal, caf::infinite, std::move(write))
     .then(
       [=](committed_atom) mutable {
         caf::expected<Reply> reply = step(self, [&](section_state& rules, timestamp_ms now) {
@@ -145,7 +155,9 @@ caf::result<hold_info> place_hold(self_ptr self, section_state& rules, const hol
   }
   auto h = *hold;
   return durably<hold_info>(
-    self, hold_placed{self->state.ctx.event, self->state.info.id, h},
+    self,
+    keyed(hold_placed{self->state.ctx.event, self->state.info.id, h}, req.answer,
+          to_info(self->state, h), now),
     // A commit slower than the hold's lifetime finds it expired: say so.
     [self, h](section_state& rules, timestamp_ms now) -> caf::expected<hold_info> {
       auto live = rules.find_hold(h.id, h.customer, now);
@@ -170,7 +182,9 @@ caf::result<hold_info> extend_hold(self_ptr self, section_state& rules,
   auto info = to_info(self->state, *hold);
   auto previous = before->expires_at;
   return durably<hold_info>(
-    self, hold_extended{self->state.ctx.event, self->state.info.id, hold->id, hold->expires_at},
+    self,
+    keyed(hold_extended{self->state.ctx.event, self->state.info.id, hold->id, hold->expires_at},
+          req.answer, info, now),
     [info](section_state&, timestamp_ms) { return info; },
     [id = hold->id, previous](section_state& rules) { rules.undo_extend(id, previous); });
 }
@@ -183,7 +197,9 @@ caf::result<hold_info> release_hold(self_ptr self, section_state& rules,
   auto info = to_info(self->state, *hold);
   auto h = *hold;
   return durably<hold_info>(
-    self, hold_ended{self->state.ctx.event, self->state.info.id, h.id, hold_end::released, now},
+    self,
+    keyed(hold_ended{self->state.ctx.event, self->state.info.id, h.id, hold_end::released, now},
+          req.answer, info, now),
     [self, h, info](section_state& rules, timestamp_ms) {
       rules.finish_release(h.id);
       report(self, h.customer, -1, -seats_of(h));
@@ -200,7 +216,9 @@ caf::result<order_info> purchase_hold(self_ptr self, section_state& rules,
     return make_error(order.error());
   auto info = to_info(self->state, *order);
   return durably<order_info>(
-    self, order_placed{self->state.ctx.event, self->state.info.id, *order, info.total_cents},
+    self,
+    keyed(order_placed{self->state.ctx.event, self->state.info.id, *order, info.total_cents},
+          req.answer, info, now),
     [self, info](section_state&, timestamp_ms) {
       report(self, info.customer, -1, 0);  // the tickets stay counted, now as an order
       return info;
@@ -215,7 +233,9 @@ caf::result<order_info> cancel_order(self_ptr self, section_state& rules,
     return make_error(order.error());
   auto info = to_info(self->state, *order);
   return durably<order_info>(
-    self, order_cancelled{self->state.ctx.event, self->state.info.id, order->id, now},
+    self,
+    keyed(order_cancelled{self->state.ctx.event, self->state.info.id, order->id, now},
+          req.answer, info, now),
     [self, info](section_state& rules, timestamp_ms) {
       rules.finish_cancel(info.ref.order);
       report(self, info.customer, 0, -static_cast<int32_t>(info.quantity));

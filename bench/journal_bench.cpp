@@ -75,7 +75,7 @@ void next_hold(caf::event_based_actor* self, std::shared_ptr<client_state> st) {
     return;
   }
   auto section = std::uniform_int_distribution<section_id>(1, sections)(st->rng);
-  self->request(st->dir, caf::infinite, hold_request{st->event, section, st->next_customer++, {}, 1})
+  self->request(st->dir, caf::infinite, hold_request{st->event, section, st->next_customer++, {}, 1, {}})
     .then([=](hold_info&) {
             ++st->t->granted;
             st->t->last_grant = bench_clock::now().time_since_epoch().count();

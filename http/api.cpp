@@ -101,13 +101,10 @@ uint32_t query_count(const Rest::Request& req, const char* name, uint32_t fallba
   return static_cast<uint32_t>(*value);
 }
 
-void submit(api_context& api, const Rest::Request& req, Http::ResponseWriter& w,
-            const caller& who, job j) {
+answer_key idempotency_key(const Rest::Request& req, const caller& who) {
   auto key = req.headers().tryGetRaw("Idempotency-Key");
-  if (!key || req.method() == Http::Method::Get) {
-    api.gate->submit(w, std::move(j));
-    return;
-  }
+  if (!key || req.method() == Http::Method::Get)
+    return {};
   const auto& value = key->value();
   bool printable = std::all_of(value.begin(), value.end(),
                                [](unsigned char c) { return c >= 0x21 && c <= 0x7e; });
@@ -115,10 +112,20 @@ void submit(api_context& api, const Rest::Request& req, Http::ResponseWriter& w,
     throw refusal{invalid_field("Idempotency-Key", "must be 1 to "
                                                      + std::to_string(idempotency_key_bytes_max)
                                                      + " visible ASCII characters")};
-  auto fingerprint = request_fingerprint(Http::methodString(req.method()), req.resource(),
-                                         req.body());
-  api.gate->submit(w, with_idempotency(api.idempotency, who.id, value, std::move(fingerprint),
-                                       api.gate->timeout(), std::move(j)));
+  return {who.id, value,
+          request_fingerprint(Http::methodString(req.method()), req.resource(), req.body())};
+}
+
+void submit(api_context& api, const Rest::Request& req, Http::ResponseWriter& w,
+            const caller& who, job j) {
+  auto key = idempotency_key(req, who);
+  if (key.key.empty()) {
+    api.gate->submit(w, std::move(j));
+    return;
+  }
+  api.gate->submit(w, with_idempotency(api.idempotency, key.scope, std::move(key.key),
+                                       std::move(key.fingerprint), api.gate->timeout(),
+                                       std::move(j)));
 }
 
 namespace {

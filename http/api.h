@@ -14,6 +14,7 @@
 #include "config/settings.h"
 #include "http/client_address.h"
 #include "http/gateway.h"
+#include "http/idempotency.h"
 #include "http/routes.h"
 
 #include <atomic>
@@ -65,6 +66,11 @@ event_id event_param(const Pistache::Rest::Request& req);
 uint32_t query_count(const Pistache::Rest::Request& req, const char* name, uint32_t fallback,
                      uint32_t max);
 
+// The Idempotency-Key of a write, for this caller, with the request's
+// fingerprint; an empty key when there is none (or on a GET). Throws
+// refusal 400 for a bad key.
+answer_key idempotency_key(const Pistache::Rest::Request& req, const caller& who);
+
 // Submits `j`; with an Idempotency-Key header, through the keeper (replay,
 // 409 in use, 422 reused). Throws refusal 400 for a bad key.
 void submit(api_context& api, const Pistache::Rest::Request& req,
@@ -81,6 +87,31 @@ job ask_directory(const api_context& api, Msg msg, Render render) {
       .then([done, render](Reply& r) { done(render(r)); },
             [done](caf::error& err) { done(error_reply(err)); });
   };
+}
+
+// Submits a write that changes a section, as submit does, except that a
+// keyed one carries its key in `msg`: the section commits its answer with
+// the change, so that a retry after a crash gets that answer rather than a
+// second change, and `render` renders it again for a repeat.
+template <class Reply, class Msg, class Render>
+void submit_write(api_context& api, const Pistache::Rest::Request& req,
+                  Pistache::Http::ResponseWriter& w, const caller& who, Msg msg, Render render) {
+  msg.answer = idempotency_key(req, who);
+  auto key = msg.answer;
+  auto j = ask_directory<Reply>(api, std::move(msg), render);
+  if (key.key.empty()) {
+    api.gate->submit(w, std::move(j));
+    return;
+  }
+  answer_renderer replay = [render](const std::string& answer) -> std::optional<reply> {
+    auto r = decode_answer<Reply>(answer);
+    if (!r)
+      return std::nullopt;
+    return render(*r);
+  };
+  api.gate->submit(w, with_idempotency(api.idempotency, key.scope, std::move(key.key),
+                                       std::move(key.fingerprint), api.gate->timeout(),
+                                       std::move(j), std::move(replay)));
 }
 
 // A job that asks an untyped worker pool (accounts, queries).

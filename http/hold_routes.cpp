@@ -4,6 +4,8 @@
 #include "http/json_codec.h"
 #include "persistence/query_service.h"
 
+#include <type_traits>
+
 namespace boxoffice::http {
 
 namespace Http = Pistache::Http;
@@ -74,52 +76,54 @@ void place_hold(api_context& api, const Rest::Request& req, Http::ResponseWriter
     body.optional_text("seats", 0);
   }
   body.finish();
-  submit(api, req, w, who, ask_directory<hold_info>(api, std::move(msg), [](const hold_info& h) {
-           return hold_reply(201, h);
-         }));
+  submit_write<hold_info>(api, req, w, who, std::move(msg),
+                          [](const hold_info& h) { return hold_reply(201, h); });
 }
 
+// GET a hold, or one of the bodiless writes on it (extend, release).
 template <class Msg>
-void hold_action(api_context& api, const Rest::Request& req, Http::ResponseWriter& w,
-                 bool has_body) {
+void hold_action(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
   auto who = authenticate(req, api, access::account);
-  if (has_body)
+  auto ref = hold_param(req);
+  auto render = [](const hold_info& h) { return hold_reply(200, h); };
+  if constexpr (std::is_same_v<Msg, hold_query>) {
+    submit(api, req, w, who, ask_directory<hold_info>(api, Msg{ref, who.id}, render));
+  } else {
     no_body(req);
-  Msg msg{hold_param(req), who.id};
-  submit(api, req, w, who,
-         ask_directory<hold_info>(api, msg, [](const hold_info& h) { return hold_reply(200, h); }));
+    submit_write<hold_info>(api, req, w, who, Msg{ref, who.id, {}}, render);
+  }
 }
 
 void get_hold(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
-  hold_action<hold_query>(api, req, w, false);
+  hold_action<hold_query>(api, req, w);
 }
 
 void extend_hold(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
-  hold_action<extend_request>(api, req, w, true);
+  hold_action<extend_request>(api, req, w);
 }
 
 void release_hold(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
-  hold_action<release_request>(api, req, w, true);
+  hold_action<release_request>(api, req, w);
 }
 
 void purchase_hold(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
   auto who = authenticate(req, api, access::account);
   no_body(req);
-  purchase_request msg{hold_param(req), who.id};
-  submit(api, req, w, who, ask_directory<order_info>(api, msg, [](const order_info& o) {
-           return json_reply(201, dump(order_json(o)), order_location(o.ref));
-         }));
+  purchase_request msg{hold_param(req), who.id, {}};
+  submit_write<order_info>(api, req, w, who, msg, [](const order_info& o) {
+    return json_reply(201, dump(order_json(o)), order_location(o.ref));
+  });
 }
 
 void cancel_order(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
   auto who = authenticate(req, api, access::account);
   no_body(req);
-  cancel_request msg{order_param(req), who.id};
-  submit(api, req, w, who, ask_directory<order_info>(api, msg, [](const order_info& o) {
-           auto j = order_json(o);
-           j["status"] = "cancelled";
-           return json_reply(200, dump(j));
-         }));
+  cancel_request msg{order_param(req), who.id, {}};
+  submit_write<order_info>(api, req, w, who, msg, [](const order_info& o) {
+    auto j = order_json(o);
+    j["status"] = "cancelled";
+    return json_reply(200, dump(j));
+  });
 }
 
 void list_orders(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {

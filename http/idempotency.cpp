@@ -3,6 +3,7 @@
 #include "accounts/tokens.h"
 #include "actors/protocol.h"
 #include "actors/wall_clock.h"
+#include "http/problem.h"
 #include "persistence/account_store.h"
 #include "persistence/worker.h"
 
@@ -23,17 +24,21 @@ struct idem_begin {
   std::string fingerprint;
 };
 
-// replay: send `answer` again; otherwise run the request.
+// replay: send `answer` again (or, when actors_answer is set, that reply
+// rendered by the route); otherwise run the request.
 struct idem_verdict {
   bool replay = false;
   reply answer;
+  std::string actors_answer;
 };
 
+// keep: false when the journal has committed the answer already.
 struct idem_finish {
   customer_id scope = 0;
   std::string key;
   std::string fingerprint;
   reply answer;
+  bool keep = true;
 };
 
 // To the detached store worker.
@@ -133,13 +138,13 @@ caf::result<idem_verdict> begin(keeper_ptr self, const idem_begin& req) {
     .then(
       [=](const idem_found& found) mutable {
         if (!found.record) {
-          rp.deliver(idem_verdict{false, {}});
+          rp.deliver(idem_verdict{false, {}, {}});
         } else if (found.record->fingerprint != req.fingerprint) {
           self->state.running.erase(k);
           rp.deliver(make_error(errc::idempotency_key_reused));
         } else {
           self->state.running.erase(k);
-          rp.deliver(idem_verdict{true, replayed(*found.record)});
+          rp.deliver(idem_verdict{true, replayed(*found.record), found.record->answer});
         }
       },
       [=](caf::error& err) mutable {
@@ -151,7 +156,7 @@ caf::result<idem_verdict> begin(keeper_ptr self, const idem_begin& req) {
 
 caf::result<bool> finish(keeper_ptr self, const idem_finish& req) {
   key_t k{req.scope, req.key};
-  if (!worth_keeping(req.answer)) {
+  if (!req.keep || !worth_keeping(req.answer)) {
     self->state.running.erase(k);
     return false;
   }
@@ -221,16 +226,39 @@ std::string request_fingerprint(const std::string& method, const std::string& re
   return token_digest(method + ' ' + resource + '\n' + body);
 }
 
+namespace {
+
+// The kept answer of a repeat, as the client got it the first time.
+reply replay_of(idem_verdict& verdict, const answer_renderer& journaled) {
+  if (verdict.actors_answer.empty())
+    return std::move(verdict.answer);
+  auto rendered = journaled ? journaled(verdict.actors_answer) : std::nullopt;
+  if (rendered)
+    return std::move(*rendered);
+  // Only another route's answer under the same fingerprint could get here.
+  spdlog::error("idempotency: a kept answer cannot be rendered by this route");
+  return problem_reply(internal_error());
+}
+
+bool committed_answer(const reply& r) {
+  return r.status >= 200 && r.status < 300;
+}
+
+} // namespace
+
 job with_idempotency(caf::actor keeper_actor, customer_id scope, std::string key,
-                     std::string fingerprint, std::chrono::milliseconds timeout, job inner) {
+                     std::string fingerprint, std::chrono::milliseconds timeout, job inner,
+                     answer_renderer journaled) {
   return [=](caf::event_based_actor* self, reply_fn done) {
     self->request(keeper_actor, timeout, idem_begin{scope, key, fingerprint})
       .then(
         [=](idem_verdict& verdict) {
           if (verdict.replay)
-            return done(std::move(verdict.answer));
+            return done(replay_of(verdict, journaled));
           inner(self, [=](reply answer) {
-            self->request(keeper_actor, timeout, idem_finish{scope, key, fingerprint, answer})
+            bool keep = !journaled || !committed_answer(answer);
+            self->request(keeper_actor, timeout,
+                          idem_finish{scope, key, fingerprint, answer, keep})
               .then([=](bool) { done(answer); }, [=](caf::error&) { done(answer); });
           });
         },

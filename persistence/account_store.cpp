@@ -8,6 +8,12 @@
 
 namespace boxoffice {
 
+const char* const idempotency_upsert =
+  "on conflict (scope, key) do update set fingerprint = excluded.fingerprint,"
+  " status = excluded.status, content_type = excluded.content_type,"
+  " location = excluded.location, body = excluded.body, answer = excluded.answer,"
+  " created_at = excluded.created_at";
+
 namespace {
 
 using row = std::vector<sql_value>;
@@ -218,11 +224,12 @@ std::optional<idempotency_record> account_store::find_idempotency(customer_id sc
   std::optional<idempotency_record> found;
   db_->guarded("find_idempotency", [&](soci::session& sql, bool&) {
     auto rows = query_rows(sql,
-                           "select fingerprint, status, content_type, location, body, created_at"
+                           "select fingerprint, status, content_type, location, body, answer,"
+                           " created_at"
                            " from idempotency_keys where scope = :scope and key = :key"
                            " and created_at >= :not_before",
                            {{"scope", i64(scope)}, {"key", key}, {"not_before", not_before}},
-                           {text, bigint, text, text, text, bigint});
+                           {text, bigint, text, text, text, text, bigint});
     found.reset();
     if (rows.empty())
       return;
@@ -235,7 +242,8 @@ std::optional<idempotency_record> account_store::find_idempotency(customer_id sc
     found->content_type = r[2].text;
     found->location = r[3].text;
     found->body = r[4].text;
-    found->created_at = r[5].number;
+    found->answer = r[5].text;
+    found->created_at = r[6].number;
   });
   return found;
 }
@@ -245,12 +253,10 @@ void account_store::save_idempotency(const idempotency_record& record) {
   db_->guarded("save_idempotency", [&](soci::session& sql, bool&) {
     execute_statement(
       sql,
-      "insert into idempotency_keys (scope, key, fingerprint, status, content_type, location,"
-      " body, created_at) values (:scope, :key, :fingerprint, :status, :content_type,"
-      " :location, :body, :created_at)"
-      " on conflict (scope, key) do update set fingerprint = excluded.fingerprint,"
-      " status = excluded.status, content_type = excluded.content_type,"
-      " location = excluded.location, body = excluded.body, created_at = excluded.created_at",
+      std::string{"insert into idempotency_keys (scope, key, fingerprint, status, content_type,"
+                  " location, body, answer, created_at) values (:scope, :key, :fingerprint,"
+                  " :status, :content_type, :location, :body, :answer, :created_at) "}
+        + idempotency_upsert,
       {{"scope", i64(record.scope)},
        {"key", record.key},
        {"fingerprint", record.fingerprint},
@@ -258,6 +264,7 @@ void account_store::save_idempotency(const idempotency_record& record) {
        {"content_type", record.content_type},
        {"location", record.location},
        {"body", record.body},
+       {"answer", record.answer},
        {"created_at", record.created_at}});
   });
 }

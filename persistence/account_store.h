@@ -45,7 +45,10 @@ struct refresh_use {
   customer_id account = 0;  // rotated, reused, expired: whose it was
 };
 
-// The answer a request with an Idempotency-Key got, kept to replay it.
+// The answer a request with an Idempotency-Key got, kept to replay it:
+// either as sent (status, content_type, location, body), stored after the
+// request by the HTTP layer, or as the actors' reply (answer), stored by the
+// journal in the transaction of the change it answers (answer_saved).
 struct idempotency_record {
   customer_id scope = 0;    // the caller's account; 0 for unauthenticated calls
   std::string key;          // the client's Idempotency-Key
@@ -54,8 +57,13 @@ struct idempotency_record {
   std::string content_type;
   std::string location;     // Location header of a 201, "" if none
   std::string body;
+  std::string answer;       // encode_answer of the reply; "" for an answer as sent
   timestamp_ms created_at = 0;
 };
+
+// How both writers of idempotency_keys end their insert: a record for the
+// same (scope, key) is replaced.
+extern const char* const idempotency_upsert;
 
 class account_store {
 public:

@@ -365,16 +365,6 @@ dialect_sql update_rows_sql(const std::string& table, const row_set& rows,
               + pg_where};
 }
 
-dialect_sql delete_rows_sql(const std::string& table, const row_set& rows) {
-  std::string lite_where, pg_where;
-  for (const auto& c : rows.columns()) {
-    lite_where += (lite_where.empty() ? "" : " and ") + c.name + " = :" + c.name;
-    pg_where += (pg_where.empty() ? "" : " and ") + table + "." + c.name + " = v." + c.name;
-  }
-  return {"delete from " + table + " where " + lite_where,
-          "delete from " + table + " using " + pg_unnest(rows) + " where " + pg_where};
-}
-
 long long execute_rows(soci::session& sql, backend kind, const dialect_sql& statement,
                        row_set& rows) {
   if (rows.size() == 0)

@@ -146,7 +146,6 @@ dialect_sql insert_rows_sql(const std::string& table, const row_set& rows,
                             const std::string& suffix = "");
 dialect_sql update_rows_sql(const std::string& table, const row_set& rows,
                             const std::vector<std::string>& set_columns, const std::string& extra);
-dialect_sql delete_rows_sql(const std::string& table, const row_set& rows);
 
 // Runs one of the statements above; returns the number of rows it changed.
 long long execute_rows(soci::session& sql, backend kind, const dialect_sql& statement,

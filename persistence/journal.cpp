@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <string_view>
 
 namespace boxoffice {
 
@@ -160,6 +162,7 @@ errc to_errc(const store_error& e) {
 struct store_holder {
   store_factory make;
   std::unique_ptr<store> db;
+  bool crash_after_commit = false;  // see fault_requested
 
   store& get() {
     if (!db)
@@ -208,9 +211,27 @@ commit_result commit(store_holder& holder, commit_batch& batch) {
   return result;
 }
 
+// BOXOFFICE_FAULT=crash_after_commit, for tests only: the process ends right
+// after its first commit, before any write of it is answered, as a crash
+// between the two would end it (tests/e2e/exactly_once_test.cpp).
+bool fault_requested() {
+  const char* fault = std::getenv("BOXOFFICE_FAULT");
+  return fault != nullptr && std::string_view{fault} == "crash_after_commit";
+}
+
 committer_actor::behavior_type committer_main(committer_actor::pointer,
                                               std::shared_ptr<store_holder> holder) {
-  return {[holder](commit_batch& batch) { return commit(*holder, batch); }};
+  return {[holder](commit_batch& batch) {
+    auto result = commit(*holder, batch);
+    bool committed = std::any_of(result.failed.begin(), result.failed.end(),
+                                 [](const auto& f) { return !f.has_value(); });
+    if (holder->crash_after_commit && committed) {
+      spdlog::critical("journal: BOXOFFICE_FAULT=crash_after_commit: exiting after a commit");
+      spdlog::default_logger()->flush();
+      std::_Exit(70);
+    }
+    return result;
+  }};
 }
 
 loader_actor::behavior_type loader_main(loader_actor::pointer,
@@ -230,8 +251,10 @@ loader_actor::behavior_type loader_main(loader_actor::pointer,
 }
 
 template <class Handle, class F>
-Handle spawn_blocking(caf::actor_system& sys, F fun, store_factory make, thread_model model) {
-  auto holder = std::make_shared<store_holder>(store_holder{std::move(make), nullptr});
+Handle spawn_blocking(caf::actor_system& sys, F fun, store_factory make, thread_model model,
+                      bool crash_after_commit = false) {
+  auto holder =
+    std::make_shared<store_holder>(store_holder{std::move(make), nullptr, crash_after_commit});
   if (model == thread_model::detached)
     return sys.spawn<caf::detached>(fun, holder);
   return sys.spawn(fun, holder);
@@ -246,7 +269,11 @@ journal_actor spawn_journal(caf::actor_system& sys, const journal_settings& sett
 
 committer_actor spawn_committer(caf::actor_system& sys, store_factory make_store,
                                 thread_model model) {
-  return spawn_blocking<committer_actor>(sys, committer_main, std::move(make_store), model);
+  bool fault = fault_requested();
+  if (fault)
+    spdlog::warn("journal: BOXOFFICE_FAULT=crash_after_commit is set: the process exits after"
+                 " its first commit (a test fault; never set it in production)");
+  return spawn_blocking<committer_actor>(sys, committer_main, std::move(make_store), model, fault);
 }
 
 loader_actor spawn_loader(caf::actor_system& sys, store_factory make_store, thread_model model) {

@@ -170,6 +170,55 @@ std::vector<dialect_sql> schema_v2() {
   };
 }
 
+// Tickets of a cancelled order stay, marked 'cancelled', so the order keeps
+// its seats (refunds and support read them); the one-ticket-per-seat index
+// covers live tickets only, so a cancelled seat can be sold again. Orders
+// cancelled before this version lost their tickets: they come back from the
+// order's hold, whose seats are the order's, in the same order.
+std::vector<dialect_sql> schema_v3() {
+  // Orders with their holds, and of those the cancelled ones without tickets.
+  const std::string from =
+    " from orders o join holds h on h.event_id = o.event_id and h.section_id = o.section_id"
+    " and h.id = o.hold_id";
+  const std::string lost =
+    " where o.status = 'cancelled' and not exists (select 1 from tickets t"
+    " where t.event_id = o.event_id and t.section_id = o.section_id and t.order_id = o.id)";
+  const std::string into =
+    "insert into tickets (event_id, section_id, order_id, number, seat, status) ";
+  return {
+    both("alter table tickets add column status text not null default 'live'"
+         " check (status in ('live', 'cancelled'))"),
+    both("drop index tickets_one_per_seat"),
+    both("create unique index tickets_one_live_per_seat on tickets (event_id, section_id, seat)"
+         " where seat is not null and status = 'live'"),
+    // Reserved: one ticket per seat of holds.seats ("3,4,5"), in its order.
+    {into + "with recursive split (event_id, section_id, order_id, number, seat, rest) as ("
+       " select o.event_id, o.section_id, o.id, -1, null, h.seats || ','" + from + lost
+       + " and h.seats <> '' union all select event_id, section_id, order_id, number + 1,"
+         " cast(substr(rest, 1, instr(rest, ',') - 1) as integer),"
+         " substr(rest, instr(rest, ',') + 1) from split where rest <> '')"
+         " select event_id, section_id, order_id, number, seat, 'cancelled' from split"
+         " where number >= 0",
+     into + "select o.event_id, o.section_id, o.id, s.n - 1, s.seat::bigint, 'cancelled'" + from
+       + " cross join lateral unnest(string_to_array(h.seats, ',')) with ordinality as s (seat, n)"
+       + lost + " and h.seats <> ''"},
+    // General admission: one seatless ticket per place.
+    {into + "with recursive units (event_id, section_id, order_id, number, quantity) as ("
+       " select o.event_id, o.section_id, o.id, 0, o.quantity" + from + lost
+       + " and h.seats = '' union all select event_id, section_id, order_id, number + 1, quantity"
+         " from units where number + 1 < quantity)"
+         " select event_id, section_id, order_id, number, null, 'cancelled' from units",
+     into + "select o.event_id, o.section_id, o.id, g.n, null, 'cancelled'" + from
+       + " cross join generate_series(0, o.quantity - 1) as g (n)" + lost + " and h.seats = ''"},
+  };
+}
+
+// The answer of a keyed write as the actors gave it (answer_saved), written
+// by the journal with the change; '' for answers stored as sent.
+std::vector<dialect_sql> schema_v4() {
+  return {both("alter table idempotency_keys add column answer text not null default ''")};
+}
+
 // Any fixed number will do; every boxoffice process migrates under it.
 constexpr const char* pg_migration_lock = "select pg_advisory_xact_lock(7957695015157073513)";
 
@@ -204,6 +253,8 @@ const std::vector<migration>& migrations() {
   static const std::vector<migration> all = {
     {1, "events, sections, holds, orders, tickets", schema_v1()},
     {2, "accounts, refresh tokens, idempotency keys, event search", schema_v2()},
+    {3, "cancelled tickets kept, one live ticket per seat", schema_v3()},
+    {4, "idempotency answers committed with their change", schema_v4()},
   };
   return all;
 }
@@ -216,7 +267,7 @@ int database_version(soci::session& sql, backend kind) {
   return has_migrations_table(sql, kind) ? recorded_version(sql) : 0;
 }
 
-migration_report migrate(soci::session& sql, backend kind) {
+migration_report migrate(soci::session& sql, backend kind, int version) {
   migration_report report;
   for (bool first = true;; first = false) {
     sql_transaction tx(sql, kind);
@@ -232,7 +283,7 @@ migration_report migrate(soci::session& sql, backend kind) {
       throw migration_error("database schema is at version " + std::to_string(current)
                             + ", newer than this binary's " + std::to_string(schema_version())
                             + "; run a newer boxoffice");
-    if (current == schema_version()) {
+    if (current >= version) {
       tx.commit();
       return report;
     }

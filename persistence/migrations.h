@@ -45,8 +45,9 @@ struct migration_error : std::runtime_error {
 // The newest version recorded in the database; 0 for an empty database.
 int database_version(soci::session& sql, backend kind);
 
-// Applies every pending migration. Throws migration_error when the database
-// is newer than schema_version(); soci::soci_error when the database fails.
-migration_report migrate(soci::session& sql, backend kind);
+// Applies every pending migration up to `version` (the tests build older
+// databases with a lower one). Throws migration_error when the database is
+// newer than schema_version(); soci::soci_error when the database fails.
+migration_report migrate(soci::session& sql, backend kind, int version = schema_version());
 
 } // namespace boxoffice

@@ -162,7 +162,7 @@ std::vector<stored_order> load_orders(soci::session& sql, const std::string& fil
     orders.push_back(to_order(r));
   for (auto& o : orders)
     by_key[{i64(o.event), i64(o.section), i64(o.order.id)}] = &o;
-  // Cancelling deletes an order's tickets: a cancelled order has no seats.
+  // A cancelled order keeps its tickets (status 'cancelled'), so its seats too.
   auto tickets = query_rows(
     sql,
     "select t.event_id, t.section_id, t.order_id, t.seat from tickets t"

@@ -1,10 +1,12 @@
 #include "persistence/sql_store.h"
 
+#include "persistence/account_store.h"
 #include "persistence/connection.h"
 
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <tuple>
 #include <type_traits>
@@ -55,7 +57,7 @@ public:
 
 private:
   using key = std::tuple<int, event_id, section_id, uint64_t>;  // tag, event, section, id
-  enum tag : int { event_row, section_row, hold_row, order_row, tickets_freed };
+  enum tag : int { event_row, section_row, hold_row, order_row, tickets_freed, answer_row };
   struct use {
     int last_write = -1;
     int last_read = -1;
@@ -93,6 +95,12 @@ private:
   int place(const order_cancelled& c) {
     return place({}, {{order_row, c.event, c.section, c.order},
                       {tickets_freed, c.event, c.section, 0}});
+  }
+
+  // The same key twice in one statement would make PostgreSQL's upsert fail;
+  // a hash collision only costs a level.
+  int place(const answer_saved& c) {
+    return place({}, {{answer_row, c.key.scope, 0, std::hash<std::string>{}(c.key.key)}});
   }
 
   std::map<key, use> uses_;
@@ -207,7 +215,7 @@ private:
                    {"customer_id", bigint}, {"hold_id", bigint},   {"quantity", bigint},
                    {"total_cents", bigint}, {"created_at", bigint}, {"status", text}};
     row_set tickets{{"event_id", bigint}, {"section_id", bigint}, {"order_id", bigint},
-                    {"number", bigint},   {"seat", bigint}};
+                    {"number", bigint},   {"seat", bigint},       {"status", text}};
     for (const auto* c : changes) {
       const auto& o = c->order;
       holds.add({i64(c->event), i64(c->section), i64(o.from_hold), "purchased", o.created_at});
@@ -217,7 +225,7 @@ private:
       auto count = o.seats.empty() ? o.quantity : o.seats.size();
       for (std::size_t n = 0; n < count; ++n)
         tickets.add({i64(c->event), i64(c->section), i64(o.id), i64(n),
-                     o.seats.empty() ? sql_value{} : sql_value{i64(o.seats[n])}});
+                     o.seats.empty() ? sql_value{} : sql_value{i64(o.seats[n])}, "live"});
     }
     auto purchased =
       run(update_rows_sql("holds", holds, {"status", "ended_at"}, "holds.status = 'live'"), holds);
@@ -230,17 +238,32 @@ private:
   void write_run(const std::vector<const order_cancelled*>& changes) {
     row_set orders{{"event_id", bigint}, {"section_id", bigint}, {"id", bigint},
                    {"status", text},     {"cancelled_at", bigint}};
-    row_set tickets{{"event_id", bigint}, {"section_id", bigint}, {"order_id", bigint}};
+    row_set tickets{{"event_id", bigint}, {"section_id", bigint}, {"order_id", bigint},
+                    {"status", text}};
     for (const auto* c : changes) {
       orders.add({i64(c->event), i64(c->section), i64(c->order), "cancelled", c->at});
-      tickets.add({i64(c->event), i64(c->section), i64(c->order)});
+      tickets.add({i64(c->event), i64(c->section), i64(c->order), "cancelled"});
     }
     auto cancelled =
       run(update_rows_sql("orders", orders, {"status", "cancelled_at"}, "orders.status = 'sold'"),
           orders);
     if (cancelled != i64(orders.size()))
       refuse("order_cancelled: an order to cancel is not sold");
-    run(delete_rows_sql("tickets", tickets), tickets);
+    // The tickets stay, with the order's seats; only live ones hold a seat
+    // (the unique index tickets_one_live_per_seat).
+    run(update_rows_sql("tickets", tickets, {"status"}, "tickets.status = 'live'"), tickets);
+  }
+
+  // Replaces an older record of the key: one past idempotency.ttl_s, since
+  // the HTTP layer replays a live one instead of running the request again.
+  void write_run(const std::vector<const answer_saved*>& changes) {
+    row_set rows{{"scope", bigint},  {"key", text},      {"fingerprint", text},
+                 {"status", bigint}, {"content_type", text}, {"location", text},
+                 {"body", text},     {"answer", text},   {"created_at", bigint}};
+    for (const auto* c : changes)
+      rows.add({i64(c->key.scope), c->key.key, c->key.fingerprint, 0LL, "", "", "", c->reply,
+                c->at});
+    run(insert_rows_sql("idempotency_keys", rows, idempotency_upsert), rows);
   }
 
   soci::session& sql_;
@@ -319,7 +342,7 @@ std::optional<event_snapshot> load_info(soci::session& sql, long long id) {
 }
 
 // Live holds, sold orders with their seats, cancelled orders (without: their
-// tickets are gone), and the next ids of every section.
+// seats are given back), and the next ids of every section.
 void load_sections(soci::session& sql, long long id, event_snapshot& snap) {
   std::map<long long, section_snapshot*> by_id;
   for (auto& s : snap.sections)
@@ -357,11 +380,11 @@ void load_sections(soci::session& sql, long long id, event_snapshot& snap) {
   for (auto& s : snap.sections)
     for (auto& o : s.orders)
       orders[{s.info.id, i64(o.id)}] = &o;
-  // Only sold orders have tickets: cancelling deletes them.
+  // Only sold orders have live tickets; a cancelled order's are kept, marked.
   for_each_row<long long, long long, long long>(
     sql,
-    "select section_id, order_id, seat from tickets"
-    " where event_id = :e and seat is not null order by section_id, order_id, number",
+    "select section_id, order_id, seat from tickets where event_id = :e and status = 'live'"
+    " and seat is not null order by section_id, order_id, number",
     id, [&](long long sid, long long oid, long long seat) {
       auto found = orders.find({sid, oid});
       if (found != orders.end())

@@ -16,7 +16,8 @@ class sql_connection;
 
 // What the database enforces on top of storing the changes, each refusal a
 // store_error of kind::conflict that rolls back the whole batch:
-// - a seat is ticketed at most once per section (unique index on tickets);
+// - a seat has at most one live ticket per section (a unique index over
+//   live tickets: a cancelled order keeps its tickets, marked cancelled);
 // - order_placed needs its hold live, hold_extended its hold live, and
 //   order_cancelled its order sold.
 // hold_ended changes a hold only while it is live; otherwise it does nothing.

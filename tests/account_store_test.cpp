@@ -62,7 +62,7 @@ customer_id new_account(boxoffice::account_store& store, const std::string& emai
 
 idempotency_record answer(customer_id scope, const std::string& key, timestamp_ms created_at,
                           const std::string& body) {
-  return {scope, key, "f1ng3rpr1nt", 201, "application/json", "/events/42", body, created_at};
+  return {scope, key, "f1ng3rpr1nt", 201, "application/json", "/events/42", body, "", created_at};
 }
 
 } // namespace

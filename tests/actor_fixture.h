@@ -220,15 +220,15 @@ struct event_fixture : durable_fixture {
   }
 
   caf::expected<hold_info> hold(customer_id c, section_id s, std::vector<std::string> seats) {
-    return ask<hold_info>(dir, hold_request{event, s, c, std::move(seats), 0});
+    return ask<hold_info>(dir, hold_request{event, s, c, std::move(seats), 0, {}});
   }
 
   caf::expected<hold_info> hold_best(customer_id c, section_id s, int32_t quantity) {
-    return ask<hold_info>(dir, hold_request{event, s, c, {}, quantity});
+    return ask<hold_info>(dir, hold_request{event, s, c, {}, quantity, {}});
   }
 
   caf::expected<order_info> purchase(customer_id c, const hold_ref& ref) {
-    return ask<order_info>(dir, purchase_request{ref, c});
+    return ask<order_info>(dir, purchase_request{ref, c, {}});
   }
 
   section_stats stats(section_id s) {

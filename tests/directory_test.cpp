@@ -68,7 +68,7 @@ BOOST_AUTO_TEST_CASE(idle_event_stops_and_comes_back_with_everything) {
   BOOST_REQUIRE(next);
   BOOST_CHECK_GT(next->ref.hold, live->ref.hold);
   // The order survived too: its owner can still cancel it.
-  BOOST_CHECK(ask<order_info>(dir, cancel_request{sold->ref, 2}));
+  BOOST_CHECK(ask<order_info>(dir, cancel_request{sold->ref, 2, {}}));
 }
 
 BOOST_AUTO_TEST_CASE(holds_expire_while_their_event_is_stopped) {
@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(requests_during_a_hand_over_wait_and_are_served) {
 BOOST_AUTO_TEST_CASE(a_hold_made_during_a_hand_over_is_not_lost) {
   advance_time(61s);
   sched.run_once();  // the directory sweeps and asks the event to stop
-  auto during = start<hold_info>(dir, hold_request{event, s, 3, {"C-1"}, 0});
+  auto during = start<hold_info>(dir, hold_request{event, s, 3, {"C-1"}, 0, {}});
   sched.prioritize(last_client);
   sched.run_once();  // the hold reaches the directory mid hand-over
   sched.run();

@@ -46,8 +46,8 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_change_survives_a_crash) {
   auto order = purchase(2, bought->ref);
   auto ga_order = purchase(3, ga->ref);
   BOOST_REQUIRE(order && ga_order);
-  BOOST_REQUIRE(ask<hold_info>(dir, release_request{gone->ref, 4}));
-  auto extended = ask<hold_info>(dir, extend_request{kept->ref, 1});
+  BOOST_REQUIRE(ask<hold_info>(dir, release_request{gone->ref, 4, {}}));
+  auto extended = ask<hold_info>(dir, extend_request{kept->ref, 1, {}});
   BOOST_REQUIRE(extended);
   auto map_before = seats(stalls);
   auto ga_before = stats(standing);
@@ -70,10 +70,10 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_change_survives_a_crash) {
   auto next = hold(5, stalls, {"C-1"});
   BOOST_REQUIRE(next);
   BOOST_CHECK_GT(next->ref.hold, gone->ref.hold);
-  BOOST_CHECK(ask<order_info>(dir, cancel_request{order->ref, 2}));
+  BOOST_CHECK(ask<order_info>(dir, cancel_request{order->ref, 2, {}}));
   // A cancel is remembered across a restart: repeated, it says so.
   crash_and_restart();
-  BOOST_CHECK(code(ask<order_info>(dir, cancel_request{order->ref, 2})) == errc::order_cancelled);
+  BOOST_CHECK(code(ask<order_info>(dir, cancel_request{order->ref, 2, {}})) == errc::order_cancelled);
   auto v = ask<event_view>(dir, event_request{event});
   BOOST_REQUIRE(v);
   BOOST_CHECK(v->info.status == sale_status::on_sale);

@@ -36,9 +36,9 @@ BOOST_FIXTURE_TEST_SUITE(event_actor, sale_fixture)
 BOOST_AUTO_TEST_CASE(two_customers_race_for_one_seat_in_either_order) {
   for (bool a_first : {true, false}) {
     std::string seat = a_first ? "A-1" : "A-2";
-    auto a = start<hold_info>(dir, hold_request{event, stalls, 1, {seat}, 0});
+    auto a = start<hold_info>(dir, hold_request{event, stalls, 1, {seat}, 0, {}});
     auto a_client = last_client;
-    auto b = start<hold_info>(dir, hold_request{event, stalls, 2, {seat}, 0});
+    auto b = start<hold_info>(dir, hold_request{event, stalls, 2, {seat}, 0, {}});
     auto b_client = last_client;
     sched.prioritize(a_first ? a_client : b_client);
     sched.run_once();  // the chosen client's request reaches the directory first
@@ -55,7 +55,7 @@ BOOST_AUTO_TEST_CASE(two_customers_race_for_one_seat_in_either_order) {
 BOOST_AUTO_TEST_CASE(many_customers_race_for_one_seat_exactly_one_wins) {
   std::vector<test::pending<hold_info>> answers;
   for (customer_id c = 1; c <= 50; ++c)
-    answers.push_back(start<hold_info>(dir, hold_request{event, circle, c, {"B-6"}, 0}));
+    answers.push_back(start<hold_info>(dir, hold_request{event, circle, c, {"B-6"}, 0, {}}));
   sched.run();
   int wins = 0;
   for (auto& a : answers) {
@@ -88,7 +88,7 @@ BOOST_AUTO_TEST_CASE(ticket_limit_spans_sections_and_follows_every_change) {
   BOOST_REQUIRE(purchase(1, h1->ref));
   BOOST_CHECK(code(hold_best(1, standing, 1)) == errc::limit_exceeded);
   // A release gives them back.
-  BOOST_REQUIRE(ask<hold_info>(dir, release_request{h2->ref, 1}));
+  BOOST_REQUIRE(ask<hold_info>(dir, release_request{h2->ref, 1, {}}));
   auto h3 = hold_best(1, standing, 2);
   BOOST_REQUIRE(h3);
   BOOST_CHECK(code(hold_best(1, circle, 1)) == errc::limit_exceeded);
@@ -120,17 +120,17 @@ BOOST_AUTO_TEST_CASE(bad_requests_are_refused_and_change_nothing) {
     errc expected;
   };
   const bad_case cases[] = {
-    {{event, stalls, 1, {"Z-1"}, 0}, errc::unknown_seat},
-    {{event, stalls, 1, {"A-11"}, 0}, errc::unknown_seat},
-    {{event, stalls, 1, {"A-1", "A-1"}, 0}, errc::invalid_request},
-    {{event, stalls, 1, {"A-1"}, 2}, errc::invalid_request},
-    {{event, stalls, 1, {}, 0}, errc::invalid_quantity},
-    {{event, stalls, 1, {}, -3}, errc::invalid_quantity},
-    {{event, stalls, 1, {}, 11}, errc::too_many_seats},
-    {{event, standing, 1, {}, 21}, errc::too_many_seats},
-    {{event, standing, 1, {"A-1"}, 0}, errc::invalid_request},
-    {{event, 99, 1, {}, 1}, errc::section_not_found},
-    {{event + 1, stalls, 1, {}, 1}, errc::event_not_found},
+    {{event, stalls, 1, {"Z-1"}, 0, {}}, errc::unknown_seat},
+    {{event, stalls, 1, {"A-11"}, 0, {}}, errc::unknown_seat},
+    {{event, stalls, 1, {"A-1", "A-1"}, 0, {}}, errc::invalid_request},
+    {{event, stalls, 1, {"A-1"}, 2, {}}, errc::invalid_request},
+    {{event, stalls, 1, {}, 0, {}}, errc::invalid_quantity},
+    {{event, stalls, 1, {}, -3, {}}, errc::invalid_quantity},
+    {{event, stalls, 1, {}, 11, {}}, errc::too_many_seats},
+    {{event, standing, 1, {}, 21, {}}, errc::too_many_seats},
+    {{event, standing, 1, {"A-1"}, 0, {}}, errc::invalid_request},
+    {{event, 99, 1, {}, 1, {}}, errc::section_not_found},
+    {{event + 1, stalls, 1, {}, 1, {}}, errc::event_not_found},
   };
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT("expected " << to_string(c.expected)) {
@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_CASE(release_then_another_customer_holds_the_seat) {
   auto h = hold(1, circle, {"A-3"});
   BOOST_REQUIRE(h);
   BOOST_CHECK(code(hold(2, circle, {"A-3"})) == errc::seat_unavailable);
-  BOOST_REQUIRE(ask<hold_info>(dir, release_request{h->ref, 1}));
+  BOOST_REQUIRE(ask<hold_info>(dir, release_request{h->ref, 1, {}}));
   BOOST_CHECK(hold(2, circle, {"A-3"}));
   BOOST_CHECK(code(purchase(1, h->ref)) == errc::hold_released);
 }
@@ -170,9 +170,9 @@ BOOST_AUTO_TEST_CASE(cancel_puts_seats_back_on_sale_at_once) {
   BOOST_REQUIRE(order);
   BOOST_CHECK_EQUAL(order->total_cents, 2000);
   BOOST_CHECK(code(hold(2, circle, {"A-1"})) == errc::seat_unavailable);
-  BOOST_CHECK(code(ask<order_info>(dir, cancel_request{order->ref, 2})) == errc::order_not_found);
-  BOOST_REQUIRE(ask<order_info>(dir, cancel_request{order->ref, 1}));
-  BOOST_CHECK(code(ask<order_info>(dir, cancel_request{order->ref, 1})) == errc::order_cancelled);
+  BOOST_CHECK(code(ask<order_info>(dir, cancel_request{order->ref, 2, {}})) == errc::order_not_found);
+  BOOST_REQUIRE(ask<order_info>(dir, cancel_request{order->ref, 1, {}}));
+  BOOST_CHECK(code(ask<order_info>(dir, cancel_request{order->ref, 1, {}})) == errc::order_cancelled);
   BOOST_CHECK(hold(2, circle, {"A-1"}));
   BOOST_CHECK(hold_best(1, circle, 5));  // the cancelled tickets left the quota
 }
@@ -181,8 +181,8 @@ BOOST_AUTO_TEST_CASE(another_customers_hold_is_not_found) {
   auto h = hold(1, stalls, {"B-1"});
   BOOST_REQUIRE(h);
   BOOST_CHECK(code(ask<hold_info>(dir, hold_query{h->ref, 2})) == errc::hold_not_found);
-  BOOST_CHECK(code(ask<hold_info>(dir, extend_request{h->ref, 2})) == errc::hold_not_found);
-  BOOST_CHECK(code(ask<hold_info>(dir, release_request{h->ref, 2})) == errc::hold_not_found);
+  BOOST_CHECK(code(ask<hold_info>(dir, extend_request{h->ref, 2, {}})) == errc::hold_not_found);
+  BOOST_CHECK(code(ask<hold_info>(dir, release_request{h->ref, 2, {}})) == errc::hold_not_found);
   BOOST_CHECK(code(purchase(2, h->ref)) == errc::hold_not_found);
   BOOST_CHECK(ask<hold_info>(dir, hold_query{h->ref, 1}));
 }

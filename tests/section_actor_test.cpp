@@ -44,7 +44,7 @@ struct section_fixture : test::durable_fixture {
   }
 
   caf::expected<hold_info> hold(customer_id c, std::vector<std::string> seats) {
-    return ask<hold_info>(section, hold_request{7, 1, c, std::move(seats), 0});
+    return ask<hold_info>(section, hold_request{7, 1, c, std::move(seats), 0, {}});
   }
 
   section_stats stats() { return *ask<section_stats>(section, stats_request{7, 1}); }
@@ -93,11 +93,11 @@ BOOST_AUTO_TEST_CASE(purchase_at_the_deadline_loses_whichever_message_comes_firs
   BOOST_REQUIRE(h1 && h2);
   advance_time(600s - 1ms);
   sched.run();
-  auto late2 = start<order_info>(section, purchase_request{h2->ref, 2});
+  auto late2 = start<order_info>(section, purchase_request{h2->ref, 2, {}});
   sched.run_once();  // the client sends its purchase: it waits in the section's mailbox
   BOOST_CHECK_EQUAL(advance_time(1ms), 1u);  // now the expiry message queues behind it
   sched.run();
-  auto late1 = ask<order_info>(section, purchase_request{h1->ref, 1});
+  auto late1 = ask<order_info>(section, purchase_request{h1->ref, 1, {}});
   BOOST_REQUIRE(late2->has_value());
   BOOST_CHECK(code(**late2) == errc::hold_expired);
   BOOST_CHECK(code(late1) == errc::hold_expired);
@@ -112,7 +112,7 @@ BOOST_AUTO_TEST_CASE(purchase_a_millisecond_early_wins_and_the_timer_changes_not
   BOOST_REQUIRE(h);
   advance_time(600s - 1ms);
   sched.run();
-  auto order = ask<order_info>(section, purchase_request{h->ref, 1});
+  auto order = ask<order_info>(section, purchase_request{h->ref, 1, {}});
   BOOST_REQUIRE(order);
   BOOST_CHECK((order->seats == std::vector<std::string>{"A-1"}));
   BOOST_CHECK_EQUAL(order->from_hold.hold, h->ref.hold);
@@ -128,7 +128,7 @@ BOOST_AUTO_TEST_CASE(extend_moves_the_expiry_and_the_lifetime_caps_it) {
   BOOST_REQUIRE(h);
   advance_time(500s);
   sched.run();
-  auto extended = ask<hold_info>(section, extend_request{h->ref, 1});
+  auto extended = ask<hold_info>(section, extend_request{h->ref, 1, {}});
   BOOST_REQUIRE(extended);
   BOOST_CHECK_EQUAL(extended->expires_at, h->created_at + 1'100'000);
   advance_time(100s);  // the original deadline passes
@@ -137,13 +137,13 @@ BOOST_AUTO_TEST_CASE(extend_moves_the_expiry_and_the_lifetime_caps_it) {
   advance_time(499s);
   sched.run();
   BOOST_CHECK_EQUAL(stats().held, 1u);
-  BOOST_REQUIRE(ask<hold_info>(section, extend_request{h->ref, 1}));  // to t0 + 1'699 s
+  BOOST_REQUIRE(ask<hold_info>(section, extend_request{h->ref, 1, {}}));  // to t0 + 1'699 s
   advance_time(500s);
   sched.run();
-  auto capped = ask<hold_info>(section, extend_request{h->ref, 1});
+  auto capped = ask<hold_info>(section, extend_request{h->ref, 1, {}});
   BOOST_REQUIRE(capped);
   BOOST_CHECK_EQUAL(capped->expires_at, h->created_at + 1'800'000);
-  auto again = ask<hold_info>(section, extend_request{h->ref, 1});
+  auto again = ask<hold_info>(section, extend_request{h->ref, 1, {}});
   BOOST_CHECK(code(again) == errc::hold_lifetime_exceeded);
   advance_time(200s);  // t0 + 1'799 s: one second left
   sched.run();
@@ -169,12 +169,12 @@ BOOST_AUTO_TEST_CASE(release_and_cancel_report_to_the_owner) {
   auto a = hold(1, {"D-1", "D-2", "D-3"});
   auto b = hold(2, {"D-4"});
   BOOST_REQUIRE(a && b);
-  BOOST_REQUIRE(ask<hold_info>(section, release_request{a->ref, 1}));
-  auto order = ask<order_info>(section, purchase_request{b->ref, 2});
+  BOOST_REQUIRE(ask<hold_info>(section, release_request{a->ref, 1, {}}));
+  auto order = ask<order_info>(section, purchase_request{b->ref, 2, {}});
   BOOST_REQUIRE(order);
-  BOOST_CHECK(code(ask<order_info>(section, cancel_request{order->ref, 1}))
+  BOOST_CHECK(code(ask<order_info>(section, cancel_request{order->ref, 1, {}}))
               == errc::order_not_found);
-  BOOST_REQUIRE(ask<order_info>(section, cancel_request{order->ref, 2}));
+  BOOST_REQUIRE(ask<order_info>(section, cancel_request{order->ref, 2, {}}));
   BOOST_REQUIRE_EQUAL(deltas->size(), 3u);
   BOOST_CHECK(same(deltas->at(0), 1, -1, -3));
   BOOST_CHECK(same(deltas->at(1), 2, -1, 0));
@@ -184,7 +184,7 @@ BOOST_AUTO_TEST_CASE(release_and_cancel_report_to_the_owner) {
 
 BOOST_AUTO_TEST_CASE(seat_map_shows_each_seat) {
   auto h = hold(1, {"A-2"});
-  BOOST_REQUIRE(h && ask<order_info>(section, purchase_request{h->ref, 1}));
+  BOOST_REQUIRE(h && ask<order_info>(section, purchase_request{h->ref, 1, {}}));
   BOOST_REQUIRE(hold(2, {"A-3"}));
   auto map = ask<seat_map>(section, seat_map_request{7, 1});
   BOOST_REQUIRE(map);
@@ -214,7 +214,7 @@ BOOST_AUTO_TEST_CASE(restored_holds_past_their_deadline_expire_at_once) {
   advance_time(1s);
   sched.run();
   BOOST_CHECK(same(deltas->back(), 2, -1, -1));
-  auto fresh = ask<hold_info>(copy, hold_request{7, 1, 3, {"E-3"}, 0});
+  auto fresh = ask<hold_info>(copy, hold_request{7, 1, 3, {"E-3"}, 0, {}});
   BOOST_REQUIRE(fresh);
   BOOST_CHECK_GT(fresh->ref.hold, later->ref.hold);  // ids keep growing after a restore
 }
@@ -249,7 +249,7 @@ BOOST_AUTO_TEST_CASE(a_new_hold_expires_before_a_longer_restored_one) {
   auto snapshot = stored();
   snapshot.holds.at(0).expires_at = now_ms() + 3'600'000;  // promised under a longer, older ttl
   auto copy = spawn(snapshot);
-  BOOST_REQUIRE(ask<hold_info>(copy, hold_request{7, 1, 2, {"E-2"}, 0}));
+  BOOST_REQUIRE(ask<hold_info>(copy, hold_request{7, 1, 2, {"E-2"}, 0, {}}));
   advance_time(600s);
   sched.run();
   BOOST_CHECK(std::any_of(deltas->begin(), deltas->end(),
@@ -261,10 +261,10 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_change_is_in_the_database) {
   auto bought = hold(2, {"B-1"});
   auto dropped = hold(3, {"C-1"});
   BOOST_REQUIRE(kept && bought && dropped);
-  BOOST_REQUIRE(ask<hold_info>(section, extend_request{kept->ref, 1}));
-  auto order = ask<order_info>(section, purchase_request{bought->ref, 2});
+  BOOST_REQUIRE(ask<hold_info>(section, extend_request{kept->ref, 1, {}}));
+  auto order = ask<order_info>(section, purchase_request{bought->ref, 2, {}});
   BOOST_REQUIRE(order);
-  BOOST_REQUIRE(ask<hold_info>(section, release_request{dropped->ref, 3}));
+  BOOST_REQUIRE(ask<hold_info>(section, release_request{dropped->ref, 3, {}}));
   auto snapshot = stored();
   BOOST_REQUIRE_EQUAL(snapshot.holds.size(), 1u);
   BOOST_CHECK_EQUAL(snapshot.holds[0].id, kept->ref.hold);
@@ -272,7 +272,7 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_change_is_in_the_database) {
   BOOST_REQUIRE_EQUAL(snapshot.orders.size(), 1u);
   BOOST_CHECK_EQUAL(snapshot.orders[0].id, order->ref.order);
   BOOST_CHECK((snapshot.orders[0].seats == std::vector<uint32_t>{10}));
-  BOOST_REQUIRE(ask<order_info>(section, cancel_request{order->ref, 2}));
+  BOOST_REQUIRE(ask<order_info>(section, cancel_request{order->ref, 2, {}}));
   BOOST_CHECK(stored().orders.empty());
 }
 
@@ -293,14 +293,14 @@ BOOST_AUTO_TEST_CASE(failed_release_purchase_extend_and_cancel_change_nothing) {
   auto h = hold(1, {"A-1"});
   auto bought = hold(2, {"A-2"});
   BOOST_REQUIRE(h && bought);
-  auto order = ask<order_info>(section, purchase_request{bought->ref, 2});
+  auto order = ask<order_info>(section, purchase_request{bought->ref, 2, {}});
   BOOST_REQUIRE(order);
   deltas->clear();
   faults->fail = store_error::kind::unavailable;
-  BOOST_CHECK(code(ask<hold_info>(section, release_request{h->ref, 1})) == errc::storage_unavailable);
-  BOOST_CHECK(code(ask<order_info>(section, purchase_request{h->ref, 1})) == errc::storage_unavailable);
-  BOOST_CHECK(code(ask<hold_info>(section, extend_request{h->ref, 1})) == errc::storage_unavailable);
-  BOOST_CHECK(code(ask<order_info>(section, cancel_request{order->ref, 2})) == errc::storage_unavailable);
+  BOOST_CHECK(code(ask<hold_info>(section, release_request{h->ref, 1, {}})) == errc::storage_unavailable);
+  BOOST_CHECK(code(ask<order_info>(section, purchase_request{h->ref, 1, {}})) == errc::storage_unavailable);
+  BOOST_CHECK(code(ask<hold_info>(section, extend_request{h->ref, 1, {}})) == errc::storage_unavailable);
+  BOOST_CHECK(code(ask<order_info>(section, cancel_request{order->ref, 2, {}})) == errc::storage_unavailable);
   BOOST_CHECK(deltas->empty());
   auto st = stats();
   BOOST_CHECK_EQUAL(st.held, 1u);
@@ -309,14 +309,14 @@ BOOST_AUTO_TEST_CASE(failed_release_purchase_extend_and_cancel_change_nothing) {
   BOOST_REQUIRE(still);
   BOOST_CHECK_EQUAL(still->expires_at, h->expires_at);  // the extend was taken back
   faults->fail.reset();
-  BOOST_CHECK(ask<order_info>(section, purchase_request{h->ref, 1}));
-  BOOST_CHECK(ask<order_info>(section, cancel_request{order->ref, 2}));
+  BOOST_CHECK(ask<order_info>(section, purchase_request{h->ref, 1, {}}));
+  BOOST_CHECK(ask<order_info>(section, cancel_request{order->ref, 2, {}}));
 }
 
 // A commit slower than the hold's lifetime: the expiry ends the hold before
 // the commit answers, so the client must not be told it has a hold.
 BOOST_AUTO_TEST_CASE(a_hold_that_expires_while_its_commit_is_in_flight_is_not_acknowledged) {
-  auto pending = start<hold_info>(section, hold_request{7, 1, 1, {"B-2"}, 0});
+  auto pending = start<hold_info>(section, hold_request{7, 1, 1, {"B-2"}, 0, {}});
   sched.run_once();  // the client sends
   sched.run_once();  // the section places the hold and asks the journal
   advance_time(600s);  // the deadline passes before the journal has run
@@ -330,8 +330,8 @@ BOOST_AUTO_TEST_CASE(a_hold_that_expires_while_its_commit_is_in_flight_is_not_ac
 BOOST_AUTO_TEST_CASE(a_seat_being_released_is_not_free_until_the_release_is_stored) {
   auto h = hold(1, {"D-4"});
   BOOST_REQUIRE(h);
-  auto releasing = start<hold_info>(section, release_request{h->ref, 1});
-  auto grabbing = start<hold_info>(section, hold_request{7, 1, 2, {"D-4"}, 0});
+  auto releasing = start<hold_info>(section, release_request{h->ref, 1, {}});
+  auto grabbing = start<hold_info>(section, hold_request{7, 1, 2, {"D-4"}, 0, {}});
   sched.run();
   BOOST_REQUIRE(releasing->has_value() && grabbing->has_value());
   BOOST_CHECK(**releasing);

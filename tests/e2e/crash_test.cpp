@@ -100,7 +100,7 @@ void after_hold(caf::event_based_actor* self, std::shared_ptr<client_state> st,
     finish(st);
   };
   if (roll < 60) {
-    self->request(st->dir, 2s, purchase_request{h.ref, h.customer})
+    self->request(st->dir, 2s, purchase_request{h.ref, h.customer, {}})
       .then(
         [=](order_info& o) {
           st->book->record([&](ledger& l) { l.orders.push_back(o); });
@@ -108,7 +108,7 @@ void after_hold(caf::event_based_actor* self, std::shared_ptr<client_state> st,
         },
         on_error);
   } else if (roll < 85) {
-    self->request(st->dir, 2s, release_request{h.ref, h.customer})
+    self->request(st->dir, 2s, release_request{h.ref, h.customer, {}})
       .then(
         [=](hold_info&) {
           st->book->record([&](ledger& l) { l.releases.push_back(h.ref); });
@@ -126,7 +126,7 @@ void next_hold(caf::event_based_actor* self, std::shared_ptr<client_state> st) {
   auto quantity = std::uniform_int_distribution<int32_t>(1, 3)(st->rng);
   auto general = std::uniform_int_distribution<int>(0, 3)(st->rng) == 0;
   hold_request req{st->event, general ? st->section + 1 : st->section, st->next_customer++, {},
-                   quantity};
+                   quantity, {}};
   self->request(st->dir, 2s, req)
     .then(
       [=](hold_info& h) {

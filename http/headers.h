@@ -1,6 +1,6 @@
 // Response headers Pistache 0.0.5 would otherwise drop or get wrong.
 //
-// any_header (STACK.md's AnyHeader): 0.0.5 writes only *typed* headers;
+// any_header: 0.0.5 writes only *typed* headers;
 // headers().addRaw() is silently never sent. any_header is a typed header
 // whose name is chosen at run time, so Content-Type: application/problem+json,
 // Retry-After, Allow or X-Request-Id reach the wire.

@@ -187,7 +187,6 @@ int request_framer::end_of_message() {
   r.head = parser_.method == HTTP_HEAD;
   r.keep_alive = http_should_keep_alive(&parser_) != 0;
   r.http10 = parser_.http_minor == 0;
-  r.expects_continue = expects_continue_;
   rebuild_into(r);
   r.headers = std::move(headers_);
   ready_.push_back(std::move(r));

@@ -40,7 +40,6 @@ struct framed_request {
   bool head = false;        // a HEAD: answer as GET, without the body
   bool keep_alive = true;   // the connection stays open after the answer
   bool http10 = false;      // answer in HTTP/1.0
-  bool expects_continue = false;  // Expect: 100-continue
   // Header fields as sent, for checks Pistache would make on its own.
   std::vector<std::pair<std::string, std::string>> headers;
 };

@@ -26,8 +26,10 @@ api_server::api_server(const std::string& backend, const std::string& name,
   process_->wait_ready();
 }
 
-void api_server::restart() {
-  process_ = std::make_unique<server_process>(database_url_, log_path_, settings_);
+void api_server::restart(const std::map<std::string, std::string>& extra) {
+  auto settings = extra;
+  settings.insert(settings_.begin(), settings_.end());
+  process_ = std::make_unique<server_process>(database_url_, log_path_, settings);
   process_->wait_ready();
   admin_token_.clear();
 }

@@ -2,7 +2,7 @@
 // tests/db_fixture.h): sql_store writes it in the transaction of the change
 // it answers, so a refused batch keeps neither, and the idempotency store
 // reads it back as the actors' reply.
-#include "actors/protocol.h"
+#include "actors/answer_codec.h"
 #include "persistence/account_store.h"
 #include "persistence/sql_store.h"
 #include "tests/change_fixture.h"

@@ -72,8 +72,8 @@ struct answer_key {
 // The answer to a keyed write, committed in the same transaction as the
 // change it answers: a crash after the commit cannot lose it, so a retry
 // gets this answer instead of a second change. reply: the actors' reply
-// (hold_info or order_info) as encode_answer writes it; the HTTP layer
-// renders it again for a repeat.
+// (hold_info or order_info) as encode_answer (actors/answer_codec.h)
+// writes it; the HTTP layer renders it again for a repeat.
 struct answer_saved {
   answer_key key;
   std::string reply;

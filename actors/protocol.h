@@ -14,7 +14,6 @@
 #include <caf/all.hpp>
 
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -266,34 +265,6 @@ using directory_actor = event_api::extend<
 // Registers the message types and the error category with an actor system.
 void register_protocol(caf::actor_system_config& cfg);
 
-// --- Answers of keyed writes (answer_saved) ---------------------------------------
-
-// A reply as text for the database (hex of CAF's binary form), and back;
-// nullopt for text that is not one.
-std::string encode_answer_bytes(const std::vector<char>& bytes);
-std::optional<std::vector<char>> decode_answer_bytes(const std::string& text);
-
-template <class Reply>
-std::string encode_answer(const Reply& reply) {
-  std::vector<char> bytes;
-  caf::binary_serializer sink{nullptr, bytes};
-  auto copy = reply;  // CAF 0.17 inspects through non-const references
-  if (auto err = sink(copy))
-    throw std::logic_error("encode_answer: " + to_string(err));
-  return encode_answer_bytes(bytes);
-}
-
-template <class Reply>
-std::optional<Reply> decode_answer(const std::string& text) {
-  auto bytes = decode_answer_bytes(text);
-  if (!bytes)
-    return std::nullopt;
-  Reply reply;
-  caf::binary_deserializer source{nullptr, bytes->data(), bytes->size()};
-  if (source(reply) || source.remaining() != 0)
-    return std::nullopt;
-  return reply;
-}
 
 // --- Serialization -------------------------------------------------------------
 

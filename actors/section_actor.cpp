@@ -1,5 +1,6 @@
 #include "actors/section_actor.h"
 
+#include "actors/answer_codec.h"
 #include "actors/seat_labels.h"
 #include "actors/section_state.h"
 #include "actors/wall_clock.h"

@@ -9,6 +9,7 @@
 #include "accounts/account.h"
 #include "accounts/rate_limiter.h"
 #include "accounts/tokens.h"
+#include "actors/answer_codec.h"
 #include "actors/limits.h"
 #include "actors/protocol.h"
 #include "config/settings.h"

@@ -5,6 +5,7 @@
 #include "persistence/database.h"
 #include "persistence/migrations.h"
 #include "persistence/sql_store.h"
+#include "tests/change_fixture.h"
 #include "tests/db_fixture.h"
 
 #include <boost/test/data/monomorphic.hpp>
@@ -22,23 +23,11 @@ using test::backends;
 using test::scratch_database;
 namespace data = boost::unit_test::data;
 
-constexpr timestamp_ms t0 = 1'700'000'000'000;
-constexpr event_id ev = 42;
-
-std::vector<change> setup() {
-  return {event_saved{{ev, "Concert", "", "Arena", t0, 6, sale_status::on_sale, {}}},
-          section_added{ev, {1, "Stalls", reserved_layout(10, 20), 4500}}};
-}
-
-hold_placed hold(hold_id id, std::vector<uint32_t> seats) {
-  auto count = static_cast<uint32_t>(seats.size());
-  return {ev, 1, {id, 7, std::move(seats), count, t0, t0 + 600'000}};
-}
-
-order_placed purchase(const hold_placed& h, order_id id) {
-  const auto& r = h.hold;
-  return {ev, 1, {id, r.customer, r.id, r.seats, r.quantity, t0 + 1000}, 4500 * r.quantity};
-}
+constexpr timestamp_ms t0 = test::sale_t0;
+constexpr event_id ev = test::sale_event;
+constexpr auto setup = test::stalls_on_sale;
+constexpr auto hold = test::stalls_hold;
+constexpr auto purchase = test::stalls_purchase;
 
 long long count(soci::session& sql, const std::string& query) {
   return query_number(sql, query).value_or(-1);

@@ -29,10 +29,10 @@ api_server::api_server(const std::string& backend, const std::string& name,
   process_->wait_ready();
 }
 
-void api_server::restart(const std::map<std::string, std::string>& more_settings) {
-  for (const auto& [key, value] : more_settings)
-    settings_[key] = value;
-  process_ = std::make_unique<server_process>(database_url_, log_path_, settings_,
+void api_server::restart(const std::map<std::string, std::string>& extra) {
+  auto settings = extra;  // extra wins over the server's own settings
+  settings.insert(settings_.begin(), settings_.end());
+  process_ = std::make_unique<server_process>(database_url_, log_path_, settings,
                                               std::vector<std::string>{}, err_path_);
   process_->wait_ready();
   admin_token_.clear();

@@ -37,9 +37,9 @@ public:
 
   bool started() const { return process_ != nullptr; }
   // A new server process on the same database, log and settings (with
-  // `more_settings` on top), once the previous one has ended; waits until it
-  // is ready.
-  void restart(const std::map<std::string, std::string>& more_settings = {});
+  // `extra` on top, for this process only), once the previous one has ended;
+  // waits until it is ready.
+  void restart(const std::map<std::string, std::string>& extra = {});
   const std::string& database_url() const { return database_url_; }
   const std::string& log_path() const { return log_path_; }
   server_process& process() { return *process_; }

@@ -1,0 +1,268 @@
+#include "persistence/batch_writer.h"
+
+#include "persistence/account_store.h"
+
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace boxoffice {
+
+namespace {
+
+constexpr auto bigint = sql_type::bigint;
+constexpr auto text = sql_type::text;
+
+std::string seats_text(const std::vector<uint32_t>& seats) {
+  std::string out;
+  for (auto seat : seats)
+    out += (out.empty() ? "" : ",") + std::to_string(seat);
+  return out;
+}
+
+[[noreturn]] void refuse(const std::string& what) {
+  throw store_error(store_error::kind::conflict, what);
+}
+
+// A change's place in the write order: changes that touch the same hold,
+// order, section or event keep their batch order; everything else may share
+// a level, and each level writes one statement per kind. Under a flash sale
+// a batch interleaves holds and purchases of many customers, so grouping
+// only consecutive runs of one kind would save little.
+class write_plan {
+public:
+  // Levels of every change, in batch order.
+  std::vector<int> levels(const std::vector<change>& batch) {
+    std::vector<int> out;
+    for (const auto& c : batch)
+      out.push_back(std::visit([&](const auto& x) { return place(x); }, c));
+    return out;
+  }
+
+private:
+  using key = std::tuple<int, event_id, section_id, uint64_t>;  // tag, event, section, id
+  enum tag : int { event_row, section_row, hold_row, order_row, tickets_freed, answer_row };
+  struct use {
+    int last_write = -1;
+    int last_read = -1;
+  };
+
+  // Reads come after the last write of a key; writes after its last read or write.
+  int place(std::initializer_list<key> reads, std::initializer_list<key> writes) {
+    int level = 0;
+    for (const auto& k : reads)
+      level = std::max(level, uses_[k].last_write + 1);
+    for (const auto& k : writes)
+      level = std::max({level, uses_[k].last_write + 1, uses_[k].last_read + 1});
+    for (const auto& k : reads)
+      uses_[k].last_read = std::max(uses_[k].last_read, level);
+    for (const auto& k : writes)
+      uses_[k].last_write = level;
+    return level;
+  }
+  int place(const event_saved& c) { return place({}, {{event_row, c.info.id, 0, 0}}); }
+  int place(const section_added& c) {
+    return place({{event_row, c.event, 0, 0}}, {{section_row, c.event, c.section.id, 0}});
+  }
+  int place(const hold_placed& c) {
+    return place({{section_row, c.event, c.section, 0}},
+                 {{hold_row, c.event, c.section, c.hold.id}});
+  }
+  int place(const hold_extended& c) { return place({}, {{hold_row, c.event, c.section, c.hold}}); }
+  int place(const hold_ended& c) { return place({}, {{hold_row, c.event, c.section, c.hold}}); }
+  // A cancel frees seats that a later order in its section may sell again.
+  int place(const order_placed& c) {
+    return place({{section_row, c.event, c.section, 0}, {tickets_freed, c.event, c.section, 0}},
+                 {{hold_row, c.event, c.section, c.order.from_hold},
+                  {order_row, c.event, c.section, c.order.id}});
+  }
+  int place(const order_cancelled& c) {
+    return place({}, {{order_row, c.event, c.section, c.order},
+                      {tickets_freed, c.event, c.section, 0}});
+  }
+
+  // The same key twice in one statement would make PostgreSQL's upsert fail;
+  // a hash collision only costs a level.
+  int place(const answer_saved& c) {
+    return place({}, {{answer_row, c.key.scope, 0, std::hash<std::string>{}(c.key.key)}});
+  }
+
+  std::map<key, use> uses_;
+};
+
+// Writes a batch by levels (see write_plan), one statement per kind per
+// level: on PostgreSQL one round trip each, whatever the number of rows.
+class batch_writer {
+public:
+  batch_writer(soci::session& sql, backend kind) : sql_(sql), kind_(kind) {}
+
+  void write(const std::vector<change>& batch) {
+    auto levels = write_plan{}.levels(batch);
+    std::vector<std::size_t> order(batch.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::make_pair(levels[a], batch[a].index())
+             < std::make_pair(levels[b], batch[b].index());
+    });
+    for (std::size_t begin = 0; begin < order.size();) {
+      auto end = begin + 1;
+      auto same = [&](std::size_t a, std::size_t b) {
+        return levels[a] == levels[b] && batch[a].index() == batch[b].index();
+      };
+      while (end < order.size() && same(order[begin], order[end]))
+        ++end;
+      std::visit(
+        [&](const auto& first) {
+          using kind = std::decay_t<decltype(first)>;
+          std::vector<const kind*> run;
+          for (auto i = begin; i < end; ++i)
+            run.push_back(&std::get<kind>(batch[order[i]]));
+          write_run(run);
+        },
+        batch[order[begin]]);
+      begin = end;
+    }
+  }
+
+private:
+  long long run(const dialect_sql& statement, row_set& rows) {
+    return execute_rows(sql_, kind_, statement, rows);
+  }
+
+  void write_run(const std::vector<const event_saved*>& changes) {
+    row_set rows{{"id", bigint},    {"title", text},      {"description", text},
+                 {"venue", text},   {"starts_at", bigint}, {"max_tickets_per_customer", bigint},
+                 {"status", text}};
+    for (const auto* c : changes) {
+      const auto& e = c->info;
+      rows.add({i64(e.id), e.title, e.description, e.venue, e.starts_at,
+                i64(e.max_tickets_per_customer), to_string(e.status)});
+    }
+    run(insert_rows_sql("events", rows,
+                        "on conflict (id) do update set title = excluded.title,"
+                        " description = excluded.description, venue = excluded.venue,"
+                        " starts_at = excluded.starts_at,"
+                        " max_tickets_per_customer = excluded.max_tickets_per_customer,"
+                        " status = excluded.status"),
+        rows);
+  }
+
+  void write_run(const std::vector<const section_added*>& changes) {
+    row_set rows{{"event_id", bigint}, {"id", bigint},       {"name", text},
+                 {"kind", text},       {"row_count", bigint}, {"seats_per_row", bigint},
+                 {"capacity", bigint}, {"price_cents", bigint}};
+    for (const auto* c : changes) {
+      const auto& s = c->section;
+      rows.add({i64(c->event), i64(s.id), s.name, to_string(s.layout.kind), i64(s.layout.rows),
+                i64(s.layout.seats_per_row), i64(s.layout.capacity), s.price_cents});
+    }
+    run(insert_rows_sql("sections", rows), rows);
+  }
+
+  void write_run(const std::vector<const hold_placed*>& changes) {
+    row_set rows{{"event_id", bigint},   {"section_id", bigint}, {"id", bigint},
+                 {"customer_id", bigint}, {"seats", text},       {"quantity", bigint},
+                 {"created_at", bigint}, {"expires_at", bigint}, {"status", text}};
+    for (const auto* c : changes) {
+      const auto& h = c->hold;
+      rows.add({i64(c->event), i64(c->section), i64(h.id), i64(h.customer), seats_text(h.seats),
+                i64(h.quantity), h.created_at, h.expires_at, "live"});
+    }
+    run(insert_rows_sql("holds", rows), rows);
+  }
+
+  // A level holds each hold at most once (write_plan), so counts are exact.
+  void write_run(const std::vector<const hold_extended*>& changes) {
+    row_set rows{{"event_id", bigint}, {"section_id", bigint}, {"id", bigint},
+                 {"expires_at", bigint}};
+    for (const auto* c : changes)
+      rows.add({i64(c->event), i64(c->section), i64(c->hold), c->expires_at});
+    auto changed =
+      run(update_rows_sql("holds", rows, {"expires_at"}, "holds.status = 'live'"), rows);
+    if (changed != i64(rows.size()))
+      refuse("hold_extended: a hold to extend is not live");
+  }
+
+  void write_run(const std::vector<const hold_ended*>& changes) {
+    row_set rows{{"event_id", bigint}, {"section_id", bigint}, {"id", bigint},
+                 {"status", text},     {"ended_at", bigint}};
+    for (const auto* c : changes)
+      rows.add({i64(c->event), i64(c->section), i64(c->hold), to_string(c->why), c->at});
+    run(update_rows_sql("holds", rows, {"status", "ended_at"}, "holds.status = 'live'"), rows);
+  }
+
+  void write_run(const std::vector<const order_placed*>& changes) {
+    row_set holds{{"event_id", bigint}, {"section_id", bigint}, {"id", bigint},
+                  {"status", text},     {"ended_at", bigint}};
+    row_set orders{{"event_id", bigint},   {"section_id", bigint}, {"id", bigint},
+                   {"customer_id", bigint}, {"hold_id", bigint},   {"quantity", bigint},
+                   {"total_cents", bigint}, {"created_at", bigint}, {"status", text}};
+    row_set tickets{{"event_id", bigint}, {"section_id", bigint}, {"order_id", bigint},
+                    {"number", bigint},   {"seat", bigint},       {"status", text}};
+    for (const auto* c : changes) {
+      const auto& o = c->order;
+      holds.add({i64(c->event), i64(c->section), i64(o.from_hold), "purchased", o.created_at});
+      orders.add({i64(c->event), i64(c->section), i64(o.id), i64(o.customer), i64(o.from_hold),
+                  i64(o.quantity), c->total_cents, o.created_at, "sold"});
+      // One ticket per seat; in general admission one per unit, seat NULL.
+      auto count = o.seats.empty() ? o.quantity : o.seats.size();
+      for (std::size_t n = 0; n < count; ++n)
+        tickets.add({i64(c->event), i64(c->section), i64(o.id), i64(n),
+                     o.seats.empty() ? sql_value{} : sql_value{i64(o.seats[n])}, "live"});
+    }
+    auto purchased =
+      run(update_rows_sql("holds", holds, {"status", "ended_at"}, "holds.status = 'live'"), holds);
+    if (purchased != i64(holds.size()))
+      refuse("order_placed: the hold of an order is not live");
+    run(insert_rows_sql("orders", orders), orders);
+    run(insert_rows_sql("tickets", tickets), tickets);
+  }
+
+  void write_run(const std::vector<const order_cancelled*>& changes) {
+    row_set orders{{"event_id", bigint}, {"section_id", bigint}, {"id", bigint},
+                   {"status", text},     {"cancelled_at", bigint}};
+    row_set tickets{{"event_id", bigint}, {"section_id", bigint}, {"order_id", bigint},
+                    {"status", text}};
+    for (const auto* c : changes) {
+      orders.add({i64(c->event), i64(c->section), i64(c->order), "cancelled", c->at});
+      tickets.add({i64(c->event), i64(c->section), i64(c->order), "cancelled"});
+    }
+    auto cancelled =
+      run(update_rows_sql("orders", orders, {"status", "cancelled_at"}, "orders.status = 'sold'"),
+          orders);
+    if (cancelled != i64(orders.size()))
+      refuse("order_cancelled: an order to cancel is not sold");
+    // The tickets stay, with the order's seats; only live ones hold a seat
+    // (the unique index tickets_one_live_per_seat).
+    run(update_rows_sql("tickets", tickets, {"status"}, "tickets.status = 'live'"), tickets);
+  }
+
+  // Replaces an older record of the key: one past idempotency.ttl_s, since
+  // the HTTP layer replays a live one instead of running the request again.
+  void write_run(const std::vector<const answer_saved*>& changes) {
+    row_set rows{{"scope", bigint},  {"key", text},      {"fingerprint", text},
+                 {"status", bigint}, {"content_type", text}, {"location", text},
+                 {"body", text},     {"answer", text},   {"created_at", bigint}};
+    for (const auto* c : changes)
+      rows.add({i64(c->key.scope), c->key.key, c->key.fingerprint, 0LL, "", "", "", c->reply,
+                c->at});
+    run(insert_rows_sql("idempotency_keys", rows, idempotency_upsert), rows);
+  }
+
+  soci::session& sql_;
+  backend kind_;
+};
+
+} // namespace
+
+void write_batch(soci::session& sql, backend kind, const std::vector<change>& batch) {
+  batch_writer(sql, kind).write(batch);
+}
+
+} // namespace boxoffice

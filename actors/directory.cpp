@@ -1,5 +1,6 @@
 #include "actors/directory.h"
 
+#include "actors/answer_codec.h"
 #include "actors/event_actor.h"
 #include "actors/wall_clock.h"
 #include "actors/mailbox.h"
@@ -135,7 +136,8 @@ caf::result<event_info> create_event(self_ptr self, create_event_request& req) {
                                     ? req.max_tickets_per_customer
                                     : self->state.settings.limits.max_tickets_per_customer;
   auto rp = self->make_response_promise<event_info>();
-  self->request(self->state.settings.journal, caf::infinite, journal_write{{event_saved{info}}})
+  auto write = keyed(event_saved{info}, req.answer, info, wall_clock_ms(self->clock()));
+  self->request(self->state.settings.journal, caf::infinite, std::move(write))
     .then(
       [=](committed_atom) mutable {
         auto& entry = self->state.events[info.id];

@@ -98,6 +98,7 @@ struct create_event_request {
   std::string venue;
   timestamp_ms starts_at = 0;
   uint32_t max_tickets_per_customer = 0;  // 0: the configured default
+  answer_key answer;  // a keyed request: its answer commits with the event
 };
 
 struct set_status_request { event_id event = 0; sale_status status = sale_status::draft; };
@@ -121,6 +122,7 @@ struct edit_event_request {
   timestamp_ms starts_at = 0;
   uint32_t max_tickets_per_customer = 0;
   sale_status status = sale_status::draft;
+  answer_key answer;
 };
 
 struct add_section_request {
@@ -128,6 +130,7 @@ struct add_section_request {
   std::string name;
   section_layout layout;
   int64_t price_cents = 0;
+  answer_key answer;
 };
 
 // --- The journal (node-local: these never cross the network) ----------------
@@ -380,7 +383,7 @@ typename Inspector::result_type inspect(Inspector& f, event_view& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, create_event_request& x) {
   return f(caf::meta::type_name("create_event_request"), x.title, x.description, x.venue,
-           x.starts_at, x.max_tickets_per_customer);
+           x.starts_at, x.max_tickets_per_customer, x.answer);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, set_status_request& x) {
@@ -389,12 +392,13 @@ typename Inspector::result_type inspect(Inspector& f, set_status_request& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edit_event_request& x) {
   return f(caf::meta::type_name("edit_event_request"), x.event, x.fields, x.title,
-           x.description, x.venue, x.starts_at, x.max_tickets_per_customer, x.status);
+           x.description, x.venue, x.starts_at, x.max_tickets_per_customer, x.status,
+           x.answer);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, add_section_request& x) {
   return f(caf::meta::type_name("add_section_request"), x.event, x.name, x.layout,
-           x.price_cents);
+           x.price_cents, x.answer);
 }
 
 } // namespace boxoffice

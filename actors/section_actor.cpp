@@ -100,16 +100,6 @@ auto step(self_ptr self, F&& rule) {
   return result;
 }
 
-// The change, and with it the answer of a keyed request, so that both are
-// committed or neither is (answer_saved).
-template <class Reply>
-journal_write keyed(change c, const answer_key& key, const Reply& answer, timestamp_ms now) {
-  journal_write write{{std::move(c)}};
-  if (!key.key.empty())
-    write.changes.emplace_back(answer_saved{key, encode_answer(answer), now});
-  return write;
-}
-
 // Sends `write` to the journal; once committed, `done(rules)` makes the reply
 // from the section as it is then (it may still refuse: the change can have
 // been overtaken meanwhile), and if the commit fails `undo(rules)` takes the

@@ -116,10 +116,10 @@ void bench_durable_holds(const char* name, const std::string& url, int clients) 
                                                      sql_store{url}.event_ids()});
   {
     caf::scoped_actor self{sys};
-    auto event = ask<event_info>(self, dir, create_event_request{"bench", "", "", 0, 0}).id;
+    auto event = ask<event_info>(self, dir, create_event_request{"bench", "", "", 0, 0, {}}).id;
     for (int s = 0; s < sections; ++s)
       ask<section_info>(self, dir, add_section_request{event, "s" + std::to_string(s),
-                                                       reserved_layout(rows, seats_per_row), 100});
+                                                       reserved_layout(rows, seats_per_row), 100, {}});
     ask<event_info>(self, dir, set_status_request{event, sale_status::on_sale});
     auto commits_before = counter->commits.load();
     auto rows_before = counter->rows.load();

@@ -72,11 +72,6 @@ uint32_t query_count(const Pistache::Rest::Request& req, const char* name, uint3
 // refusal 400 for a bad key.
 answer_key idempotency_key(const Pistache::Rest::Request& req, const caller& who);
 
-// Submits `j`; with an Idempotency-Key header, through the keeper (replay,
-// 409 in use, 422 reused). Throws refusal 400 for a bad key.
-void submit(api_context& api, const Pistache::Rest::Request& req,
-            Pistache::Http::ResponseWriter& w, const caller& who, job j);
-
 // A job that asks the directory and renders its answer.
 template <class Reply, class Msg, class Render>
 job ask_directory(const api_context& api, Msg msg, Render render) {
@@ -90,9 +85,9 @@ job ask_directory(const api_context& api, Msg msg, Render render) {
   };
 }
 
-// Submits a write that changes a section, as submit does, except that a
-// keyed one carries its key in `msg`: the section commits its answer with
-// the change, so that a retry after a crash gets that answer rather than a
+// Submits a write that the actors commit (holds, orders, events, sections);
+// a keyed one goes through the keeper (replay, 409 in use, 422 reused) and carries its key in `msg`: the
+// actor commits its answer with the change, so that a retry after a crash gets that answer rather than a
 // second change, and `render` renders it again for a repeat.
 template <class Reply, class Msg, class Render>
 void submit_write(api_context& api, const Pistache::Rest::Request& req,

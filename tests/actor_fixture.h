@@ -174,7 +174,7 @@ struct event_fixture : durable_fixture {
                          uint32_t backlog = 1024)
     : limits(lim), idle_stop_s(idle_stop), backlog_max(backlog) {
     start_directory();
-    auto info = ask<event_info>(dir, create_event_request{"Test night", "", "Hall", 0, 0});
+    auto info = ask<event_info>(dir, create_event_request{"Test night", "", "Hall", 0, 0, {}});
     BOOST_REQUIRE(info);
     event = info->id;
   }
@@ -204,13 +204,13 @@ struct event_fixture : durable_fixture {
 
   section_id add_reserved(uint32_t rows, uint32_t seats_per_row, int64_t price_cents = 1000) {
     auto s = ask<section_info>(dir, add_section_request{event, "S", reserved_layout(rows, seats_per_row),
-                                                        price_cents});
+                                                        price_cents, {}});
     BOOST_REQUIRE(s);
     return s->id;
   }
 
   section_id add_general(uint32_t capacity) {
-    auto s = ask<section_info>(dir, add_section_request{event, "GA", general_layout(capacity), 500});
+    auto s = ask<section_info>(dir, add_section_request{event, "GA", general_layout(capacity), 500, {}});
     BOOST_REQUIRE(s);
     return s->id;
   }

@@ -86,7 +86,7 @@ BOOST_AUTO_TEST_CASE(while_the_database_is_away_writes_fail_fast_and_reads_go_on
   faults->fail = store_error::kind::unavailable;
   BOOST_CHECK(code(hold(2, stalls, {"A-2"})) == errc::storage_unavailable);
   BOOST_CHECK(code(purchase(1, h->ref)) == errc::storage_unavailable);
-  BOOST_CHECK(code(ask<event_info>(dir, create_event_request{"new", "", "", 0, 0}))
+  BOOST_CHECK(code(ask<event_info>(dir, create_event_request{"new", "", "", 0, 0, {}}))
               == errc::storage_unavailable);
   BOOST_CHECK(code(ask<event_info>(dir, set_status_request{event, sale_status::closed}))
               == errc::storage_unavailable);

@@ -127,9 +127,9 @@ export async function adminEventPage(id) {
       last = { ev, at: now };
       stamp.textContent = `Updated ${new Date().toLocaleTimeString()}`;
       status.textContent = `Sale: ${ev.status === 'on_sale' ? 'open' : ev.status}`;
-      if (ev.status !== shownStatus) saleButtons.replaceChildren(
+      if (ev.status !== shownStatus) saleButtons.replaceChildren(...[
         ev.status === 'draft' ? h('button', { type: 'button', id: 'open-sale', text: 'Open the sale', onclick: () => patch({ status: 'on_sale' }, 'The sale is open.') }) : null,
-        ev.status === 'on_sale' ? h('button', { type: 'button', id: 'close-sale', text: 'Close the sale', onclick: () => patch({ status: 'closed' }, 'The sale is closed.') }) : null);
+        ev.status === 'on_sale' ? h('button', { type: 'button', id: 'close-sale', text: 'Close the sale', onclick: () => patch({ status: 'closed' }, 'The sale is closed.') }) : null].filter(Boolean));
       shownStatus = ev.status;
     } catch (e) { notice(msg, e.message); }
   }

@@ -30,7 +30,7 @@ export async function eventPage(eventId) {
     event.description ? h('p', { text: event.description }) : null,
     h('table', { class: 'sections' },
       h('caption', { text: 'Sections' }),
-      h('thead', {}, h('tr', {}, ...['Section', 'Price', 'Free', 'Held', 'Sold', ''].map((t) => h('th', { scope: 'col', text: t })))),
+      h('thead', {}, h('tr', {}, ...['Section', 'Price', 'Free', 'Held', 'Sold', 'Seats'].map((t) => h('th', { scope: 'col', text: t })))),
       sectionsBody),
     msg, h('div', { class: 'buy' }, mapArea, panel));
 

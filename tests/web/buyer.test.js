@@ -6,17 +6,14 @@
 // and on the server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, browser, signIn, shot, seat } from './harness.js';
+import { startServer, roomyLimits, browser, signIn, shot, seat } from './harness.js';
 
 const stalls = { name: 'Stalls', kind: 'reserved', rows: 5, seats_per_row: 10, price_cents: 2500 };
 const standing = { name: 'Standing', kind: 'general', capacity: 50, price_cents: 1500 };
 let server, chrome;
 
 before(async () => {
-  server = await startServer('buyer', {
-    BOXOFFICE_RESERVATION_MAX_HOLDS_PER_CUSTOMER: '1000',
-    BOXOFFICE_RESERVATION_MAX_TICKETS_PER_CUSTOMER: '10000',
-  });
+  server = await startServer('buyer', roomyLimits);
   chrome = await browser();
 });
 after(async () => { await chrome?.close(); await server?.stop(); });
@@ -50,6 +47,7 @@ test('a buyer buys two seats by mouse, sees the order, cancels, and the seats ar
   await page.getByRole('button', { name: 'Hold 2 selected seats' }).click();
   await page.locator('#holds li[data-hold]').waitFor();
   await page.waitForFunction(() => document.querySelector('#seatsvg rect[data-seat="B-4"]').classList.contains('m'));
+  assert.doesNotMatch(await page.locator('main').textContent(), /\b(null|undefined|NaN)\b/);
   await shot(page, 'buyer-2-seat-map-held');
   const first = await countdownSeconds(page);
   await page.waitForTimeout(1300);

@@ -4,14 +4,11 @@
 // on "Hold" to the seat painted as yours, on loopback).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, browser, signIn, shot, seat } from './harness.js';
+import { startServer, roomyLimits, browser, signIn, shot, seat } from './harness.js';
 
 let server, chrome;
 before(async () => {
-  server = await startServer('speed', {
-    BOXOFFICE_RESERVATION_MAX_HOLDS_PER_CUSTOMER: '1000',
-    BOXOFFICE_RESERVATION_MAX_TICKETS_PER_CUSTOMER: '10000',
-  });
+  server = await startServer('speed', roomyLimits);
   chrome = await browser();
 });
 after(async () => { await chrome?.close(); await server?.stop(); });

@@ -20,7 +20,7 @@ export const when = (iso) => new Date(iso).toLocaleString('en-GB', { dateStyle: 
 export function page(title, ...children) {
   const main = document.getElementById('main');
   const heading = h('h1', { tabindex: '-1', text: title });
-  main.replaceChildren(heading, ...children);
+  main.replaceChildren(heading, ...children.filter((c) => c !== null && c !== undefined && c !== false));
   document.title = `${title} · boxoffice`;
   heading.focus();
   return main;

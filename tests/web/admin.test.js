@@ -59,7 +59,7 @@ test('the operator creates an event, opens the sale and watches a 500-buyer sale
   assert.equal((await server.call('GET', `/v1/events/${eventId}`)).body.status, 'on_sale');
   assert.deepEqual(await counters(page), [
     { name: 'Stalls', free: 500, held: 0, sold: 0 }, { name: 'Standing', free: 100, held: 0, sold: 0 }]);
-  assert.doesNotMatch(await page.locator('main').textContent(), /\b(null|undefined|NaN)\b/);
+  assert.doesNotMatch(await page.locator('main').innerText(), /\b(null|undefined|NaN)\b/);
   await shot(page, 'operator-1-before-sale');
 
   // The counters move while the sale runs, and end where the server is.

@@ -10,7 +10,7 @@ packages=(
   nlohmann-json3-dev libcurl4-openssl-dev libsodium-dev libjwt-dev
   postgresql wrk
   nginx prometheus
-  chromium fonts-dejavu-core
+  chromium fonts-dejavu-core sqlite3
 )
 
 # nginx is the reverse proxy of deploy/nginx.conf, tried by the deploy
@@ -19,7 +19,8 @@ packages=(
 
 # chromium runs the browser tests of the web pages (tests/web): Playwright
 # drives this Debian build and never downloads one of its own; the fonts
-# give its screenshots legible text.
+# give its screenshots legible text; sqlite3 audits the database after the
+# operator test's scripted sale.
 
 # npx runs the OpenAPI linter (tools/lint-openapi.sh) and npm installs the
 # browser tests' pinned packages; any Node.js with npm will do, Debian's npm

@@ -1,12 +1,14 @@
 // The operator pages (admin role): events (drafts included), create an event
 // and its sections, open and close the sale, edit, and live per-section
-// counters polled every second (sales per second computed here from the sold
-// count between polls). Every call is the public API with the admin's token;
-// a customer's token is refused by the server (403), shown in plain words.
+// counters polled every counters_poll_ms, so that they are at most 1 s stale
+// (sales per second computed here from the sold count between polls). Every
+// call is the public API with the admin's token; a customer's token is
+// refused by the server (403), shown in plain words.
 import * as api from './api.js';
 import { h, page, notice, money, when } from './dom.js';
 import { go, needLogin } from './app.js';
 
+const counters_poll_ms = 500;
 let timers = [];
 export function stopAdmin() { timers.forEach(clearInterval); timers = []; }
 
@@ -134,5 +136,5 @@ export async function adminEventPage(id) {
     } catch (e) { notice(msg, e.message); }
   }
   await poll();
-  timers.push(setInterval(poll, 1000));
+  timers.push(setInterval(poll, counters_poll_ms));
 }

@@ -108,6 +108,8 @@ export async function startServer(name, settings = {}) {
       if (onSale) await server.call('PATCH', `/v1/events/${e.body.id}`, { status: 'on_sale' }, t);
       return e.body.id;
     },
+    // One query on the server's database (the sqlite3 command-line shell), for audits.
+    sql(query) { return execFileSync('sqlite3', [join(dir, 'web.db'), query], { encoding: 'utf8' }).trim(); },
     async stop() {
       proc.kill('SIGTERM');
       await new Promise((ok) => (proc.exitCode !== null ? ok() : proc.on('exit', ok)));

@@ -207,3 +207,19 @@ test('a hold left alone expires on screen and on the server; an expired access t
     await page.context().close();
   } finally { await short.stop(); }
 });
+
+test('problems are shown in plain words: wrong password, email taken', async () => {
+  const known = await server.customer('known');
+  const page = await (await chrome.newContext()).newPage();
+  await page.goto(`${server.base}/#/login`);
+  await page.getByLabel('Email').fill(known.email);
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'The email or the password is wrong' }).waitFor();
+  await page.goto(`${server.base}/#/signup`);
+  await page.getByLabel('Email').fill(known.email);
+  await page.getByLabel(/^Password/).fill('another-password');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('alert').filter({ hasText: 'An account with this email already exists; sign in instead' }).waitFor();
+  await page.context().close();
+});

@@ -8,5 +8,5 @@ cd "$(dirname "$0")"
 : "${BOXOFFICE_BINARY:?set BOXOFFICE_BINARY to the boxoffice binary (CTest does)}"
 command -v chromium > /dev/null || { echo "web_tests: chromium is missing; run ./tools/install-deps.sh" >&2; exit 1; }
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-npm ci --no-audit --no-fund --loglevel=error
+npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 exec node --test --test-concurrency=1 --test-reporter=spec ./*.test.js

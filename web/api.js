@@ -3,15 +3,21 @@
 // and every problem+json turned into an Error whose message is plain words.
 
 const session = {
-  get tokens() { return JSON.parse(sessionStorage.getItem('tokens') || 'null'); },
+  get tokens() {
+    return JSON.parse(sessionStorage.getItem('tokens') || 'null');
+  },
   set tokens(t) {
     if (t) sessionStorage.setItem('tokens', JSON.stringify(t));
     else sessionStorage.removeItem('tokens');
   },
 };
 
-export function account() { return session.tokens?.account ?? null; }
-export function isAdmin() { return account()?.role === 'admin'; }
+export function account() {
+  return session.tokens?.account ?? null;
+}
+export function isAdmin() {
+  return account()?.role === 'admin';
+}
 
 // What a buyer reads for each stable problem code; the server's detail is
 // added where it names a field or a limit.
@@ -77,7 +83,9 @@ export class Problem extends Error {
     this.retryAfter = p.retryAfter;
   }
   // The outcome is unknown or nothing was done: the same request may be sent again.
-  get retriable() { return this.status === 503 || this.status === 0 || this.code === 'idempotency_key_in_use'; }
+  get retriable() {
+    return this.status === 503 || this.status === 0 || this.code === 'idempotency_key_in_use';
+  }
 }
 
 let refreshing = null;
@@ -86,13 +94,22 @@ async function refresh() {
   const t = session.tokens;
   if (!t) return false;
   refreshing ??= fetch('/v1/auth/refresh', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ refresh_token: t.refresh_token }),
-  }).then(async (r) => {
-    if (!r.ok) { session.tokens = null; return false; }
-    saveTokens(await r.json());
-    return true;
-  }).catch(() => false).finally(() => { refreshing = null; });
+  })
+    .then(async (r) => {
+      if (!r.ok) {
+        session.tokens = null;
+        return false;
+      }
+      saveTokens(await r.json());
+      return true;
+    })
+    .catch(() => false)
+    .finally(() => {
+      refreshing = null;
+    });
   return refreshing;
 }
 
@@ -118,7 +135,9 @@ export async function call(path, opts = {}) {
     let r;
     try {
       r = await fetch(path, {
-        method: opts.method ?? 'GET', headers, cache: 'no-store',
+        method: opts.method ?? 'GET',
+        headers,
+        cache: 'no-store',
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       });
     } catch {
@@ -129,8 +148,13 @@ export async function call(path, opts = {}) {
     const body = r.status === 204 ? null : type.includes('json') ? await r.json() : await r.text();
     if (r.ok) return { status: r.status, body, etag: r.headers.get('ETag') };
     const p = typeof body === 'object' && body ? body : { title: `Error ${r.status}` };
-    if (r.status === 401 && attempt === 0 && ['token_expired', 'invalid_token'].includes(p.code)
-        && await refresh()) continue;
+    if (
+      r.status === 401 &&
+      attempt === 0 &&
+      ['token_expired', 'invalid_token'].includes(p.code) &&
+      (await refresh())
+    )
+      continue;
     if (r.status === 401 && ['token_expired', 'invalid_token'].includes(p.code)) session.tokens = null;
     p.retryAfter = Number(r.headers.get('Retry-After')) || 0;
     throw new Problem(p, r.status);
@@ -153,5 +177,8 @@ export async function signup(email, password) {
 export async function logout() {
   const t = session.tokens;
   session.tokens = null;
-  if (t) await call('/v1/auth/logout', { method: 'POST', body: { refresh_token: t.refresh_token } }).catch(() => {});
+  if (t)
+    await call('/v1/auth/logout', { method: 'POST', body: { refresh_token: t.refresh_token } }).catch(
+      () => {},
+    );
 }

@@ -5,7 +5,9 @@
 // one tab stop; arrow keys move a cursor, Space or Enter selects, and a live
 // region says where the cursor is.
 
-const pitch = 12, size = 10, labelWidth = 28;
+const pitch = 12,
+  size = 10,
+  labelWidth = 28;
 const stateNames = { f: 'free', h: 'held', s: 'sold', m: 'yours', x: 'selected' };
 
 export class SeatMap {
@@ -19,7 +21,9 @@ export class SeatMap {
     this.cursor = 0;
   }
 
-  label(i) { return `${this.rows[Math.floor(i / this.perRow)].row}-${(i % this.perRow) + 1}`; }
+  label(i) {
+    return `${this.rows[Math.floor(i / this.perRow)].row}-${(i % this.perRow) + 1}`;
+  }
 
   // The state letter shown for seat i: the server's, refined by what is ours.
   shown(i, server) {
@@ -33,16 +37,23 @@ export class SeatMap {
     this.rows = map.rows;
     this.perRow = map.rows[0]?.states.length ?? 0;
     this.states = map.rows.map((r) => r.states).join('');
-    const w = labelWidth + this.perRow * pitch, h = this.rows.length * pitch;
-    const parts = [`<svg id="seatsvg" viewBox="0 0 ${w} ${h}" width="${Math.min(w * 2, 1200)}" tabindex="0" role="application" aria-roledescription="seat map" aria-label="Seat map of ${escapeText(map.section.name)}: arrow keys move, Space selects" focusable="true">`];
+    const w = labelWidth + this.perRow * pitch,
+      h = this.rows.length * pitch;
+    const parts = [
+      `<svg id="seatsvg" viewBox="0 0 ${w} ${h}" width="${Math.min(w * 2, 1200)}" tabindex="0" role="application" aria-roledescription="seat map" aria-label="Seat map of ${escapeText(map.section.name)}: arrow keys move, Space selects" focusable="true">`,
+    ];
     this.rows.forEach((r, y) => {
       parts.push(`<text x="2" y="${y * pitch + 9}" class="rowlabel" aria-hidden="true">${r.row}</text>`);
       for (let x = 0; x < this.perRow; x++) {
         const i = y * this.perRow + x;
-        parts.push(`<rect x="${labelWidth + x * pitch}" y="${y * pitch}" width="${size}" height="${size}" class="seat ${this.shown(i, this.states[i])}" data-i="${i}" data-seat="${r.row}-${x + 1}"/>`);
+        parts.push(
+          `<rect x="${labelWidth + x * pitch}" y="${y * pitch}" width="${size}" height="${size}" class="seat ${this.shown(i, this.states[i])}" data-i="${i}" data-seat="${r.row}-${x + 1}"/>`,
+        );
       }
     });
-    parts.push(`<rect id="cursor" class="cursor" width="${size + 2}" height="${size + 2}" x="-99" y="-99"/></svg>`);
+    parts.push(
+      `<rect id="cursor" class="cursor" width="${size + 2}" height="${size + 2}" x="-99" y="-99"/></svg>`,
+    );
     this.container.innerHTML = parts.join('');
     this.svg = this.container.firstChild;
     this.rects = this.svg.querySelectorAll('rect.seat');
@@ -61,15 +72,16 @@ export class SeatMap {
     if (!this.rects || states.length !== this.states.length) return this.render(map);
     const old = this.states;
     this.states = states;
-    for (let i = 0; i < states.length; i++)
-      if (states[i] !== old[i]) this.paint(i);
+    for (let i = 0; i < states.length; i++) if (states[i] !== old[i]) this.paint(i);
     // A selected seat someone else took is no longer selectable.
-    for (const l of [...this.selected])
-      if (this.stateOf(l) !== 'f') this.selected.delete(l);
+    for (const l of [...this.selected]) if (this.stateOf(l) !== 'f') this.selected.delete(l);
     this.onChange([...this.selected]);
   }
 
-  stateOf(label) { const i = this.indexOf(label); return i < 0 ? null : this.states[i]; }
+  stateOf(label) {
+    const i = this.indexOf(label);
+    return i < 0 ? null : this.states[i];
+  }
 
   indexOf(label) {
     const [row, n] = label.split('-');
@@ -77,7 +89,9 @@ export class SeatMap {
     return y < 0 ? -1 : y * this.perRow + Number(n) - 1;
   }
 
-  paint(i) { this.rects[i].setAttribute('class', `seat ${this.shown(i, this.states[i])}`); }
+  paint(i) {
+    this.rects[i].setAttribute('class', `seat ${this.shown(i, this.states[i])}`);
+  }
 
   setMine(labels) {
     const before = this.mine;
@@ -120,13 +134,16 @@ export class SeatMap {
 
   moveCursor(i) {
     this.cursor = i;
-    const r = this.rects[i], c = this.svg.querySelector('#cursor');
+    const r = this.rects[i],
+      c = this.svg.querySelector('#cursor');
     c.setAttribute('x', r.getAttribute('x') - 1);
     c.setAttribute('y', r.getAttribute('y') - 1);
     this.say(`${this.label(i)}, ${stateNames[this.shown(i, this.states[i])]}`);
   }
 
-  say(text) { document.getElementById('announce').textContent = text; }
+  say(text) {
+    document.getElementById('announce').textContent = text;
+  }
 }
 
 export function escapeText(s) {

@@ -8,28 +8,49 @@ import assert from 'node:assert/strict';
 import { startServer, browser, signIn, shot, admin } from './harness.js';
 
 let server, chrome;
-before(async () => { server = await startServer('admin'); chrome = await browser(); });
-after(async () => { await chrome?.close(); await server?.stop(); });
+before(async () => {
+  server = await startServer('admin');
+  chrome = await browser();
+});
+after(async () => {
+  await chrome?.close();
+  await server?.stop();
+});
 
-const counters = (page) => page.evaluate(() => [...document.querySelectorAll('#counters tbody tr')].map((tr) => ({
-  name: tr.querySelector('th').textContent,
-  free: Number(tr.querySelector('.free').textContent),
-  held: Number(tr.querySelector('.held').textContent),
-  sold: Number(tr.querySelector('.sold').textContent),
-})));
+const counters = (page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll('#counters tbody tr')].map((tr) => ({
+      name: tr.querySelector('th').textContent,
+      free: Number(tr.querySelector('.free').textContent),
+      held: Number(tr.querySelector('.held').textContent),
+      sold: Number(tr.querySelector('.sold').textContent),
+    })),
+  );
 
 // `n` buyers at once, `parallel` at a time: sign up, hold one place, buy it.
 async function scriptedSale(eventId, sectionId, n, parallel) {
-  let next = 0, bought = 0;
+  let next = 0,
+    bought = 0;
   const one = async (i) => {
     const b = await server.customer(`sale${i}`);
-    const h = await server.call('POST', `/v1/events/${eventId}/holds`, { section_id: sectionId, quantity: 1 }, b.token);
+    const h = await server.call(
+      'POST',
+      `/v1/events/${eventId}/holds`,
+      { section_id: sectionId, quantity: 1 },
+      b.token,
+    );
     assert.equal(h.status, 201, JSON.stringify(h.body));
-    const p = await server.call('POST', `/v1/holds/${h.body.id}/purchase`, undefined, b.token, { 'Idempotency-Key': `sale-${i}` });
+    const p = await server.call('POST', `/v1/holds/${h.body.id}/purchase`, undefined, b.token, {
+      'Idempotency-Key': `sale-${i}`,
+    });
     assert.equal(p.status, 201, JSON.stringify(p.body));
     bought++;
   };
-  await Promise.all(Array.from({ length: parallel }, async () => { while (next < n) await one(next++); }));
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < n) await one(next++);
+    }),
+  );
   return bought;
 }
 
@@ -59,33 +80,61 @@ test('the operator creates an event, opens the sale and watches a 500-buyer sale
   await page.getByText('The sale is open.').waitFor();
   assert.equal((await server.call('GET', `/v1/events/${eventId}`)).body.status, 'on_sale');
   assert.deepEqual(await counters(page), [
-    { name: 'Stalls', free: 500, held: 0, sold: 0 }, { name: 'Standing', free: 100, held: 0, sold: 0 }]);
+    { name: 'Stalls', free: 500, held: 0, sold: 0 },
+    { name: 'Standing', free: 100, held: 0, sold: 0 },
+  ]);
   assert.doesNotMatch(await page.locator('main').innerText(), /\b(null|undefined|NaN)\b/);
   await shot(page, 'operator-1-before-sale');
 
   // The counters move while the sale runs, and end where the server is.
   const seen = new Set();
-  const watch = setInterval(async () => { try { seen.add((await counters(page))[0].sold); } catch { /* page busy */ } }, 200);
+  const watch = setInterval(async () => {
+    try {
+      seen.add((await counters(page))[0].sold);
+    } catch {
+      /* page busy */
+    }
+  }, 200);
   const t0 = Date.now();
   const bought = await scriptedSale(eventId, 1, 500, 16);
   const saleMs = Date.now() - t0;
   assert.equal(bought, 500);
   const done = Date.now();
-  await page.waitForFunction(() => document.querySelector('#counters tbody tr .sold').textContent === '500', null, { timeout: 3000, polling: 20 });
+  await page.waitForFunction(
+    () => document.querySelector('#counters tbody tr .sold').textContent === '500',
+    null,
+    { timeout: 3000, polling: 20 },
+  );
   const lag = Date.now() - done;
   clearInterval(watch);
-  console.log(`# operator: 500 buyers in ${saleMs} ms; the counters showed ${seen.size} distinct sold values on the way and reached 500 ${lag} ms after the last purchase`);
+  console.log(
+    `# operator: 500 buyers in ${saleMs} ms; the counters showed ${seen.size} distinct sold values on the way and reached 500 ${lag} ms after the last purchase`,
+  );
   assert.ok(seen.size >= 3, `the counters moved during the sale (${[...seen]})`);
   assert.ok(lag <= 1000, `counters at most 1 s stale (${lag} ms)`);
   await shot(page, 'operator-2-dashboard');
   const metrics = await (await fetch(`${server.base}/metrics`)).text();
-  const gauge = (section, state) => Number(metrics.match(new RegExp(`boxoffice_seats\\{event="${eventId}",section="${section}",state="${state}"\\} (\\d+)`))[1]);
+  const gauge = (section, state) =>
+    Number(
+      metrics.match(
+        new RegExp(`boxoffice_seats\\{event="${eventId}",section="${section}",state="${state}"\\} (\\d+)`),
+      )[1],
+    );
   const shown = await counters(page);
   for (const [i, s] of shown.entries())
-    for (const state of ['free', 'held', 'sold']) assert.equal(s[state], gauge(i + 1, state), `${s.name} ${state}`);
+    for (const state of ['free', 'held', 'sold'])
+      assert.equal(s[state], gauge(i + 1, state), `${s.name} ${state}`);
   // And to the database: 500 tickets sold in Stalls, no hold left live.
-  assert.equal(server.sql(`select count(*) from tickets t join orders o on o.event_id = t.event_id and o.section_id = t.section_id and o.id = t.order_id where t.event_id = ${eventId} and t.section_id = 1 and o.status = 'sold'`), String(shown[0].sold));
-  assert.equal(server.sql(`select count(*) from holds where event_id = ${eventId} and status = 'live'`), String(shown[0].held + shown[1].held));
+  assert.equal(
+    server.sql(
+      `select count(*) from tickets t join orders o on o.event_id = t.event_id and o.section_id = t.section_id and o.id = t.order_id where t.event_id = ${eventId} and t.section_id = 1 and o.status = 'sold'`,
+    ),
+    String(shown[0].sold),
+  );
+  assert.equal(
+    server.sql(`select count(*) from holds where event_id = ${eventId} and status = 'live'`),
+    String(shown[0].held + shown[1].held),
+  );
 
   await page.getByRole('button', { name: 'Close the sale' }).click();
   await page.getByText('The sale is closed.').waitFor();

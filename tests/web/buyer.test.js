@@ -16,7 +16,10 @@ before(async () => {
   server = await startServer('buyer', roomyLimits);
   chrome = await browser();
 });
-after(async () => { await chrome?.close(); await server?.stop(); });
+after(async () => {
+  await chrome?.close();
+  await server?.stop();
+});
 
 async function openEvent(page, id) {
   await page.goto(`${server.base}/#/event/${id}`);
@@ -24,7 +27,10 @@ async function openEvent(page, id) {
 }
 
 const countdownSeconds = async (page) => {
-  const [m, s] = (await page.locator('.countdown').first().textContent()).match(/(\d+):(\d+)/).slice(1).map(Number);
+  const [m, s] = (await page.locator('.countdown').first().textContent())
+    .match(/(\d+):(\d+)/)
+    .slice(1)
+    .map(Number);
   return m * 60 + s;
 };
 
@@ -34,7 +40,9 @@ test('a buyer buys two seats by mouse, sees the order, cancels, and the seats ar
   const ctx = await chrome.newContext();
   const page = await ctx.newPage();
   const errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
   await signIn(page, server.base, buyer);
   await page.getByLabel('Search events').fill('mouse');
   await page.getByRole('button', { name: 'Search' }).click();
@@ -46,12 +54,14 @@ test('a buyer buys two seats by mouse, sees the order, cancels, and the seats ar
   assert.match(await page.locator('#selection').textContent(), /B-4, B-5/);
   await page.getByRole('button', { name: 'Hold 2 selected seats' }).click();
   await page.locator('#holds li[data-hold]').waitFor();
-  await page.waitForFunction(() => document.querySelector('#seatsvg rect[data-seat="B-4"]').classList.contains('m'));
+  await page.waitForFunction(() =>
+    document.querySelector('#seatsvg rect[data-seat="B-4"]').classList.contains('m'),
+  );
   assert.doesNotMatch(await page.locator('main').innerText(), /\b(null|undefined|NaN)\b/);
   await shot(page, 'buyer-2-seat-map-held');
   const first = await countdownSeconds(page);
   await page.waitForTimeout(1300);
-  assert.ok(await countdownSeconds(page) < first, 'the countdown runs');
+  assert.ok((await countdownSeconds(page)) < first, 'the countdown runs');
   await page.getByRole('button', { name: /Buy for/ }).click();
   await page.getByRole('heading', { name: 'Order confirmed' }).waitFor();
   const order = page.locator('li.new');
@@ -65,7 +75,14 @@ test('a buyer buys two seats by mouse, sees the order, cancels, and the seats ar
   await order.getByRole('button', { name: /Cancel order/ }).click();
   await page.getByText(/is cancelled; its seats are on sale again/).waitFor();
   await page.locator('li.new .status', { hasText: 'cancelled' }).waitFor();
-  await other.waitForFunction(() => ['B-4', 'B-5'].every((l) => document.querySelector(`#seatsvg rect[data-seat="${l}"]`).classList.contains('f')), null, { timeout: 2000 });
+  await other.waitForFunction(
+    () =>
+      ['B-4', 'B-5'].every((l) =>
+        document.querySelector(`#seatsvg rect[data-seat="${l}"]`).classList.contains('f'),
+      ),
+    null,
+    { timeout: 2000 },
+  );
   await shot(other, 'buyer-4-other-sees-free');
   assert.deepEqual(errors, []);
   await ctx.close();
@@ -80,9 +97,18 @@ test("another buyer's hold shows on an open map within 1 s", async () => {
   const seen = [];
   for (const label of ['A-1', 'C-3', 'E-10']) {
     const t0 = Date.now();
-    const r = await server.call('POST', `/v1/events/${id}/holds`, { section_id: 1, seats: [label] }, other.token);
+    const r = await server.call(
+      'POST',
+      `/v1/events/${id}/holds`,
+      { section_id: 1, seats: [label] },
+      other.token,
+    );
     assert.equal(r.status, 201);
-    await watcher.waitForFunction((l) => document.querySelector(`#seatsvg rect[data-seat="${l}"]`).classList.contains('h'), label, { timeout: 1000, polling: 20 });
+    await watcher.waitForFunction(
+      (l) => document.querySelector(`#seatsvg rect[data-seat="${l}"]`).classList.contains('h'),
+      label,
+      { timeout: 1000, polling: 20 },
+    );
     seen.push(Date.now() - t0);
   }
   console.log(`# live: a hold made over the API showed on an open map after ${seen.join(', ')} ms`);
@@ -100,7 +126,8 @@ test('50 two-browser races for one seat: one winner each, and the loser is told 
     pages.push(page);
   }
   const wins = [0, 0];
-  let preempted = 0, racedShot = false;
+  let preempted = 0,
+    racedShot = false;
   for (let i = 0; i < 50; i++) {
     const label = `${String.fromCharCode(65 + Math.floor(i / 10))}-${(i % 10) + 1}`;
     for (const p of pages) {
@@ -112,33 +139,70 @@ test('50 two-browser races for one seat: one winner each, and the loser is told 
     // seat taken on the map before it could ask; counted apart.
     const sent = [0, 0];
     const counters = pages.map((p, k) => {
-      const f = (r) => { if (r.method() === 'POST' && r.url().endsWith('/holds')) sent[k]++; };
+      const f = (r) => {
+        if (r.method() === 'POST' && r.url().endsWith('/holds')) sent[k]++;
+      };
       p.on('request', f);
       return () => p.off('request', f);
     });
-    await Promise.all(pages.map((p) => p.getByRole('button', { name: 'Hold 1 selected seat' })
-      .click({ timeout: 1500 }).catch(() => {})));
+    await Promise.all(
+      pages.map((p) =>
+        p
+          .getByRole('button', { name: 'Hold 1 selected seat' })
+          .click({ timeout: 1500 })
+          .catch(() => {}),
+      ),
+    );
     await Promise.all(pages.map((p) => p.waitForTimeout(50)));
     const clicked = sent.map((n) => n > 0);
     counters.forEach((stop) => stop());
-    const outcome = await Promise.all(pages.map((p, k) => p.waitForFunction(([l, asked]) => {
-      const held = [...document.querySelectorAll('#holds .what')].some((e) => e.textContent === `Stalls: seat ${l}`);
-      const told = document.getElementById('problem').textContent.includes(`seat ${l} was just taken`);
-      const shown = document.querySelector(`#seatsvg rect[data-seat="${l}"]`).classList.contains('h');
-      return held ? 'won' : told && shown ? 'lost' : !asked && shown ? 'lost on the map' : null;
-    }, [label, clicked[k]], { timeout: 5000 }).then((h) => h.jsonValue(), async (e) => {
-      const state = await p.evaluate((l) => ({ problem: document.getElementById('problem').textContent,
-        holds: [...document.querySelectorAll('#holds .what')].map((x) => x.textContent).slice(-2),
-        seat: document.querySelector(`#seatsvg rect[data-seat="${l}"]`).getAttribute('class') }), label);
-      throw new Error(`race ${i} for ${label}, page ${k} (clicked: ${clicked[k]}): ${JSON.stringify(state)}: ${e.message}`);
-    })));
+    const outcome = await Promise.all(
+      pages.map((p, k) =>
+        p
+          .waitForFunction(
+            ([l, asked]) => {
+              const held = [...document.querySelectorAll('#holds .what')].some(
+                (e) => e.textContent === `Stalls: seat ${l}`,
+              );
+              const told = document
+                .getElementById('problem')
+                .textContent.includes(`seat ${l} was just taken`);
+              const shown = document.querySelector(`#seatsvg rect[data-seat="${l}"]`).classList.contains('h');
+              return held ? 'won' : told && shown ? 'lost' : !asked && shown ? 'lost on the map' : null;
+            },
+            [label, clicked[k]],
+            { timeout: 5000 },
+          )
+          .then(
+            (h) => h.jsonValue(),
+            async (e) => {
+              const state = await p.evaluate(
+                (l) => ({
+                  problem: document.getElementById('problem').textContent,
+                  holds: [...document.querySelectorAll('#holds .what')].map((x) => x.textContent).slice(-2),
+                  seat: document.querySelector(`#seatsvg rect[data-seat="${l}"]`).getAttribute('class'),
+                }),
+                label,
+              );
+              throw new Error(
+                `race ${i} for ${label}, page ${k} (clicked: ${clicked[k]}): ${JSON.stringify(state)}: ${e.message}`,
+              );
+            },
+          ),
+      ),
+    );
     if (outcome.includes('lost on the map')) preempted++;
     assert.equal(outcome.filter((o) => o === 'won').length, 1, `race ${i} for ${label}: ${outcome}`);
     assert.equal(outcome.filter((o) => o.startsWith('lost')).length, 1, `race ${i} for ${label}: ${outcome}`);
     wins[outcome.indexOf('won')]++;
-    if (outcome.includes('lost') && !racedShot) { racedShot = true; await shot(pages[outcome.indexOf('lost')], 'race-loser'); }
+    if (outcome.includes('lost') && !racedShot) {
+      racedShot = true;
+      await shot(pages[outcome.indexOf('lost')], 'race-loser');
+    }
   }
-  console.log(`# races: 50, wins ${wins.join(' / ')}; ${preempted} lost before asking (the map showed the hold first)`);
+  console.log(
+    `# races: 50, wins ${wins.join(' / ')}; ${preempted} lost before asking (the map showed the hold first)`,
+  );
   const sold = await server.call('GET', `/v1/events/${id}`);
   assert.equal(sold.body.sections[0].held, 50);
   for (const p of pages) await p.context().close();
@@ -174,12 +238,18 @@ test('a purchase whose answer is lost is retried with the same Idempotency-Key a
 });
 
 test('a hold left alone expires on screen and on the server; an expired access token is refreshed silently', async () => {
-  const short = await startServer('expiry', { BOXOFFICE_RESERVATION_HOLD_TTL_S: '3', BOXOFFICE_RESERVATION_HOLD_MAX_LIFETIME_S: '3', BOXOFFICE_AUTH_ACCESS_TOKEN_TTL_S: '10' });
+  const short = await startServer('expiry', {
+    BOXOFFICE_RESERVATION_HOLD_TTL_S: '3',
+    BOXOFFICE_RESERVATION_HOLD_MAX_LIFETIME_S: '3',
+    BOXOFFICE_AUTH_ACCESS_TOKEN_TTL_S: '10',
+  });
   try {
     const id = await short.event('Short hold', [stalls]);
     const page = await (await chrome.newContext()).newPage();
     const refreshes = [];
-    page.on('request', (r) => { if (r.url().endsWith('/v1/auth/refresh')) refreshes.push(r); });
+    page.on('request', (r) => {
+      if (r.url().endsWith('/v1/auth/refresh')) refreshes.push(r);
+    });
     // Signed up in the page itself.
     await page.goto(`${short.base}/#/signup`);
     await page.getByLabel('Email').fill('idle@web.test');
@@ -205,7 +275,9 @@ test('a hold left alone expires on screen and on the server; an expired access t
     await page.locator('#holds li[data-hold]').waitFor();
     assert.ok(refreshes.length >= 1, 'the token was refreshed');
     await page.context().close();
-  } finally { await short.stop(); }
+  } finally {
+    await short.stop();
+  }
 });
 
 test('problems are shown in plain words: wrong password, email taken', async () => {
@@ -220,6 +292,9 @@ test('problems are shown in plain words: wrong password, email taken', async () 
   await page.getByLabel('Email').fill(known.email);
   await page.getByLabel(/^Password/).fill('another-password');
   await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByRole('alert').filter({ hasText: 'An account with this email already exists; sign in instead' }).waitFor();
+  await page
+    .getByRole('alert')
+    .filter({ hasText: 'An account with this email already exists; sign in instead' })
+    .waitFor();
   await page.context().close();
 });

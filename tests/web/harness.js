@@ -23,15 +23,24 @@ mkdirSync(artifacts, { recursive: true });
 function freePort() {
   return new Promise((ok, fail) => {
     const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
     s.on('error', fail);
   });
 }
 
 export function chromiumPath() {
-  const path = process.env.CHROMIUM ?? (() => {
-    try { return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim(); } catch { return ''; }
-  })();
+  const path =
+    process.env.CHROMIUM ??
+    (() => {
+      try {
+        return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+      } catch {
+        return '';
+      }
+    })();
   if (!path) throw new Error("chromium is missing: run ./tools/install-deps.sh (Debian's chromium package)");
   return path;
 }
@@ -40,7 +49,9 @@ let printedVersion = false;
 export async function browser() {
   const executablePath = chromiumPath();
   if (!printedVersion) {
-    console.log(`# ${execFileSync(executablePath, ['--version'], { encoding: 'utf8' }).trim()} at ${executablePath}`);
+    console.log(
+      `# ${execFileSync(executablePath, ['--version'], { encoding: 'utf8' }).trim()} at ${executablePath}`,
+    );
     printedVersion = true;
   }
   return chromium.launch({ executablePath, headless: true });
@@ -72,16 +83,26 @@ export async function startServer(name, settings = {}) {
   const deadline = Date.now() + 30000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`boxoffice exited at start; see ${dir}/server.log`);
-    try { if ((await fetch(`${base}/v1/ready`)).ok) break; } catch { /* not up yet */ }
+    try {
+      if ((await fetch(`${base}/v1/ready`)).ok) break;
+    } catch {
+      /* not up yet */
+    }
     if (Date.now() > deadline) throw new Error(`boxoffice not ready in 30 s; see ${dir}/server.log`);
     await new Promise((ok) => setTimeout(ok, 100));
   }
   const server = {
-    base, dir,
+    base,
+    dir,
     async call(method, path, body, token, headers = {}) {
       const r = await fetch(base + path, {
-        method, body: body === undefined ? undefined : JSON.stringify(body),
-        headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
+        method,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: {
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          ...(token ? { Authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
       });
       const text = await r.text();
       return { status: r.status, body: text ? JSON.parse(text) : null, headers: r.headers };
@@ -92,15 +113,22 @@ export async function startServer(name, settings = {}) {
       return r.body.access_token;
     },
     async customer(who) {
-      const email = `${who}-${Math.random().toString(36).slice(2, 8)}@web.test`, password = 'customer-password';
+      const email = `${who}-${Math.random().toString(36).slice(2, 8)}@web.test`,
+        password = 'customer-password';
       const r = await server.call('POST', '/v1/auth/signup', { email, password });
-      if (r.status !== 201 && r.status !== 200) throw new Error(`signup: ${r.status} ${JSON.stringify(r.body)}`);
+      if (r.status !== 201 && r.status !== 200)
+        throw new Error(`signup: ${r.status} ${JSON.stringify(r.body)}`);
       return { email, password, token: await server.token(email, password) };
     },
     // An event on sale with these sections; answers its id.
     async event(title, sections, onSale = true) {
       const t = await server.token(admin.email, admin.password);
-      const e = await server.call('POST', '/v1/events', { title, venue: 'Test hall', starts_at: '2027-01-01T20:00:00Z' }, t);
+      const e = await server.call(
+        'POST',
+        '/v1/events',
+        { title, venue: 'Test hall', starts_at: '2027-01-01T20:00:00Z' },
+        t,
+      );
       for (const s of sections) {
         const r = await server.call('POST', `/v1/events/${e.body.id}/sections`, s, t);
         if (r.status !== 201) throw new Error(`section: ${r.status} ${JSON.stringify(r.body)}`);
@@ -109,7 +137,9 @@ export async function startServer(name, settings = {}) {
       return e.body.id;
     },
     // One query on the server's database (the sqlite3 command-line shell), for audits.
-    sql(query) { return execFileSync('sqlite3', [join(dir, 'web.db'), query], { encoding: 'utf8' }).trim(); },
+    sql(query) {
+      return execFileSync('sqlite3', [join(dir, 'web.db'), query], { encoding: 'utf8' }).trim();
+    },
     async stop() {
       proc.kill('SIGTERM');
       await new Promise((ok) => (proc.exitCode !== null ? ok() : proc.on('exit', ok)));

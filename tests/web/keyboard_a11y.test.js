@@ -10,8 +10,14 @@ import { startServer, browser, shot, admin } from './harness.js';
 const stalls = { name: 'Stalls', kind: 'reserved', rows: 4, seats_per_row: 8, price_cents: 2000 };
 let server, chrome;
 
-before(async () => { server = await startServer('keyboard'); chrome = await browser(); });
-after(async () => { await chrome?.close(); await server?.stop(); });
+before(async () => {
+  server = await startServer('keyboard');
+  chrome = await browser();
+});
+after(async () => {
+  await chrome?.close();
+  await server?.stop();
+});
 
 // Presses Tab until the focused element matches `selector` (at most 40 times).
 async function tabTo(page, selector) {
@@ -65,11 +71,24 @@ async function noSeriousViolations(page, name) {
   const bad = result.violations.filter((v) => ['serious', 'critical'].includes(v.impact));
   const all = result.violations.map((v) => `${v.id}(${v.impact})`);
   console.log(`# axe ${name}: ${result.passes.length} rules pass, violations: ${all.join(' ') || 'none'}`);
-  assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`), [], name);
+  assert.deepEqual(
+    bad.map(
+      (v) =>
+        `${v.id}: ${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 3)
+          .join(', ')}`,
+    ),
+    [],
+    name,
+  );
 }
 
 test('axe finds no serious or critical violation on the pages', async () => {
-  const id = await server.event('Accessible gala', [stalls, { name: 'Standing', kind: 'general', capacity: 20, price_cents: 900 }]);
+  const id = await server.event('Accessible gala', [
+    stalls,
+    { name: 'Standing', kind: 'general', capacity: 20, price_cents: 900 },
+  ]);
   const buyer = await server.customer('axe');
   const page = await (await chrome.newContext()).newPage();
   await page.goto(`${server.base}/#/`);

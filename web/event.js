@@ -24,6 +24,7 @@ export async function eventPage(eventId) {
   let event;
   try {
     event = await api.get(`/v1/events/${eventId}`);
+    performance.mark('event-loaded');
   } catch (e) {
     page('Event', msg);
     return notice(msg, e.message);
@@ -199,10 +200,13 @@ export async function eventPage(eventId) {
     });
     const r = await api.call(`/v1/events/${eventId}/sections/${s.id}/seats`);
     if (me !== alive) return;
+    // Marks for the speed test (and anyone's DevTools): where the time goes.
+    performance.mark('seats-loaded');
     current.etag = r.etag;
     current.map = map;
     map.mine = new Set(holds.mine(s.id));
     map.render(r.body);
+    performance.mark('map-rendered');
     if (chosen) intro.focus();
     document.body.dataset.mapReady = String(s.id);
   }

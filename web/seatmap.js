@@ -6,7 +6,7 @@
 // region says where the cursor is.
 
 const pitch = 12,
-  size = 10,
+  size = 10, // the seat's side: .seat in app.css
   labelWidth = 28;
 const stateNames = { f: 'free', h: 'held', s: 'sold', m: 'yours', x: 'selected' };
 
@@ -47,7 +47,7 @@ export class SeatMap {
       for (let x = 0; x < this.perRow; x++) {
         const i = y * this.perRow + x;
         parts.push(
-          `<rect x="${labelWidth + x * pitch}" y="${y * pitch}" width="${size}" height="${size}" class="seat ${this.shown(i, this.states[i])}" data-i="${i}" data-seat="${r.row}-${x + 1}"/>`,
+          `<rect x="${labelWidth + x * pitch}" y="${y * pitch}" class="seat ${this.shown(i, this.states[i])}" data-seat="${r.row}-${x + 1}"/>`,
         );
       }
     });
@@ -58,8 +58,8 @@ export class SeatMap {
     this.svg = this.container.firstChild;
     this.rects = this.svg.querySelectorAll('rect.seat');
     this.svg.addEventListener('click', (e) => {
-      const i = e.target.dataset?.i;
-      if (i !== undefined) this.toggle(Number(i));
+      const label = e.target.dataset?.seat;
+      if (label) this.toggle(this.indexOf(label));
     });
     this.svg.addEventListener('keydown', (e) => this.key(e));
     this.svg.addEventListener('focus', () => this.moveCursor(this.cursor));

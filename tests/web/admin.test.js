@@ -3,19 +3,11 @@
 // most 1 s stale), which end equal to /metrics and to the database; then
 // closes the sale and edits the event. A customer gets the admin pages'
 // calls refused, in plain words.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, browser, signIn, shot, admin } from './harness.js';
+import { serverAndBrowser, signIn, shot, admin } from './harness.js';
 
-let server, chrome;
-before(async () => {
-  server = await startServer('admin');
-  chrome = await browser();
-});
-after(async () => {
-  await chrome?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser('admin');
 
 const counters = (page) =>
   page.evaluate(() =>
@@ -32,15 +24,15 @@ async function scriptedSale(eventId, sectionId, n, parallel) {
   let next = 0,
     bought = 0;
   const one = async (i) => {
-    const b = await server.customer(`sale${i}`);
-    const h = await server.call(
+    const b = await env.server.customer(`sale${i}`);
+    const h = await env.server.call(
       'POST',
       `/v1/events/${eventId}/holds`,
       { section_id: sectionId, quantity: 1 },
       b.token,
     );
     assert.equal(h.status, 201, JSON.stringify(h.body));
-    const p = await server.call('POST', `/v1/holds/${h.body.id}/purchase`, undefined, b.token, {
+    const p = await env.server.call('POST', `/v1/holds/${h.body.id}/purchase`, undefined, b.token, {
       'Idempotency-Key': `sale-${i}`,
     });
     assert.equal(p.status, 201, JSON.stringify(p.body));
@@ -55,8 +47,8 @@ async function scriptedSale(eventId, sectionId, n, parallel) {
 }
 
 test('the operator creates an event, opens the sale and watches a 500-buyer sale', async () => {
-  const page = await (await chrome.newContext()).newPage();
-  await signIn(page, server.base, admin);
+  const page = await (await env.chrome.newContext()).newPage();
+  await signIn(page, env.server.base, admin);
   await page.getByRole('link', { name: 'Box office' }).click();
   await page.getByLabel('Title').fill('Operator premiere');
   await page.getByLabel('Venue').fill('Main hall');
@@ -78,7 +70,7 @@ test('the operator creates an event, opens the sale and watches a 500-buyer sale
   await page.getByText('Section Standing added.').waitFor();
   await page.getByRole('button', { name: 'Open the sale' }).click();
   await page.getByText('The sale is open.').waitFor();
-  assert.equal((await server.call('GET', `/v1/events/${eventId}`)).body.status, 'on_sale');
+  assert.equal((await env.server.call('GET', `/v1/events/${eventId}`)).body.status, 'on_sale');
   assert.deepEqual(await counters(page), [
     { name: 'Stalls', free: 500, held: 0, sold: 0 },
     { name: 'Standing', free: 100, held: 0, sold: 0 },
@@ -113,7 +105,7 @@ test('the operator creates an event, opens the sale and watches a 500-buyer sale
   assert.ok(seen.size >= 3, `the counters moved during the sale (${[...seen]})`);
   assert.ok(lag <= 1000, `counters at most 1 s stale (${lag} ms)`);
   await shot(page, 'operator-2-dashboard');
-  const metrics = await (await fetch(`${server.base}/metrics`)).text();
+  const metrics = await (await fetch(`${env.server.base}/metrics`)).text();
   const gauge = (section, state) =>
     Number(
       metrics.match(
@@ -126,34 +118,37 @@ test('the operator creates an event, opens the sale and watches a 500-buyer sale
       assert.equal(s[state], gauge(i + 1, state), `${s.name} ${state}`);
   // And to the database: 500 tickets sold in Stalls, no hold left live.
   assert.equal(
-    server.sql(
+    env.server.sql(
       `select count(*) from tickets t join orders o on o.event_id = t.event_id and o.section_id = t.section_id and o.id = t.order_id where t.event_id = ${eventId} and t.section_id = 1 and o.status = 'sold'`,
     ),
     String(shown[0].sold),
   );
   assert.equal(
-    server.sql(`select count(*) from holds where event_id = ${eventId} and status = 'live'`),
+    env.server.sql(`select count(*) from holds where event_id = ${eventId} and status = 'live'`),
     String(shown[0].held + shown[1].held),
   );
 
   await page.getByRole('button', { name: 'Close the sale' }).click();
   await page.getByText('The sale is closed.').waitFor();
-  assert.equal((await server.call('GET', `/v1/events/${eventId}`)).body.status, 'closed');
+  assert.equal((await env.server.call('GET', `/v1/events/${eventId}`)).body.status, 'closed');
   await page.getByLabel('Title').fill('Operator premiere (moved)');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByText('Saved.').waitFor();
-  assert.equal((await server.call('GET', `/v1/events/${eventId}`)).body.title, 'Operator premiere (moved)');
+  assert.equal(
+    (await env.server.call('GET', `/v1/events/${eventId}`)).body.title,
+    'Operator premiere (moved)',
+  );
   await page.context().close();
 });
 
 test("a customer's token is refused on the operator pages, in plain words", async () => {
-  const page = await (await chrome.newContext()).newPage();
-  await signIn(page, server.base, await server.customer('nosy'));
-  await page.goto(`${server.base}/#/admin`);
+  const page = await (await env.chrome.newContext()).newPage();
+  await signIn(page, env.server.base, await env.server.customer('nosy'));
+  await page.goto(`${env.server.base}/#/admin`);
   await page.getByLabel('Title').fill('Not mine');
   await page.getByLabel('Starts at (UTC)').fill('2027-03-01T19:30');
   await page.getByRole('button', { name: 'Create event' }).click();
   await page.getByText('This page is for box-office staff only').waitFor();
-  assert.equal((await server.call('GET', '/v1/events?q=mine')).body.total, 0);
+  assert.equal((await env.server.call('GET', '/v1/events?q=mine')).body.total, 0);
   await page.context().close();
 });

@@ -13,5 +13,6 @@ test('the page assets are at most 200 KB gzipped and load nothing from elsewhere
   const total = sizes.reduce((a, b) => a + b, 0);
   console.log(`# web/: ${files.length} files, ${total} bytes gzipped`);
   assert.ok(total <= 200 * 1024, `${total} bytes`);
-  for (const f of files) assert.doesNotMatch(readFileSync(new URL(f, dir), 'utf8'), /(src|href)="(https?:)?\/\//, f);
+  for (const f of files)
+    assert.doesNotMatch(readFileSync(new URL(f, dir), 'utf8'), /(src|href)="(https?:)?\/\//, f);
 });

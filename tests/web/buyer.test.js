@@ -4,25 +4,16 @@
 // within 1 s, 50 two-browser races for one seat (one winner each time, the
 // loser told which seat was taken), and a hold left alone expiring on screen
 // and on the server.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, roomyLimits, browser, signIn, shot, seat } from './harness.js';
+import { serverAndBrowser, startServer, roomyLimits, signIn, shot, seat } from './harness.js';
 
 const stalls = { name: 'Stalls', kind: 'reserved', rows: 5, seats_per_row: 10, price_cents: 2500 };
 const standing = { name: 'Standing', kind: 'general', capacity: 50, price_cents: 1500 };
-let server, chrome;
-
-before(async () => {
-  server = await startServer('buyer', roomyLimits);
-  chrome = await browser();
-});
-after(async () => {
-  await chrome?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser('buyer', roomyLimits);
 
 async function openEvent(page, id) {
-  await page.goto(`${server.base}/#/event/${id}`);
+  await page.goto(`${env.server.base}/#/event/${id}`);
   await page.locator('body[data-map-ready]').waitFor();
 }
 
@@ -35,15 +26,15 @@ const countdownSeconds = async (page) => {
 };
 
 test('a buyer buys two seats by mouse, sees the order, cancels, and the seats are free again', async () => {
-  const id = await server.event('Mouse concert', [stalls, standing]);
-  const buyer = await server.customer('mouse');
-  const ctx = await chrome.newContext();
+  const id = await env.server.event('Mouse concert', [stalls, standing]);
+  const buyer = await env.server.customer('mouse');
+  const ctx = await env.chrome.newContext();
   const page = await ctx.newPage();
   const errors = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
-  await signIn(page, server.base, buyer);
+  await signIn(page, env.server.base, buyer);
   await page.getByLabel('Search events').fill('mouse');
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('link', { name: 'Mouse concert' }).click();
@@ -69,7 +60,7 @@ test('a buyer buys two seats by mouse, sees the order, cancels, and the seats ar
   await shot(page, 'buyer-3-confirmed');
 
   // Another browser sees them sold, then free once cancelled.
-  const other = await (await chrome.newContext()).newPage();
+  const other = await (await env.chrome.newContext()).newPage();
   await openEvent(other, id);
   assert.ok(await seat(other, 'B-4').evaluate((r) => r.classList.contains('s')));
   await order.getByRole('button', { name: /Cancel order/ }).click();
@@ -90,14 +81,14 @@ test('a buyer buys two seats by mouse, sees the order, cancels, and the seats ar
 });
 
 test("another buyer's hold shows on an open map within 1 s", async () => {
-  const id = await server.event('Live concert', [stalls]);
-  const watcher = await (await chrome.newContext()).newPage();
+  const id = await env.server.event('Live concert', [stalls]);
+  const watcher = await (await env.chrome.newContext()).newPage();
   await openEvent(watcher, id);
-  const other = await server.customer('live');
+  const other = await env.server.customer('live');
   const seen = [];
   for (const label of ['A-1', 'C-3', 'E-10']) {
     const t0 = Date.now();
-    const r = await server.call(
+    const r = await env.server.call(
       'POST',
       `/v1/events/${id}/holds`,
       { section_id: 1, seats: [label] },
@@ -117,11 +108,11 @@ test("another buyer's hold shows on an open map within 1 s", async () => {
 });
 
 test('50 two-browser races for one seat: one winner each, and the loser is told which seat', async () => {
-  const id = await server.event('Race concert', [{ ...stalls, rows: 5, seats_per_row: 10 }]);
+  const id = await env.server.event('Race concert', [{ ...stalls, rows: 5, seats_per_row: 10 }]);
   const pages = [];
   for (const who of ['racer-a', 'racer-b']) {
-    const page = await (await chrome.newContext()).newPage();
-    await signIn(page, server.base, await server.customer(who));
+    const page = await (await env.chrome.newContext()).newPage();
+    await signIn(page, env.server.base, await env.server.customer(who));
     await openEvent(page, id);
     pages.push(page);
   }
@@ -203,15 +194,15 @@ test('50 two-browser races for one seat: one winner each, and the loser is told 
   console.log(
     `# races: 50, wins ${wins.join(' / ')}; ${preempted} lost before asking (the map showed the hold first)`,
   );
-  const sold = await server.call('GET', `/v1/events/${id}`);
+  const sold = await env.server.call('GET', `/v1/events/${id}`);
   assert.equal(sold.body.sections[0].held, 50);
   for (const p of pages) await p.context().close();
 });
 
 test('a purchase whose answer is lost is retried with the same Idempotency-Key and buys once', async () => {
-  const id = await server.event('Lossy concert', [stalls]);
-  const page = await (await chrome.newContext()).newPage();
-  await signIn(page, server.base, await server.customer('lossy'));
+  const id = await env.server.event('Lossy concert', [stalls]);
+  const page = await (await env.chrome.newContext()).newPage();
+  await signIn(page, env.server.base, await env.server.customer('lossy'));
   await openEvent(page, id);
   await seat(page, 'D-1').click();
   await page.getByRole('button', { name: 'Hold 1 selected seat' }).click();
@@ -232,7 +223,7 @@ test('a purchase whose answer is lost is retried with the same Idempotency-Key a
   assert.equal(keys.length, 2);
   assert.ok(keys[0] && keys[0] === keys[1], `one key for both tries: ${keys}`);
   const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('tokens')).access_token);
-  const orders = await server.call('GET', '/v1/orders', undefined, token);
+  const orders = await env.server.call('GET', '/v1/orders', undefined, token);
   assert.equal(orders.body.total, 1);
   await page.context().close();
 });
@@ -245,7 +236,7 @@ test('a hold left alone expires on screen and on the server; an expired access t
   });
   try {
     const id = await short.event('Short hold', [stalls]);
-    const page = await (await chrome.newContext()).newPage();
+    const page = await (await env.chrome.newContext()).newPage();
     const refreshes = [];
     page.on('request', (r) => {
       if (r.url().endsWith('/v1/auth/refresh')) refreshes.push(r);
@@ -281,14 +272,14 @@ test('a hold left alone expires on screen and on the server; an expired access t
 });
 
 test('problems are shown in plain words: wrong password, email taken', async () => {
-  const known = await server.customer('known');
-  const page = await (await chrome.newContext()).newPage();
-  await page.goto(`${server.base}/#/login`);
+  const known = await env.server.customer('known');
+  const page = await (await env.chrome.newContext()).newPage();
+  await page.goto(`${env.server.base}/#/login`);
   await page.getByLabel('Email').fill(known.email);
   await page.getByLabel('Password').fill('not-the-password');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('alert').filter({ hasText: 'The email or the password is wrong' }).waitFor();
-  await page.goto(`${server.base}/#/signup`);
+  await page.goto(`${env.server.base}/#/signup`);
   await page.getByLabel('Email').fill(known.email);
   await page.getByLabel(/^Password/).fill('another-password');
   await page.getByRole('button', { name: 'Create account' }).click();

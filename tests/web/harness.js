@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 // Limits out of the way, for tests that hold many seats as one customer.
@@ -147,6 +148,21 @@ export async function startServer(name, settings = {}) {
     },
   };
   return server;
+}
+
+// A server and a browser for the tests of one file: started before the
+// first, stopped after the last. Read env.server and env.chrome in a test.
+export function serverAndBrowser(name, settings = {}) {
+  const env = {};
+  before(async () => {
+    env.server = await startServer(name, settings);
+    env.chrome = await browser();
+  });
+  after(async () => {
+    await env.chrome?.close();
+    await env.server?.stop();
+  });
+  return env;
 }
 
 // Signs in through the page itself.

@@ -2,22 +2,13 @@
 // with the arrow keys, hold them and buy, all with Tab, arrows, Space and
 // Enter. Then axe-core scans every page a buyer or an operator sees: no
 // serious or critical violation.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import AxeBuilder from '@axe-core/playwright';
-import { startServer, browser, shot, admin } from './harness.js';
+import { serverAndBrowser, shot, admin } from './harness.js';
 
 const stalls = { name: 'Stalls', kind: 'reserved', rows: 4, seats_per_row: 8, price_cents: 2000 };
-let server, chrome;
-
-before(async () => {
-  server = await startServer('keyboard');
-  chrome = await browser();
-});
-after(async () => {
-  await chrome?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser('keyboard');
 
 // Presses Tab until the focused element matches `selector` (at most 40 times).
 async function tabTo(page, selector) {
@@ -29,10 +20,10 @@ async function tabTo(page, selector) {
 }
 
 test('a purchase works with the keyboard alone', async () => {
-  const id = await server.event('Keyboard recital', [stalls]);
-  const buyer = await server.customer('keys');
-  const page = await (await chrome.newContext()).newPage();
-  await page.goto(`${server.base}/#/login`);
+  const id = await env.server.event('Keyboard recital', [stalls]);
+  const buyer = await env.server.customer('keys');
+  const page = await (await env.chrome.newContext()).newPage();
+  await page.goto(`${env.server.base}/#/login`);
   await tabTo(page, '#email');
   await page.keyboard.type(buyer.email);
   await page.keyboard.press('Tab');
@@ -85,22 +76,22 @@ async function noSeriousViolations(page, name) {
 }
 
 test('axe finds no serious or critical violation on the pages', async () => {
-  const id = await server.event('Accessible gala', [
+  const id = await env.server.event('Accessible gala', [
     stalls,
     { name: 'Standing', kind: 'general', capacity: 20, price_cents: 900 },
   ]);
-  const buyer = await server.customer('axe');
-  const page = await (await chrome.newContext()).newPage();
-  await page.goto(`${server.base}/#/`);
+  const buyer = await env.server.customer('axe');
+  const page = await (await env.chrome.newContext()).newPage();
+  await page.goto(`${env.server.base}/#/`);
   await page.getByRole('link', { name: 'Accessible gala' }).waitFor();
   await noSeriousViolations(page, 'events');
-  await page.goto(`${server.base}/#/login`);
+  await page.goto(`${env.server.base}/#/login`);
   await noSeriousViolations(page, 'sign-in');
   await page.getByLabel('Email').fill(buyer.email);
   await page.getByLabel('Password').fill(buyer.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
-  await page.goto(`${server.base}/#/event/${id}`);
+  await page.goto(`${env.server.base}/#/event/${id}`);
   await page.locator('body[data-map-ready]').waitFor();
   await noSeriousViolations(page, 'event and seat map');
   await page.locator('#seatsvg rect[data-seat="A-1"]').click();
@@ -115,16 +106,16 @@ test('axe finds no serious or critical violation on the pages', async () => {
   await noSeriousViolations(page, 'confirmation and orders');
   await page.context().close();
 
-  const ops = await (await chrome.newContext()).newPage();
-  await ops.goto(`${server.base}/#/login`);
+  const ops = await (await env.chrome.newContext()).newPage();
+  await ops.goto(`${env.server.base}/#/login`);
   await ops.getByLabel('Email').fill(admin.email);
   await ops.getByLabel('Password').fill(admin.password);
   await ops.getByRole('button', { name: 'Sign in' }).click();
   await ops.getByRole('button', { name: 'Sign out' }).waitFor();
-  await ops.goto(`${server.base}/#/admin`);
+  await ops.goto(`${env.server.base}/#/admin`);
   await ops.getByRole('heading', { name: 'Box office' }).waitFor();
   await noSeriousViolations(ops, 'operator events');
-  await ops.goto(`${server.base}/#/admin/event/${id}`);
+  await ops.goto(`${env.server.base}/#/admin/event/${id}`);
   await ops.locator('#counters tbody tr').first().waitFor();
   await noSeriousViolations(ops, 'operator event');
   await ops.context().close();

@@ -21,7 +21,7 @@ namespace {
 // No inline script or style, no eval, no framing, no plug-ins, no other
 // origin: an injected string can only ever be text.
 constexpr const char* content_security_policy =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
   "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
   "form-action 'self'; frame-ancestors 'none'";
 

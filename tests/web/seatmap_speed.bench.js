@@ -1,5 +1,6 @@
-// The seat map at size: a 10,000-seat section (100 x 100) is interactive
-// within 1.5 s of navigation, and holding a clicked seat shows it as yours
+// A benchmark (bench/web_seatmap.sh), not a CTest entry: the seat map at
+// size. A 10,000-seat section (100 x 100) is interactive within 1.5 s of
+// navigation, and holding a clicked seat shows it as yours
 // within 200 ms at the 95th percentile (40 holds, each timed from the click
 // on "Hold" to the seat painted as yours, on loopback).
 import { test } from 'node:test';

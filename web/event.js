@@ -96,19 +96,18 @@ export async function eventPage(eventId) {
   };
   showCounts(event);
   let eventTag = null;
-  timers.push(
-    setInterval(async () => {
-      try {
-        const r = await api.call(`/v1/events/${eventId}`, { etag: eventTag });
-        if (me !== alive || r.status === 304) return;
-        eventTag = r.etag;
-        event = r.body;
-        showCounts(event);
-      } catch {
-        /* the next poll tries again */
-      }
-    }, 1000),
-  );
+  async function refreshCounts() {
+    try {
+      const r = await api.call(`/v1/events/${eventId}`, { etag: eventTag });
+      if (me !== alive || r.status === 304) return;
+      eventTag = r.etag;
+      event = r.body;
+      showCounts(event);
+    } catch {
+      /* the next poll tries again */
+    }
+  }
+  timers.push(setInterval(refreshCounts, 1000));
 
   async function refreshMap(force) {
     const c = current;
@@ -149,7 +148,7 @@ export async function eventPage(eventId) {
         current.map?.clearSelection();
       } catch (e) {
         if (e.code === 'seat_unavailable' && body.seats) {
-          await refreshMap(true);
+          await Promise.all([refreshMap(true), refreshCounts()]);
           const taken = body.seats.filter((l) => current.map?.stateOf(l) !== 'f');
           notice(
             msg,

@@ -212,7 +212,7 @@ int serve(const options& opts) {
     return 1;
   }
   api_ctx->started = true;
-  spdlog::info("boxoffice ready: http://{}:{}/v1/events, {} actor threads; Ctrl-C to stop",
+  spdlog::info("boxoffice ready: http://{}:{}/ (API under /v1), {} actor threads; Ctrl-C to stop",
                s.http.address, api.port(), s.actors.threads);
   // Passwords never go to the log, not even the demo's: they go to the terminal.
   if (opts.demo)

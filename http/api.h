@@ -129,6 +129,8 @@ route_handler bind_api(std::shared_ptr<api_context> api, api_handler h);
 void add_event_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
 void add_hold_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
 void add_account_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
+// The web pages at / and /web/{file} (web_routes.cpp).
+void add_web_routes(std::vector<route>& routes);
 
 // Every route of the API, health and readiness included.
 std::vector<route> api_routes(std::shared_ptr<api_context> api);

@@ -151,7 +151,7 @@ caf::result<stopped_atom> stop(self_ptr self) {
 void start_section(self_ptr self, section_snapshot snapshot) {
   auto id = snapshot.info.id;
   section_context ctx{self->state.rules->info().id, caf::actor_cast<delta_sink>(self),
-                      self->state.ctx.journal, self->state.ctx.limits};
+                      self->state.ctx.journal, self->state.ctx.limits, self->state.ctx.held};
   self->state.sections[id] = spawn_section(self, std::move(snapshot), std::move(ctx));
 }
 
@@ -160,7 +160,8 @@ void start_section(self_ptr self, section_snapshot snapshot) {
 template <class Reply, class Apply>
 caf::result<Reply> commit_then(self_ptr self, change c, Apply apply) {
   auto rp = self->make_response_promise<Reply>();
-  self->request(self->state.ctx.journal, caf::infinite, journal_write{{std::move(c)}})
+  journal_write write{{std::move(c)}, self->state.rules->info().id, self->state.ctx.held};
+  self->request(self->state.ctx.journal, caf::infinite, std::move(write))
     .await([=](committed_atom) mutable { rp.deliver(apply()); },
            [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return rp;

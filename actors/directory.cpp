@@ -123,8 +123,9 @@ auto to_event(self_ptr self) {
     }
     auto i = self->state.events.find(id);
     if (i == self->state.events.end()) {
-      // Another node may have created it since this one started.
-      if (!clustered(self))
+      // Another node may have created it since this one started. Ids start
+      // at 1: id 0 (the readiness probe) is never taken.
+      if (!clustered(self) || id == 0)
         return make_error(errc::event_not_found);
       i = self->state.events.emplace(id, directory_entry{}).first;
     }

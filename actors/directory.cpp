@@ -83,7 +83,12 @@ void load(self_ptr self, event_id id) {
         for (auto& w : std::exchange(entry.backlog, {}))
           w.pass_on(entry.actor);
       },
-      [=](caf::error& err) { fail_backlog(self->state.events.at(id), err); });
+      [=](caf::error& err) {
+        fail_backlog(self->state.events.at(id), err);
+        // Cluster mode makes entries for any id asked: forget unknown ones.
+        if (clustered(self) && to_errc(err) == errc::event_not_found)
+          self->state.events.erase(id);
+      });
 }
 
 // Loads the event; in cluster mode it asks the gate first, unless the

@@ -9,6 +9,13 @@
 // its next request. Waiting requests are bounded (event_backlog_max) and are
 // refused with `overloaded` past it. The directory monitors events: one that
 // dies is loaded again from its stored state on its next request.
+//
+// Cluster mode (a gate is set): the directory runs an event only once the
+// gate granted it an ownership (an epoch), which every write of the event
+// carries for the journal's fence; a refusal (not_owner, with where the
+// event lives) goes to the request's client. It serves only within the
+// lease the cluster last told it (lease_atom), and drops every event when
+// told (drop_atom): a node that lost its membership serves nothing.
 #pragma once
 
 #include "actors/limits.h"
@@ -25,6 +32,7 @@ struct directory_settings {
   journal_actor journal;
   loader_actor loader;
   std::vector<event_id> stored_events;  // what the database holds at start
+  ownership_gate gate;                  // cluster mode; null: a single node
 };
 
 directory_actor spawn_directory(caf::actor_system& sys, const directory_settings& settings);

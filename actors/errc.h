@@ -45,9 +45,11 @@ enum class errc : uint8_t {
   idempotency_key_reused,  // the same key came with a different request
   // Appended, so that the codes before keep their numbers.
   order_cancelled,         // cancelling an order the caller already cancelled
+  not_owner,               // cluster: another node owns the event (or this node
+                           // lost it before its change committed); nothing changed
 };
 // The last code: tests walk them all, from invalid_request to this one.
-constexpr errc last_errc = errc::order_cancelled;
+constexpr errc last_errc = errc::not_owner;
 
 // The stable snake_case name of the code ("seat_unavailable").
 const char* to_string(errc x);

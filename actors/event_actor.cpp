@@ -154,7 +154,7 @@ caf::result<stopped_atom> stop(self_ptr self) {
 void start_section(self_ptr self, section_snapshot snapshot) {
   auto id = snapshot.info.id;
   section_context ctx{self->state.rules->info().id, caf::actor_cast<delta_sink>(self),
-                      self->state.ctx.journal, self->state.ctx.limits};
+                      self->state.ctx.journal, self->state.ctx.limits, self->state.ctx.held};
   self->state.sections[id] = spawn_section(self, std::move(snapshot), std::move(ctx));
 }
 
@@ -169,9 +169,15 @@ caf::result<Reply> commit_then(self_ptr self, journal_write write, Apply apply) 
   return rp;
 }
 
+// One change of this event, under the epoch the event is held at (zero on
+// a single node: nothing is fenced there).
+journal_write event_write(self_ptr self, change c) {
+  return journal_write{{std::move(c)}, self->state.rules->info().id, self->state.ctx.held};
+}
+
 template <class Reply, class Apply>
 caf::result<Reply> commit_then(self_ptr self, change c, Apply apply) {
-  return commit_then<Reply>(self, journal_write{{std::move(c)}}, std::move(apply));
+  return commit_then<Reply>(self, event_write(self, std::move(c)), std::move(apply));
 }
 
 caf::result<event_info> set_status(self_ptr self, sale_status next) {
@@ -211,7 +217,8 @@ caf::result<event_info> edit(self_ptr self, const edit_event_request& req) {
   // A keyed edit commits its answer with it: the event as it will be.
   auto after = rules;
   after.set_details(info);
-  auto write = keyed(event_saved{info}, req.answer, after.info(), wall_clock_ms(self->clock()));
+  auto write = keyed(event_write(self, event_saved{info}), req.answer, after.info(),
+                     wall_clock_ms(self->clock()));
   return commit_then<event_info>(self, std::move(write), [self, info] {
     self->state.rules->set_details(info);
     return self->state.rules->info();
@@ -224,8 +231,8 @@ caf::result<section_info> add_section(self_ptr self, add_section_request& req) {
   if (!planned)
     return make_error(planned.error());
   auto section = *planned;
-  auto write = keyed(section_added{self->state.rules->info().id, section}, req.answer, section,
-                     wall_clock_ms(self->clock()));
+  auto write = keyed(event_write(self, section_added{self->state.rules->info().id, section}),
+                     req.answer, section, wall_clock_ms(self->clock()));
   return commit_then<section_info>(
     self, std::move(write), [self, section] {
       self->state.rules->add_section(section);

@@ -15,6 +15,10 @@ namespace boxoffice {
 struct event_context {
   journal_actor journal;
   reservation_limits limits;
+  // The epoch this node holds the event at (cluster mode; zero on a single
+  // node): every write of the event and its sections carries it, so that a
+  // node that lost the event cannot commit (docs/cluster.md, "Fencing").
+  ownership held;
 };
 
 // Spawns an event, and its sections, from a snapshot (a new event has an

@@ -18,6 +18,17 @@ std::optional<errc> to_errc(const caf::error& x) {
   return static_cast<errc>(x.code());
 }
 
+caf::error make_not_owner(const owner_hint& hint) {
+  return caf::error{static_cast<uint8_t>(errc::not_owner), category,
+                    caf::make_message(hint.node_id, hint.http_address)};
+}
+
+std::optional<owner_hint> owner_hint_of(const caf::error& x) {
+  if (to_errc(x) != errc::not_owner || !x.context().match_elements<std::string, std::string>())
+    return std::nullopt;
+  return owner_hint{x.context().get_as<std::string>(0), x.context().get_as<std::string>(1)};
+}
+
 void register_protocol(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::boxoffice>();
   cfg.add_error_category(category, [](uint8_t code, caf::atom_value, const caf::message&) -> std::string {

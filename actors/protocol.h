@@ -135,10 +135,7 @@ struct add_section_request {
 
 // --- The journal (node-local: these never cross the network) ----------------
 
-// Changes that must be durable before their reply; committed all or nothing.
-struct journal_write {
-  std::vector<change> changes;
-};
+// journal_write: actors/changes.h (the store reads it too).
 
 // A group commit: many writes in one transaction; each write fails alone only
 // if the database refuses that write in particular.
@@ -174,6 +171,16 @@ caf::error make_error(errc x);
 // The domain code inside a CAF error, if it is one of ours.
 std::optional<errc> to_errc(const caf::error& x);
 
+// Cluster mode: where an event this node does not serve lives, if known;
+// an errc::not_owner error carries it, for the HTTP answer (and, later, for
+// forwarding the request there).
+struct owner_hint {
+  std::string node_id;
+  std::string http_address;  // host:port; empty: unknown
+};
+caf::error make_not_owner(const owner_hint& hint);
+std::optional<owner_hint> owner_hint_of(const caf::error& x);
+
 } // namespace boxoffice
 
 // --- Atoms and type ids ----------------------------------------------------
@@ -186,6 +193,13 @@ CAF_BEGIN_TYPE_ID_BLOCK(boxoffice, caf::first_custom_type_id)
   CAF_ADD_ATOM(boxoffice, boxoffice, flush_atom, "flush")
   CAF_ADD_ATOM(boxoffice, boxoffice, load_atom, "load")
   CAF_ADD_ATOM(boxoffice, boxoffice, stopped_atom, "stopped")
+  CAF_ADD_ATOM(boxoffice, boxoffice, acquire_atom, "acquire")
+  CAF_ADD_ATOM(boxoffice, boxoffice, create_atom, "create")
+  CAF_ADD_ATOM(boxoffice, boxoffice, adopt_atom, "adopt")
+  CAF_ADD_ATOM(boxoffice, boxoffice, drop_atom, "drop")
+  CAF_ADD_ATOM(boxoffice, boxoffice, lease_atom, "lease")
+  CAF_ADD_ATOM(boxoffice, boxoffice, cluster_atom, "cluster")
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::ownership))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::hold_request))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::hold_query))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::extend_request))
@@ -261,9 +275,25 @@ using event_actor = event_api::extend<
   caf::reacts_to<customer_delta>,
   caf::replies_to<stop_atom>::with<stopped_atom>>;
 
+// Cluster mode: what the directory asks before it brings an event up on
+// this node (cluster/ownership_actor.h answers). acquire: the ownership to
+// fence the event's writes with, or errc::not_owner (make_not_owner: where
+// it lives). create: a new event id this node owns, at least the one given.
+using ownership_gate = caf::typed_actor<
+  caf::replies_to<acquire_atom, event_id>::with<ownership>,
+  caf::replies_to<create_atom, event_id>::with<event_id, ownership>>;
+
+// lease_atom: in cluster mode, serve only until this time on the actor
+// clock (nanoseconds since its epoch; 0: stop now); past it every request
+// is refused not_owner and the running events are dropped. adopt_atom: run
+// this event at this ownership now (a takeover). drop_atom: stop every
+// event at once, forgetting their ownership (this node lost them).
 using directory_actor = event_api::extend<
   caf::replies_to<create_event_request>::with<event_info>,
-  caf::reacts_to<sweep_atom>>;
+  caf::reacts_to<sweep_atom>,
+  caf::reacts_to<lease_atom, int64_t>,
+  caf::reacts_to<adopt_atom, event_id, ownership>,
+  caf::reacts_to<drop_atom>>;
 
 // Registers the message types and the error category with an actor system.
 void register_protocol(caf::actor_system_config& cfg);
@@ -271,6 +301,10 @@ void register_protocol(caf::actor_system_config& cfg);
 
 // --- Serialization -------------------------------------------------------------
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ownership& x) {
+  return f(caf::meta::type_name("ownership"), x.incarnation, x.epoch);
+}
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hold_ref& x) {
   return f(caf::meta::type_name("hold_ref"), x.event, x.section, x.hold);

@@ -69,7 +69,7 @@ void arm_timer(self_ptr self, timestamp_ms now) {
 void expired(self_ptr self, const std::vector<hold_record>& holds, timestamp_ms now) {
   if (holds.empty())
     return;
-  journal_write write;
+  journal_write write{{}, self->state.ctx.event, self->state.ctx.held};
   for (const auto& h : holds) {
     report(self, h.customer, -1, -seats_of(h));
     write.changes.emplace_back(
@@ -98,6 +98,15 @@ auto step(self_ptr self, F&& rule) {
   arm_timer(self, now);
   publish(self);
   return result;
+}
+
+// The change, made under this section's event and epoch, and with it the
+// answer of a keyed request (answer_codec.h).
+template <class Reply>
+journal_write keyed(self_ptr self, change c, const answer_key& key, const Reply& answer,
+                    timestamp_ms now) {
+  return keyed(journal_write{{std::move(c)}, self->state.ctx.event, self->state.ctx.held}, key,
+               answer, now);
 }
 
 // Sends `write` to the journal; once committed, `done(rules)` makes the reply
@@ -147,7 +156,7 @@ caf::result<hold_info> place_hold(self_ptr self, section_state& rules, const hol
   auto h = *hold;
   return durably<hold_info>(
     self,
-    keyed(hold_placed{self->state.ctx.event, self->state.info.id, h}, req.answer,
+    keyed(self, hold_placed{self->state.ctx.event, self->state.info.id, h}, req.answer,
           to_info(self->state, h), now),
     // A commit slower than the hold's lifetime finds it expired: say so.
     [self, h](section_state& rules, timestamp_ms now) -> caf::expected<hold_info> {
@@ -174,7 +183,7 @@ caf::result<hold_info> extend_hold(self_ptr self, section_state& rules,
   auto previous = before->expires_at;
   return durably<hold_info>(
     self,
-    keyed(hold_extended{self->state.ctx.event, self->state.info.id, hold->id, hold->expires_at},
+    keyed(self, hold_extended{self->state.ctx.event, self->state.info.id, hold->id, hold->expires_at},
           req.answer, info, now),
     [info](section_state&, timestamp_ms) { return info; },
     [id = hold->id, previous](section_state& rules) { rules.undo_extend(id, previous); });
@@ -189,7 +198,7 @@ caf::result<hold_info> release_hold(self_ptr self, section_state& rules,
   auto h = *hold;
   return durably<hold_info>(
     self,
-    keyed(hold_ended{self->state.ctx.event, self->state.info.id, h.id, hold_end::released, now},
+    keyed(self, hold_ended{self->state.ctx.event, self->state.info.id, h.id, hold_end::released, now},
           req.answer, info, now),
     [self, h, info](section_state& rules, timestamp_ms) {
       rules.finish_release(h.id);
@@ -208,7 +217,7 @@ caf::result<order_info> purchase_hold(self_ptr self, section_state& rules,
   auto info = to_info(self->state, *order);
   return durably<order_info>(
     self,
-    keyed(order_placed{self->state.ctx.event, self->state.info.id, *order, info.total_cents},
+    keyed(self, order_placed{self->state.ctx.event, self->state.info.id, *order, info.total_cents},
           req.answer, info, now),
     [self, info](section_state&, timestamp_ms) {
       report(self, info.customer, -1, 0);  // the tickets stay counted, now as an order
@@ -225,7 +234,7 @@ caf::result<order_info> cancel_order(self_ptr self, section_state& rules,
   auto info = to_info(self->state, *order);
   return durably<order_info>(
     self,
-    keyed(order_cancelled{self->state.ctx.event, self->state.info.id, order->id, now},
+    keyed(self, order_cancelled{self->state.ctx.event, self->state.info.id, order->id, now},
           req.answer, info, now),
     [self, info](section_state& rules, timestamp_ms) {
       rules.finish_cancel(info.ref.order);

@@ -3,6 +3,7 @@
 #include "accounts/service.h"
 #include "actors/directory.h"
 #include "actors/protocol.h"
+#include "app/cluster_mode.h"
 #include "app/demo.h"
 #include "app/shutdown_watchdog.h"
 #include "config/settings.h"
@@ -38,6 +39,7 @@ struct options {
   std::optional<std::string> config_path;
   bool demo = false;
   bool print_config = false;
+  std::string database_url;  // cluster status --database
   std::string admin_email;
   std::string backup_file;
 };
@@ -155,7 +157,9 @@ int serve(const options& opts) {
   configure_actor_system(cfg, s);
   caf::actor_system sys{cfg};
   auto make_store = [url = s.database.url] { return std::make_unique<sql_store>(url); };
-  auto committer = spawn_committer(sys, make_store);
+  auto cluster = app::start_cluster(sys, s);
+  auto committer = spawn_committer(sys, app::journal_store_factory(s), thread_model::detached,
+                                   cluster ? commit_mode::fenced : commit_mode::direct);
   auto loader = spawn_loader(sys, make_store);
   auto journal = spawn_journal(sys,
                                journal_settings{s.database.journal_batch_rows_max,
@@ -164,9 +168,15 @@ int serve(const options& opts) {
                                committer);
   auto dir = spawn_directory(sys, directory_settings{s.reservation, s.actors.event_idle_stop_s,
                                                      s.actors.event_backlog_max, journal, loader,
-                                                     stored});
+                                                     stored,
+                                                     cluster ? app::gate_of(*cluster)
+                                                             : ownership_gate{}});
+  if (cluster)
+    app::attach_directory(*cluster, dir);
   auto api_ctx = std::make_shared<http::api_context>(s, signer);
   api_ctx->directory = dir;
+  if (cluster)
+    api_ctx->cluster = cluster->ownership;
   api_ctx->accounts = spawn_account_workers(sys, s.auth.workers, s.database.url, signer, rules);
   api_ctx->queries = spawn_query_workers(sys, s.auth.workers, s.database.url);
   auto timeout = std::chrono::milliseconds(s.actors.request_timeout_ms);
@@ -183,6 +193,8 @@ int serve(const options& opts) {
     caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(committer, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(loader, caf::exit_reason::user_shutdown);
+    if (cluster)
+      app::stop_cluster(*cluster);
   };
   try {
     if (s.cluster.listen_port != 0) {
@@ -228,6 +240,8 @@ int serve(const options& opts) {
                api_ctx->gate->in_flight(), grace.count());
   api_ctx->gate->close();
   const auto deadline = std::chrono::steady_clock::now() + grace;
+  if (cluster)  // takes nothing new; its commits still count
+    app::leave_step(sys, *cluster, 0, deadline);
   if (!wait_until_idle(*api_ctx->gate, deadline))
     spdlog::warn("requests still in flight at the deadline");
   else
@@ -245,6 +259,8 @@ int serve(const options& opts) {
   // it is redone from its deadline at the next start.
   caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
   flush_journal(sys, journal, deadline);
+  if (cluster)  // dead (left): the others take its events, by placement
+    app::leave_step(sys, *cluster, 1, deadline);
   stop_all();
   sys.await_all_actors_done();
   spdlog::info("stopped");
@@ -330,6 +346,13 @@ int main(int argc, char** argv) {
   add_config(backup_cmd);
   backup_cmd->add_option("FILE", opts.backup_file, "The backup file to create (must not exist)")
     ->required();
+  auto cluster_cmd = app.add_subcommand("cluster", "Cluster mode (docs/cluster.md)");
+  cluster_cmd->require_subcommand(1);
+  auto cluster_status_cmd = cluster_cmd->add_subcommand(
+    "status", "Print the members, their states and owned events, from the database");
+  add_config(cluster_status_cmd);
+  cluster_status_cmd->add_option("--database", opts.database_url,
+                                 "The cluster's PostgreSQL URL (default: database.url)");
   CLI11_PARSE(app, argc, argv);
   try {
     if (serve_cmd->parsed()) {
@@ -345,6 +368,12 @@ int main(int argc, char** argv) {
       return remove_demo(opts);
     if (backup_cmd->parsed())
       return backup(opts);
+    if (cluster_status_cmd->parsed()) {
+      auto s = load_settings(opts.config_path, process_env());
+      if (!opts.database_url.empty())
+        s.database.url = opts.database_url;
+      return app::print_cluster_status(s);
+    }
   } catch (const config_error& e) {
     std::cerr << e.what() << '\n';
     return 2;

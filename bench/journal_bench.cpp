@@ -113,7 +113,7 @@ void bench_durable_holds(const char* name, const std::string& url, int clients) 
   reservation_limits limits;
   limits.max_sections_per_event = sections;
   auto dir = spawn_directory(sys, directory_settings{limits, 0, 1024, journal, loader,
-                                                     sql_store{url}.event_ids()});
+                                                     sql_store{url}.event_ids(), {}});
   {
     caf::scoped_actor self{sys};
     auto event = ask<event_info>(self, dir, create_event_request{"bench", "", "", 0, 0, {}}).id;

@@ -53,7 +53,7 @@ struct in_memory_journal {
   }
 
   directory_settings directory(const reservation_limits& limits) const {
-    return directory_settings{limits, 0, 1024, journal, loader, {}};
+    return directory_settings{limits, 0, 1024, journal, loader, {}, {}};
   }
 };
 
@@ -261,7 +261,7 @@ int main() {
       section_snapshot fresh;
       fresh.info = section_info{1, "bench", reserved_layout(rows, seats_per_row), 100};
       sections.push_back(spawn_section(parent.ptr(), fresh, section_context{1, sink, j.journal,
-                                                                             limits}));
+                                                                             limits, {}}));
       return sections.back();
     };
     auto random_seat = [](int c, std::mt19937& rng) {

@@ -445,6 +445,13 @@ const std::vector<key_descriptor>& key_table() {
       number_key("cluster.poll_ms",
                  "How often the member list is read and expired members declared dead",
                  &settings::cluster, &cluster::poll_ms, {50, 600000, "milliseconds"}),
+      number_key("cluster.commit_idle_timeout_ms",
+                 "A fenced commit idle this long inside its transaction is rolled back",
+                 &settings::cluster, &cluster::commit_idle_timeout_ms,
+                 {100, 600000, "milliseconds"}),
+      number_key("cluster.take_lock_timeout_ms",
+                 "How long taking an event waits for a commit that holds its row",
+                 &settings::cluster, &cluster::take_lock_timeout_ms, {10, 60000, "milliseconds"}),
       // --- end of cluster mode ---
   };
   return table;

@@ -138,6 +138,12 @@ struct cluster_settings {
   uint32_t lease_s = 3;
   uint32_t heartbeat_ms = 1000;
   uint32_t poll_ms = 1000;
+  // A fenced commit's transaction idle longer than this is ended by
+  // PostgreSQL (idle_in_transaction_session_timeout): a node paused between
+  // its fence and its COMMIT cannot hold a takeover off. A take waits at
+  // most take_lock_timeout_ms for an event row another commit holds.
+  uint32_t commit_idle_timeout_ms = 2000;
+  uint32_t take_lock_timeout_ms = 500;
   // --- end of cluster mode -------------------------------------------------
 };
 

@@ -181,6 +181,7 @@ std::vector<route> api_routes(std::shared_ptr<api_context> api) {
   add_event_routes(routes, api);
   add_hold_routes(routes, api);
   add_account_routes(routes, api);
+  add_cluster_routes(routes, api);
   add_web_routes(routes);
   return routes;
 }

@@ -31,6 +31,7 @@ struct api_context {
   caf::actor accounts;     // accounts/service.h
   caf::actor queries;      // persistence/query_service.h
   caf::actor idempotency;  // http/idempotency.h
+  caf::actor cluster;      // cluster mode: cluster/ownership_actor.h; null on a single node
   std::unique_ptr<gateway> gate;
   std::shared_ptr<const token_signer> signer;
   rate_limiter per_address;  // keyed by client_address
@@ -129,6 +130,7 @@ route_handler bind_api(std::shared_ptr<api_context> api, api_handler h);
 void add_event_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
 void add_hold_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
 void add_account_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
+void add_cluster_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
 // The web pages at / and /web/{file} (web_routes.cpp).
 void add_web_routes(std::vector<route>& routes);
 

@@ -148,6 +148,12 @@ problem unavailable(std::string detail) {
 }
 
 reply error_reply(const caf::error& err) {
+  if (auto hint = owner_hint_of(err)) {
+    auto p = problem_for(errc::not_owner, "Node '" + hint->node_id + "' serves this event");
+    p.owner_node = hint->node_id;
+    p.owner_address = hint->http_address;
+    return problem_reply(p);
+  }
   if (auto code = to_errc(err))
     return problem_reply(problem_for(*code));
   if (err != caf::sec::request_timeout)

@@ -534,6 +534,8 @@ BOOST_AUTO_TEST_CASE(setting_keys_lists_every_key_in_order) {
       "cluster.lease_s",
       "cluster.heartbeat_ms",
       "cluster.poll_ms",
+      "cluster.commit_idle_timeout_ms",
+      "cluster.take_lock_timeout_ms",
   };
   const auto keys = boxoffice::setting_keys();
   BOOST_TEST(keys == expected, boost::test_tools::per_element());
@@ -597,6 +599,8 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
       {"cluster.lease_s", "BOXOFFICE_CLUSTER_LEASE_S"},
       {"cluster.heartbeat_ms", "BOXOFFICE_CLUSTER_HEARTBEAT_MS"},
       {"cluster.poll_ms", "BOXOFFICE_CLUSTER_POLL_MS"},
+      {"cluster.commit_idle_timeout_ms", "BOXOFFICE_CLUSTER_COMMIT_IDLE_TIMEOUT_MS"},
+      {"cluster.take_lock_timeout_ms", "BOXOFFICE_CLUSTER_TAKE_LOCK_TIMEOUT_MS"},
   };
   // Keys whose empty value means "not set": a variable of theirs is read
   // when a valid value of it shows up in the loaded settings.

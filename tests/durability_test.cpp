@@ -159,7 +159,7 @@ BOOST_FIXTURE_TEST_CASE(a_flush_commits_what_the_journal_holds_before_it_answers
   event_info info;
   info.id = 77;
   info.title = "Flushed";
-  auto write = start<committed_atom>(slow, journal_write{{event_saved{info}}});
+  auto write = start<committed_atom>(slow, journal_write{{event_saved{info}}, info.id, {}});
   sched.run();  // accepted; the batch waits for its timer, which does not fire
   BOOST_TEST(!write->has_value());
   BOOST_TEST(stored_events().empty());
@@ -180,7 +180,7 @@ BOOST_FIXTURE_TEST_CASE(a_flush_reports_a_commit_that_failed, test::durable_fixt
   event_info info;
   info.id = 78;
   info.title = "Not flushed";
-  auto write = start<committed_atom>(slow, journal_write{{event_saved{info}}});
+  auto write = start<committed_atom>(slow, journal_write{{event_saved{info}}, info.id, {}});
   sched.run();
   faults->fail = store_error::kind::unavailable;
   auto flushed = ask<committed_atom>(slow, flush_atom::value);

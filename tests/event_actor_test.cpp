@@ -226,7 +226,7 @@ BOOST_AUTO_TEST_CASE(concurrent_views_are_all_answered_with_every_section) {
 BOOST_AUTO_TEST_CASE(a_view_arriving_as_the_event_stops_is_turned_away) {
   auto snapshot = ask<event_snapshot>(loader, load_atom::value, event);
   BOOST_REQUIRE(snapshot);
-  auto ev = spawn_event(sys, std::move(*snapshot), event_context{journal, limits});
+  auto ev = spawn_event(sys, std::move(*snapshot), event_context{journal, limits, {}});
   auto stopped = start<stopped_atom>(ev, stop_atom::value);
   auto view = start<event_view>(ev, event_request{event});
   sched.run();

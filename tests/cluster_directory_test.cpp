@@ -77,9 +77,9 @@ struct cluster_fixture : test::durable_fixture {
 
   // An event on sale with one reserved row of five seats.
   std::pair<event_id, section_id> sale() {
-    auto info = ask<event_info>(dir, create_event_request{"Night", "", "Hall", 0, 0});
+    auto info = ask<event_info>(dir, create_event_request{"Night", "", "Hall", 0, 0, {}});
     BOOST_REQUIRE(info);
-    auto s = ask<section_info>(dir, add_section_request{info->id, "S", reserved_layout(1, 5), 100});
+    auto s = ask<section_info>(dir, add_section_request{info->id, "S", reserved_layout(1, 5), 100, {}});
     BOOST_REQUIRE(s);
     BOOST_REQUIRE(ask<event_info>(dir, set_status_request{info->id, sale_status::on_sale}));
     return {info->id, s->id};
@@ -101,7 +101,7 @@ struct cluster_fixture : test::durable_fixture {
 BOOST_FIXTURE_TEST_SUITE(cluster_directory, cluster_fixture)
 
 BOOST_AUTO_TEST_CASE(without_a_lease_nothing_is_served) {
-  BOOST_TEST((code(ask<event_info>(dir, create_event_request{"Night", "", "Hall", 0, 0}))
+  BOOST_TEST((code(ask<event_info>(dir, create_event_request{"Night", "", "Hall", 0, 0, {}}))
               == errc::not_owner));
   BOOST_TEST((code(ask<event_view>(dir, event_request{100})) == errc::not_owner));
   BOOST_TEST(log->acquires == 0);

@@ -45,9 +45,12 @@ enum class errc : uint8_t {
   idempotency_key_reused,  // the same key came with a different request
   // Appended, so that the codes before keep their numbers.
   order_cancelled,         // cancelling an order the caller already cancelled
+  // The cluster (docs/cluster.md): routing answers, never a domain refusal.
+  not_owner,               // this node does not own the event; carries the owner (not_owner_hint)
+  owner_unreachable,       // the owner's node is down or not linked; nothing was done there
 };
 // The last code: tests walk them all, from invalid_request to this one.
-constexpr errc last_errc = errc::order_cancelled;
+constexpr errc last_errc = errc::owner_unreachable;
 
 // The stable snake_case name of the code ("seat_unavailable").
 const char* to_string(errc x);

@@ -171,6 +171,17 @@ caf::error make_error(errc x);
 // The domain code inside a CAF error, if it is one of ours.
 std::optional<errc> to_errc(const caf::error& x);
 
+// errc::not_owner carries who owns the event, as far as the answering node
+// knows: the owner's node id (empty: nobody yet) and its node address
+// (host:port, empty when unknown). The cluster's router reads it to forward.
+struct owner_hint {
+  std::string node;
+  std::string address;
+};
+caf::error make_not_owner(owner_hint owner);
+// The hint of a not_owner error; nullopt for any other error.
+std::optional<owner_hint> not_owner_hint(const caf::error& x);
+
 } // namespace boxoffice
 
 // --- Atoms and type ids ----------------------------------------------------

@@ -80,6 +80,7 @@ const char* to_string(errc x) {
     case errc::idempotency_key_reused: return "idempotency_key_reused";
     case errc::order_cancelled: return "order_cancelled";
     case errc::not_owner: return "not_owner";
+    case errc::owner_unreachable: return "owner_unreachable";
   }
   return "unknown_error";
 }

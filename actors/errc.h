@@ -45,11 +45,12 @@ enum class errc : uint8_t {
   idempotency_key_reused,  // the same key came with a different request
   // Appended, so that the codes before keep their numbers.
   order_cancelled,         // cancelling an order the caller already cancelled
-  not_owner,               // cluster: another node owns the event (or this node
-                           // lost it before its change committed); nothing changed
+  // The cluster (docs/cluster.md): routing answers, never a domain refusal.
+  not_owner,               // this node does not own the event; carries the owner (not_owner_hint)
+  owner_unreachable,       // the owner's node is down or not linked; nothing was done there
 };
 // The last code: tests walk them all, from invalid_request to this one.
-constexpr errc last_errc = errc::not_owner;
+constexpr errc last_errc = errc::owner_unreachable;
 
 // The stable snake_case name of the code ("seat_unavailable").
 const char* to_string(errc x);

@@ -18,15 +18,18 @@ std::optional<errc> to_errc(const caf::error& x) {
   return static_cast<errc>(x.code());
 }
 
-caf::error make_not_owner(const owner_hint& hint) {
+caf::error make_not_owner(owner_hint owner) {
   return caf::error{static_cast<uint8_t>(errc::not_owner), category,
-                    caf::make_message(hint.node_id, hint.http_address)};
+                    caf::make_message(std::move(owner.node), std::move(owner.address))};
 }
 
-std::optional<owner_hint> owner_hint_of(const caf::error& x) {
-  if (to_errc(x) != errc::not_owner || !x.context().match_elements<std::string, std::string>())
+std::optional<owner_hint> not_owner_hint(const caf::error& x) {
+  if (to_errc(x) != errc::not_owner)
     return std::nullopt;
-  return owner_hint{x.context().get_as<std::string>(0), x.context().get_as<std::string>(1)};
+  const auto& ctx = x.context();
+  if (!ctx.match_elements<std::string, std::string>())
+    return owner_hint{};
+  return owner_hint{ctx.get_as<std::string>(0), ctx.get_as<std::string>(1)};
 }
 
 void register_protocol(caf::actor_system_config& cfg) {

@@ -171,15 +171,17 @@ caf::error make_error(errc x);
 // The domain code inside a CAF error, if it is one of ours.
 std::optional<errc> to_errc(const caf::error& x);
 
-// Cluster mode: where an event this node does not serve lives, if known;
-// an errc::not_owner error carries it, for the HTTP answer (and, later, for
-// forwarding the request there).
+// errc::not_owner carries who owns the event, as far as the answering node
+// knows: the owner's node id (empty: nobody yet) and its HTTP address
+// (host:port, empty when unknown), which the 503 shows a client. The
+// cluster's router forwards by the node id.
 struct owner_hint {
-  std::string node_id;
-  std::string http_address;  // host:port; empty: unknown
+  std::string node;
+  std::string address;
 };
-caf::error make_not_owner(const owner_hint& hint);
-std::optional<owner_hint> owner_hint_of(const caf::error& x);
+caf::error make_not_owner(owner_hint owner);
+// The hint of a not_owner error; nullopt for any other error.
+std::optional<owner_hint> not_owner_hint(const caf::error& x);
 
 } // namespace boxoffice
 

@@ -6,6 +6,10 @@
 #include "app/cluster_mode.h"
 #include "app/demo.h"
 #include "app/shutdown_watchdog.h"
+#include "cluster/membership_actor.h"
+#include "cluster/node_door.h"
+#include "cluster/node_links.h"
+#include "cluster/router.h"
 #include "config/settings.h"
 #include "http/api.h"
 #include "http/idempotency.h"
@@ -67,9 +71,28 @@ std::shared_ptr<const token_signer> make_signer(const settings& s, bool demo) {
   return std::make_shared<const token_signer>(key, s.auth.access_token_ttl_s);
 }
 
+cluster::link_settings link_settings_of(const settings& s) {
+  cluster::link_settings l;
+  const auto& c = s.cluster;
+  l.self_node = c.node_id;
+  l.heartbeat = std::chrono::milliseconds(c.link_heartbeat_ms);
+  l.connection_timeout = std::chrono::milliseconds(c.link_timeout_ms);
+  l.connect_timeout = std::chrono::milliseconds(c.link_connect_timeout_ms);
+  l.poll = std::chrono::milliseconds(c.poll_ms);
+  l.ca_file = c.tls_ca_file;
+  l.cert_file = c.tls_cert_file;
+  l.key_file = c.tls_key_file;
+  l.key_passphrase = c.tls_key_passphrase;
+  return l;
+}
+
 void configure_actor_system(caf::actor_system_config& cfg, const settings& s) {
   register_protocol(cfg);
-  if (s.cluster.listen_port != 0)
+  // Cluster mode: the node port is mutual TLS only. Without it, a plain
+  // node port (the end-to-end tests' door) opens only when configured.
+  if (s.cluster.enabled)
+    cluster::configure_node_links(cfg, link_settings_of(s));
+  else if (s.cluster.listen_port != 0)
     cfg.load<caf::io::middleman>();
   // CAF's default is max(cores, 4) worker threads; the HTTP layer needs cores too.
   cfg.set("scheduler.max-threads", static_cast<size_t>(s.actors.threads));
@@ -177,6 +200,19 @@ int serve(const options& opts) {
   api_ctx->directory = dir;
   if (cluster)
     api_ctx->cluster = cluster->ownership;
+  // Cluster mode: HTTP asks the router, which forwards a request for an
+  // event owned elsewhere to its owner's door; peers reach this node only
+  // through its own door (cluster/node_door.h), never the directory.
+  caf::actor door, link_manager;
+  cluster::router_actor router;
+  if (s.cluster.enabled) {
+    door = cluster::spawn_node_door(sys, dir);
+    router = cluster::spawn_router(
+      sys, {s.cluster.node_id, dir, std::chrono::milliseconds(s.http.request_deadline_ms)});
+    link_manager = cluster::spawn_link_manager(
+      sys, router, link_settings_of(s), cluster::spawn_membership_worker(sys, s.database.url));
+    api_ctx->directory = router;
+  }
   api_ctx->accounts = spawn_account_workers(sys, s.auth.workers, s.database.url, signer, rules);
   api_ctx->queries = spawn_query_workers(sys, s.auth.workers, s.database.url);
   auto timeout = std::chrono::milliseconds(s.actors.request_timeout_ms);
@@ -190,6 +226,9 @@ int serve(const options& opts) {
     caf::anon_send_exit(api_ctx->queries, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(api_ctx->idempotency, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
+    for (const caf::actor& a : {door, link_manager, caf::actor_cast<caf::actor>(router)})
+      if (a)
+        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(committer, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(loader, caf::exit_reason::user_shutdown);
@@ -197,7 +236,15 @@ int serve(const options& opts) {
       app::stop_cluster(*cluster);
   };
   try {
-    if (s.cluster.listen_port != 0) {
+    if (s.cluster.enabled) {
+      auto port = cluster::publish_door(door, s.cluster.listen_port, s.cluster.listen_address);
+      if (!port)
+        throw std::runtime_error("cannot open the node port (TLS) " + s.cluster.listen_address
+                                 + ":" + std::to_string(s.cluster.listen_port) + ": "
+                                 + sys.render(port.error()));
+      spdlog::info("node port {}:{} (mutual TLS, CA {})", s.cluster.listen_address, *port,
+                   s.cluster.tls_ca_file);
+    } else if (s.cluster.listen_port != 0) {
       auto port = sys.middleman().publish(dir, s.cluster.listen_port,
                                           s.cluster.listen_address.c_str(), true);
       if (!port)

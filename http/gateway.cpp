@@ -148,10 +148,10 @@ problem unavailable(std::string detail) {
 }
 
 reply error_reply(const caf::error& err) {
-  if (auto hint = owner_hint_of(err)) {
-    auto p = problem_for(errc::not_owner, "Node '" + hint->node_id + "' serves this event");
-    p.owner_node = hint->node_id;
-    p.owner_address = hint->http_address;
+  if (auto hint = not_owner_hint(err); hint && !hint->node.empty()) {
+    auto p = problem_for(errc::not_owner, "Node '" + hint->node + "' serves this event");
+    p.owner_node = hint->node;
+    p.owner_address = hint->address;
     return problem_reply(p);
   }
   if (auto code = to_errc(err))

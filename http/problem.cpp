@@ -15,7 +15,7 @@ struct mapping {
 };
 
 // Why each status: see the header.
-constexpr std::array<mapping, 33> table{{
+constexpr std::array<mapping, 34> table{{
   {errc::invalid_request, 422, "The request is not valid"},
   {errc::invalid_quantity, 422, "The quantity must be positive"},
   {errc::too_many_seats, 422, "Too many seats in one hold"},
@@ -50,6 +50,8 @@ constexpr std::array<mapping, 33> table{{
                                     "belongs to is signed out"},
   {errc::idempotency_key_in_use, 409, "A request with this Idempotency-Key is still running"},
   {errc::idempotency_key_reused, 422, "This Idempotency-Key was used for another request"},
+  {errc::not_owner, 503, "Another node owns this event; retry"},
+  {errc::owner_unreachable, 503, "The node that owns this event cannot be reached; retry"},
 }};
 
 const mapping* find(errc e) {
@@ -87,8 +89,8 @@ problem problem_for(errc e, std::string detail) {
     p.retry_after_s = retry_after_overloaded_s;
   else if (e == errc::storage_unavailable)
     p.retry_after_s = retry_after_storage_s;
-  else if (e == errc::not_owner)
-    p.retry_after_s = retry_after_overloaded_s;
+  else if (e == errc::not_owner || e == errc::owner_unreachable)
+    p.retry_after_s = retry_after_overloaded_s;  // a takeover is due within a lease
   return p;
 }
 

@@ -131,10 +131,10 @@ BOOST_AUTO_TEST_CASE(an_event_owned_elsewhere_is_refused_with_its_owner) {
   lease_for(60s);
   auto answer = ask<event_view>(dir, event_request{7});
   BOOST_TEST_REQUIRE(!answer);
-  auto hint = owner_hint_of(answer.error());
+  auto hint = not_owner_hint(answer.error());
   BOOST_TEST_REQUIRE(hint.has_value());
-  BOOST_TEST(hint->node_id == "b");
-  BOOST_TEST(hint->http_address == "127.0.0.1:9002");
+  BOOST_TEST(hint->node == "b");
+  BOOST_TEST(hint->address == "127.0.0.1:9002");
 }
 
 BOOST_AUTO_TEST_CASE(past_its_lease_it_serves_nothing_and_forgets_its_events) {

@@ -536,6 +536,13 @@ BOOST_AUTO_TEST_CASE(setting_keys_lists_every_key_in_order) {
       "cluster.poll_ms",
       "cluster.commit_idle_timeout_ms",
       "cluster.take_lock_timeout_ms",
+      "cluster.link_heartbeat_ms",
+      "cluster.link_timeout_ms",
+      "cluster.link_connect_timeout_ms",
+      "cluster.tls_ca_file",
+      "cluster.tls_cert_file",
+      "cluster.tls_key_file",
+      "cluster.tls_key_passphrase",
   };
   const auto keys = boxoffice::setting_keys();
   BOOST_TEST(keys == expected, boost::test_tools::per_element());
@@ -601,6 +608,13 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
       {"cluster.poll_ms", "BOXOFFICE_CLUSTER_POLL_MS"},
       {"cluster.commit_idle_timeout_ms", "BOXOFFICE_CLUSTER_COMMIT_IDLE_TIMEOUT_MS"},
       {"cluster.take_lock_timeout_ms", "BOXOFFICE_CLUSTER_TAKE_LOCK_TIMEOUT_MS"},
+      {"cluster.link_heartbeat_ms", "BOXOFFICE_CLUSTER_LINK_HEARTBEAT_MS"},
+      {"cluster.link_timeout_ms", "BOXOFFICE_CLUSTER_LINK_TIMEOUT_MS"},
+      {"cluster.link_connect_timeout_ms", "BOXOFFICE_CLUSTER_LINK_CONNECT_TIMEOUT_MS"},
+      {"cluster.tls_ca_file", "BOXOFFICE_CLUSTER_TLS_CA_FILE"},
+      {"cluster.tls_cert_file", "BOXOFFICE_CLUSTER_TLS_CERT_FILE"},
+      {"cluster.tls_key_file", "BOXOFFICE_CLUSTER_TLS_KEY_FILE"},
+      {"cluster.tls_key_passphrase", "BOXOFFICE_CLUSTER_TLS_KEY_PASSPHRASE"},
   };
   // Keys whose empty value means "not set": a variable of theirs is read
   // when a valid value of it shows up in the loaded settings.
@@ -621,6 +635,12 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
       {"cluster.node_id", {"node-1", [](const settings& s) { return s.cluster.node_id; }}},
       {"cluster.advertise_host",
        {"10.0.0.7", [](const settings& s) { return s.cluster.advertise_host; }}},
+      {"cluster.tls_ca_file", {"ca.pem", [](const settings& s) { return s.cluster.tls_ca_file; }}},
+      {"cluster.tls_cert_file",
+       {"n.pem", [](const settings& s) { return s.cluster.tls_cert_file; }}},
+      {"cluster.tls_key_file", {"n.key", [](const settings& s) { return s.cluster.tls_key_file; }}},
+      {"cluster.tls_key_passphrase",
+       {"pass", [](const settings& s) { return s.cluster.tls_key_passphrase; }}},
   };
   const auto keys = boxoffice::setting_keys();
   BOOST_TEST(keys.size() == env_name_of.size());
@@ -753,7 +773,8 @@ BOOST_AUTO_TEST_CASE(it_documents_every_key_with_default_and_allowed_values) {
       }
       const auto found = where.find(key);
       BOOST_TEST_REQUIRE((found != where.end()), "no line for " << key);
-      const auto secret = key == "auth.jwt_secret" || key == "auth.admin_password";
+      const auto secret = key == "auth.jwt_secret" || key == "auth.admin_password"
+                          || key == "cluster.tls_key_passphrase";
       const auto& line = lines[found->second];
       if (secret) {
         BOOST_TEST(line == "  # " + key.substr(dot + 1) + ": \"\"");

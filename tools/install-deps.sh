@@ -10,8 +10,11 @@ packages=(
   nlohmann-json3-dev libcurl4-openssl-dev libsodium-dev libjwt-dev
   postgresql wrk
   nginx prometheus
-  chromium fonts-dejavu-core sqlite3
+  chromium fonts-dejavu-core sqlite3 openssl
 )
+
+# openssl (the command) makes the cluster's CA and node certificates
+# (tools/make-cluster-certs.sh; the TLS link test runs it).
 
 # nginx is the reverse proxy of deploy/nginx.conf, tried by the deploy
 # end-to-end suite; prometheus brings promtool, which checks /metrics.

@@ -117,6 +117,10 @@ journal_write keyed(change c, const answer_key& key, const Reply& answer, timest
 template <class Reply, class Done, class Undo>
 caf::result<Reply> durably(self_ptr self, journal_write write, Done done, Undo undo) {
   auto rp = self->make_response_promise<Reply>();
+#ifdef BOXOFFICE_PLANT_BUG_ACK_BEFORE_COMMIT  // planted for bench/sim_planted_bugs.sh
+  if (caf::expected<Reply> early{done(*self->state.rules, wall_clock_ms(self->clock()))})
+    rp.deliver(std::move(*early));
+#endif
   ++self->state.commits_in_flight;
   auto settled = [self] {
     if (--self->state.commits_in_flight == 0)
@@ -137,7 +141,9 @@ caf::result<Reply> durably(self_ptr self, journal_write write, Done done, Undo u
       },
       [=](caf::error& err) mutable {
         step(self, [&](section_state& rules, timestamp_ms) {
+#ifndef BOXOFFICE_PLANT_BUG_NO_UNDO  // planted for bench/sim_planted_bugs.sh
           undo(rules);
+#endif
           return 0;
         });
         rp.deliver(std::move(err));
@@ -152,6 +158,9 @@ caf::result<hold_info> place_hold(self_ptr self, section_state& rules, const hol
   if (!hold) {
     // The event reserved quota for this hold; it does not last, so give it back.
     report(self, req.customer, -1, -static_cast<int32_t>(requested_seats(req.seats, req.quantity)));
+#ifdef BOXOFFICE_PLANT_BUG_QUOTA_TWICE  // planted for bench/sim_planted_bugs.sh
+    report(self, req.customer, -1, -static_cast<int32_t>(requested_seats(req.seats, req.quantity)));
+#endif
     return make_error(hold.error());
   }
   auto h = *hold;
@@ -271,7 +280,13 @@ section_actor::behavior_type section_behavior(self_ptr self) {
     },
     [=](const extend_request& req) { return apply(extend_hold)(req); },
     [=](const release_request& req) { return apply(release_hold)(req); },
+#ifdef BOXOFFICE_PLANT_BUG_PURCHASE_PAST_DEADLINE  // planted for bench/sim_planted_bugs.sh
+    [=](const purchase_request& req) {
+      return purchase_hold(self, *self->state.rules, req, wall_clock_ms(self->clock()));
+    },
+#else
     [=](const purchase_request& req) { return apply(purchase_hold)(req); },
+#endif
     [=](const cancel_request& req) { return apply(cancel_order)(req); },
     [=](const seat_map_request&) {
       return step(self, [&](section_state& rules, timestamp_ms) {

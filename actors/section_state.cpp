@@ -4,6 +4,7 @@
 #include "actors/seat_picker.h"
 
 #include <algorithm>
+#include <limits>
 #include <unordered_set>
 #include <cstdio>
 #include <cstdlib>
@@ -282,7 +283,11 @@ void section_state::undo_purchase(order_id order, const hold_record& hold) {
 
 outcome<order_record> section_state::purchase(hold_id id, customer_id customer,
                                               timestamp_ms now) {
+#ifdef BOXOFFICE_PLANT_BUG_PURCHASE_PAST_DEADLINE  // planted for bench/sim_planted_bugs.sh
+  auto found = live_hold(id, customer, std::numeric_limits<timestamp_ms>::min());
+#else
   auto found = live_hold(id, customer, now);
+#endif
   if (!found)
     return found.error();
   auto hold = end_hold(id, hold_end::purchased);
@@ -312,6 +317,9 @@ void section_state::finish_cancel(order_id id) {
   auto& order = node.mapped();
   mark(order.seats, seat_status::sold, seat_status::free);
   sold_ -= order.quantity;
+#ifdef BOXOFFICE_PLANT_BUG_CANCEL_TWICE  // planted for bench/sim_planted_bugs.sh
+  sold_ -= order.quantity;
+#endif
   order.seats.clear();
   cancelled_.insert(std::move(node));
 }

@@ -160,14 +160,25 @@ void simulation::impl::mix(uint64_t x) {
 }
 
 void simulation::impl::note(std::string line) {
-  std::ostringstream out;
-  out << "t=+" << std::fixed << std::setprecision(3) << (now() - t0) / 1000.0 << "s step "
-      << res.steps << ": " << line;
+  note_actor(nullptr, 0, std::move(line));
+}
+
+void simulation::impl::note_actor(const char* name, uint64_t id, std::string msg) {
+  last.push_back(step_note{now(), res.steps, name, id, std::move(msg)});
   if (echo)
-    std::cout << out.str() << "\n";
-  last.push_back(out.str());
+    std::cout << format(last.back()) << "\n";
   if (last.size() > last_kept)
     last.pop_front();
+}
+
+std::string simulation::impl::format(const step_note& n) const {
+  std::ostringstream out;
+  out << "t=+" << std::fixed << std::setprecision(3) << (n.t - t0) / 1000.0 << "s step "
+      << n.step << ": ";
+  if (n.actor)
+    out << n.actor << "#" << n.id << (n.text.empty() ? "" : " <- ");
+  out << n.text;
+  return out.str();
 }
 
 bool simulation::impl::step() {
@@ -190,10 +201,9 @@ bool simulation::impl::step() {
     uint64_t id = actor ? actor->id() : 0;
     if (render && actor) {
       auto* msg = actor->mailbox().peek();
-      note(std::string{actor->name()} + "#" + std::to_string(id) + " <- " +
-           (msg ? caf::to_string(msg->content()) : std::string{"?"}));
+      note_actor(actor->name(), id, msg ? caf::to_string(msg->content()) : std::string{"?"});
     } else if (actor) {
-      note(std::string{actor->name()} + "#" + std::to_string(id));
+      note_actor(actor->name(), id, {});
     }
     sched.run_once();
     ++res.messages;
@@ -342,7 +352,8 @@ result simulation::impl::finish() {
   res.violation = violation;
   res.virtual_s = (now() - t0) / 1000.0;
   res.trace = trace;
-  res.last.assign(last.begin(), last.end());
+  for (const auto& n : last)
+    res.last.push_back(format(n));
   res.cov.expired_then_held = db.expired_then_held;
   for (const auto& [eid, ev] : db.events)
     for (const auto& [sid, s] : ev.sections) {

@@ -90,7 +90,15 @@ struct simulation::impl {
 
   result res;
   uint64_t trace = 1469598103934665603ull;  // FNV-1a offset basis
-  std::deque<std::string> last;
+  // The last steps, formatted only when shown (most runs never show them).
+  struct step_note {
+    timestamp_ms t;
+    uint64_t step;
+    const char* actor;  // null: `text` says what happened
+    uint64_t id;
+    std::string text;
+  };
+  std::deque<step_note> last;
   std::string violation;
 
   // --- world.cpp ---
@@ -102,6 +110,8 @@ struct simulation::impl {
   void fail(const std::string& what);
   void mix(uint64_t x);
   void note(std::string line);
+  void note_actor(const char* name, uint64_t id, std::string msg);
+  std::string format(const step_note& n) const;
   bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; }
   uint64_t draw(uint64_t lo, uint64_t hi) {
     return std::uniform_int_distribution<uint64_t>(lo, hi)(rng);

@@ -5,6 +5,7 @@
 #include "actors/section_state.h"
 #include "actors/wall_clock.h"
 #include "actors/mailbox.h"
+#include "actors/planted.h"
 #include "telemetry/instruments.h"
 
 #include <spdlog/spdlog.h>
@@ -117,10 +118,9 @@ journal_write keyed(change c, const answer_key& key, const Reply& answer, timest
 template <class Reply, class Done, class Undo>
 caf::result<Reply> durably(self_ptr self, journal_write write, Done done, Undo undo) {
   auto rp = self->make_response_promise<Reply>();
-#ifdef BOXOFFICE_PLANT_BUG_ACK_BEFORE_COMMIT  // planted for bench/sim_planted_bugs.sh
-  if (caf::expected<Reply> early{done(*self->state.rules, wall_clock_ms(self->clock()))})
-    rp.deliver(std::move(*early));
-#endif
+  if (BOXOFFICE_PLANTED(ack_before_commit))
+    if (caf::expected<Reply> early{done(*self->state.rules, wall_clock_ms(self->clock()))})
+      rp.deliver(std::move(*early));
   ++self->state.commits_in_flight;
   auto settled = [self] {
     if (--self->state.commits_in_flight == 0)
@@ -141,9 +141,8 @@ caf::result<Reply> durably(self_ptr self, journal_write write, Done done, Undo u
       },
       [=](caf::error& err) mutable {
         step(self, [&](section_state& rules, timestamp_ms) {
-#ifndef BOXOFFICE_PLANT_BUG_NO_UNDO  // planted for bench/sim_planted_bugs.sh
-          undo(rules);
-#endif
+          if (!BOXOFFICE_PLANTED(no_undo))
+            undo(rules);
           return 0;
         });
         rp.deliver(std::move(err));
@@ -158,9 +157,8 @@ caf::result<hold_info> place_hold(self_ptr self, section_state& rules, const hol
   if (!hold) {
     // The event reserved quota for this hold; it does not last, so give it back.
     report(self, req.customer, -1, -static_cast<int32_t>(requested_seats(req.seats, req.quantity)));
-#ifdef BOXOFFICE_PLANT_BUG_QUOTA_TWICE  // planted for bench/sim_planted_bugs.sh
-    report(self, req.customer, -1, -static_cast<int32_t>(requested_seats(req.seats, req.quantity)));
-#endif
+    if (BOXOFFICE_PLANTED(quota_twice))
+      report(self, req.customer, -1, -static_cast<int32_t>(requested_seats(req.seats, req.quantity)));
     return make_error(hold.error());
   }
   auto h = *hold;
@@ -280,13 +278,11 @@ section_actor::behavior_type section_behavior(self_ptr self) {
     },
     [=](const extend_request& req) { return apply(extend_hold)(req); },
     [=](const release_request& req) { return apply(release_hold)(req); },
-#ifdef BOXOFFICE_PLANT_BUG_PURCHASE_PAST_DEADLINE  // planted for bench/sim_planted_bugs.sh
     [=](const purchase_request& req) {
-      return purchase_hold(self, *self->state.rules, req, wall_clock_ms(self->clock()));
+      if (BOXOFFICE_PLANTED(purchase_past_deadline))  // no expiry before the rule
+        return purchase_hold(self, *self->state.rules, req, wall_clock_ms(self->clock()));
+      return apply(purchase_hold)(req);
     },
-#else
-    [=](const purchase_request& req) { return apply(purchase_hold)(req); },
-#endif
     [=](const cancel_request& req) { return apply(cancel_order)(req); },
     [=](const seat_map_request&) {
       return step(self, [&](section_state& rules, timestamp_ms) {

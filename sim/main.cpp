@@ -21,6 +21,7 @@ struct run_options {
   std::string scenario = "small";
   std::string faults = "swarm";
   uint64_t steps = 0;
+  uint32_t customers = 0;  // 0: the scenario's
   bool trace = false;  // print every step and message
 };
 
@@ -29,6 +30,8 @@ std::string command_of(const run_options& o) {
                     o.scenario + " --faults " + o.faults;
   if (o.steps)
     cmd += " --steps " + std::to_string(o.steps);
+  if (o.customers)
+    cmd += " --customers " + std::to_string(o.customers);
   return cmd;
 }
 
@@ -36,7 +39,26 @@ scenario scenario_of(const run_options& o) {
   auto s = derive(o.seed, o.scenario, o.faults);
   if (o.steps)
     s.steps_max = o.steps;
+  if (o.customers)
+    s.customers = o.customers;
   return s;
+}
+
+// Shrinking: halve the crowd while the seed still fails (any invariant),
+// and print the smallest failing command found.
+void shrink(run_options o, uint32_t customers) {
+  std::string smallest;
+  while (customers > 1) {
+    o.customers = customers / 2;
+    auto r = simulation{scenario_of(o), o.seed}.run();
+    if (r.passed)
+      break;
+    customers = o.customers;
+    smallest = command_of(o) + "   (" + r.violation + ", step " +
+               std::to_string(r.failed_step) + ")";
+  }
+  if (!smallest.empty())
+    std::cout << "shrunk: " << smallest << std::endl;
 }
 
 // One run, printed as the issue asks; on a failure the seed runs again with
@@ -77,6 +99,7 @@ int run_one(const run_options& o, bool verbose) {
     std::cout << "NOT DETERMINISTIC: the first run failed at step " << r.failed_step << ": "
               << r.violation << "\n";
   std::cout << "reproduce with: " << command_of(o) << std::endl;
+  shrink(o, s.customers);
   return 1;
 }
 
@@ -143,6 +166,7 @@ int main(int argc, char** argv) {
   app.add_option("--scenario", o.scenario, "small, flash, soak or a scenario .yaml file");
   app.add_option("--faults", o.faults, "none, swarm, or a comma list of faults");
   app.add_option("--steps", o.steps, "at most this many steps (0: the scenario's steps_max)");
+  app.add_option("--customers", o.customers, "override the scenario's crowd (shrinking prints it)");
   app.add_flag("--trace", o.trace, "print every step and message as it happens");
   uint32_t random = 3;
   auto ci = app.add_subcommand("ci", "the CI seed set (fixed seeds plus random ones)");

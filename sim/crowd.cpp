@@ -46,7 +46,7 @@ void simulation::impl::populate() {
       rng, {reserved.empty() ? 0 : b.named, reserved.empty() ? 0 : b.best,
             general.empty() ? 0 : b.general}));
     c.plan = static_cast<customer::fate>(
-      weighted(rng, {b.abandon, b.release, b.extend, b.buy, b.cancel}));
+      weighted(rng, {b.abandon, b.release, b.extend, b.buy, b.cancel, b.late}));
     c.want = static_cast<uint32_t>(draw(1, std::max<uint32_t>(b.quantity_max, 1)));
     auto u = std::uniform_real_distribution<double>(0, 1)(rng);
     double share = sc.arrival == "burst" ? u * u * u * u : u;
@@ -86,6 +86,10 @@ void simulation::impl::populate() {
 
 void simulation::impl::think(customer& c) {
   auto idx = static_cast<size_t>(&c - crowd.data());
+  if (c.plan == customer::fate::late && c.hold) {  // a race with the deadline
+    at(c.hold->expires_at - static_cast<timestamp_ms>(draw(0, 5)), [this, idx] { act(crowd[idx]); });
+    return;
+  }
   auto ms = draw(0, std::max<uint64_t>(sc.behaviour.think_s_max, 1) * 1000);
   at(now() + static_cast<timestamp_ms>(ms), [this, idx] { act(crowd[idx]); });
 }

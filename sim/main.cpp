@@ -9,6 +9,10 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <unistd.h>
 #include <iostream>
 #include <random>
 
@@ -24,6 +28,23 @@ struct run_options {
   uint32_t customers = 0;  // 0: the scenario's
   bool trace = false;  // print every step and message
 };
+
+// The actors' own invariant checks abort the process; say which run it was.
+char abort_note[512];
+
+extern "C" void on_abort(int) {
+  ssize_t ignored = ::write(STDOUT_FILENO, abort_note, std::strlen(abort_note));
+  (void)ignored;
+  std::signal(SIGABRT, SIG_DFL);
+  std::raise(SIGABRT);
+}
+
+void arm_abort_note(const std::string& command) {
+  std::snprintf(abort_note, sizeof abort_note,
+                "\nFAILED: the actors aborted on their own invariant check\nreproduce with: %s\n",
+                command.c_str());
+  std::signal(SIGABRT, on_abort);
+}
 
 std::string command_of(const run_options& o) {
   std::string cmd = "boxoffice-sim --seed " + std::to_string(o.seed) + " --scenario " +
@@ -66,6 +87,7 @@ void shrink(run_options o, uint32_t customers) {
 // reproduce command ends the output.
 int run_one(const run_options& o, bool verbose) {
   auto s = scenario_of(o);
+  arm_abort_note(command_of(o));
   std::cout << "seed=" << o.seed << "\n";
   if (verbose)
     print(std::cout, s);
@@ -123,6 +145,7 @@ int run_ci(uint32_t random) {
   int failed = 0;
   for (const auto& o : set) {
     std::cout << command_of(o) << ": " << std::flush;
+    arm_abort_note(command_of(o));
     auto r = simulation{scenario_of(o), o.seed}.run();
     if (!r.passed) {
       std::cout << "FAILED\n";

@@ -88,6 +88,7 @@ scenario load_scenario(const std::string& path) {
     read(b, "extend", m.extend);
     read(b, "buy", m.buy);
     read(b, "cancel", m.cancel);
+    read(b, "late", m.late);
     read(b, "quantity_max", m.quantity_max);
     read(b, "think_s_max", m.think_s_max);
     read(b, "retries_max", m.retries_max);
@@ -170,7 +171,7 @@ void print(std::ostream& out, const scenario& s) {
       << " sale_s=" << s.sale_s << " arrival=" << s.arrival << "\n"
       << "behaviour named=" << b.named << " best=" << b.best << " general=" << b.general
       << " abandon=" << b.abandon << " release=" << b.release << " extend=" << b.extend
-      << " buy=" << b.buy << " cancel=" << b.cancel << " quantity_max=" << b.quantity_max
+      << " buy=" << b.buy << " cancel=" << b.cancel << " late=" << b.late << " quantity_max=" << b.quantity_max
       << " think_s_max=" << b.think_s_max << " retries_max=" << b.retries_max << "\n"
       << "limits hold_ttl_s=" << s.limits.hold_ttl_s
       << " hold_max_lifetime_s=" << s.limits.hold_max_lifetime_s

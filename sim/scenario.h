@@ -39,6 +39,7 @@ struct behaviour_mix {
   double extend = 1;    // extends once, then buys
   double buy = 6;       // buys
   double cancel = 1;    // buys, then cancels the order
+  double late = 1;      // buys in the last 5 ms before the hold's deadline
   uint32_t quantity_max = 4;
   uint32_t think_s_max = 60;  // between one answer and the next request
   uint32_t retries_max = 3;   // new tries after a refusal (other seats)
@@ -58,7 +59,7 @@ struct scenario {
   reservation_limits limits;
   journal_settings journal{64, 1, 65536};
   double reorder = 0.5;              // probability the next actor is drawn, not the first ready
-  double timer_race = 0.05;          // probability time moves while messages are pending
+  double timer_race = 0.15;          // probability time moves while messages are pending
   uint64_t steps_max = 5'000'000;    // safety net: a run longer than this fails (no progress)
   fault_plan faults;
   std::string faults_name = "none";

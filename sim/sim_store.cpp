@@ -258,11 +258,15 @@ std::optional<event_snapshot> sim_db::load(event_id id) const {
 }
 
 void sim_store::check_outage() {
+  if (epoch_ != db_.live_epoch)
+    throw store_error{store_error::kind::unavailable, "the node of this connection died"};
   if (db_.observer.now && db_.outage(db_.observer.now()))
     throw store_error{store_error::kind::unavailable, "simulated outage"};
 }
 
 void sim_store::apply(const std::vector<change>& batch) {
+  if (epoch_ != db_.live_epoch)
+    throw store_error{store_error::kind::unavailable, "the node of this connection died"};
   bool down = db_.observer.now && db_.outage(db_.observer.now());
   if (down || (db_.faults.fail_commit && db_.faults.fail_commit())) {
     ++db_.failed_commits;

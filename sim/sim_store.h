@@ -79,6 +79,10 @@ public:
   uint64_t commits = 0;
   uint64_t failed_commits = 0;
   uint64_t expired_then_held = 0;  // coverage: a seat held again after its hold expired
+  // The node generation that may write: a crashed node's actors may still
+  // run a few queued messages in the simulator, but a dead process cannot
+  // commit, so its handles are refused.
+  uint64_t live_epoch = 0;
 
   // All or nothing, as one transaction would be.
   void apply(const std::vector<change>& batch);
@@ -102,7 +106,7 @@ private:
 // One connection's view of the shared sim_db (what store_factory makes).
 class sim_store : public store {
 public:
-  explicit sim_store(sim_db& db) : db_(db) {}
+  sim_store(sim_db& db, uint64_t epoch) : db_(db), epoch_(epoch) {}
   void apply(const std::vector<change>& batch) override;
   std::vector<event_id> event_ids() override;
   std::optional<event_snapshot> load_event(event_id id) override;
@@ -110,6 +114,7 @@ public:
 private:
   void check_outage();
   sim_db& db_;
+  uint64_t epoch_;
 };
 
 } // namespace boxoffice::sim

@@ -33,7 +33,8 @@ caf::behavior disk_main(caf::stateful_actor<proxy_state>* self, committer_actor 
         [=](commit_result& r) mutable {
           bool committed = std::any_of(r.failed.begin(), r.failed.end(),
                                        [](const auto& f) { return !f.has_value(); });
-          if (committed && w->faults_on && w->chance(w->sc.faults.crash_after_commit)) {
+          if (committed && epoch == w->epoch && w->faults_on &&
+              w->chance(w->sc.faults.crash_after_commit)) {
             ++w->res.cov.crash_after_commit;
             w->crash_pending = true;  // the answer is never delivered
             return;
@@ -51,7 +52,8 @@ caf::behavior disk_main(caf::stateful_actor<proxy_state>* self, committer_actor 
   return {
     [=](commit_batch& b) {
       auto rp = self->make_response_promise();
-      ++w->commits_in_flight;
+      if (epoch == w->epoch)
+        ++w->commits_in_flight;
       auto max = w->sc.faults.commit_latency_ms_max;
       auto ms = w->faults_on && max ? w->draw(0, max) : 0;
       if (ms == 0)
@@ -121,8 +123,9 @@ void simulation::impl::at(timestamp_ms when, std::function<void()> f) {
 
 void simulation::impl::start_node() {
   ++epoch;
+  db.live_epoch = epoch;
   commits_in_flight = 0;
-  auto make = [this] { return std::make_unique<sim_store>(db); };
+  auto make = [this, e = epoch] { return std::make_unique<sim_store>(db, e); };
   committer = spawn_committer(sys, make, thread_model::scheduled);
   loader = spawn_loader(sys, make, thread_model::scheduled);
   proxy = sys.spawn(disk_main, committer, this, epoch);
@@ -241,24 +244,26 @@ void simulation::impl::run_until(const bool& flag) {
 void simulation::impl::setup() {
   faults_on = false;
   start_node();
-  bool done = false;
+  // Shared: a failed setup returns while answers are still on their way.
+  auto flag = std::make_shared<bool>(false);
+  bool& done = *flag;
   ask<event_info>(create_event_request{"Simulated sale", "", "Sim hall", 0,
                                        sc.limits.max_tickets_per_customer},
-                  [&](caf::expected<event_info>& r) {
+                  [this, flag](caf::expected<event_info>& r) {
                     if (!r)
                       return fail("setup: create event failed");
                     event = r->id;
-                    done = true;
+                    *flag = true;
                   });
   run_until(done);
   auto add = [&](const std::string& name, section_layout layout, int64_t price, bool ga) {
     done = false;
     ask<section_info>(add_section_request{event, name, layout, price},
-                      [&, ga](caf::expected<section_info>& r) {
+                      [this, flag, ga](caf::expected<section_info>& r) {
                         if (!r)
                           return fail("setup: add section failed");
                         (ga ? general : reserved).push_back(*r);
-                        done = true;
+                        *flag = true;
                       });
     run_until(done);
   };
@@ -268,10 +273,10 @@ void simulation::impl::setup() {
     add("GA" + std::to_string(i + 1), general_layout(sc.general_capacity), 500, true);
   done = false;
   ask<event_info>(set_status_request{event, sale_status::on_sale},
-                  [&](caf::expected<event_info>& r) {
+                  [this, flag](caf::expected<event_info>& r) {
                     if (!r)
                       return fail("setup: open sale failed");
-                    done = true;
+                    *flag = true;
                   });
   run_until(done);
   faults_on = true;
@@ -323,6 +328,14 @@ void simulation::impl::check_books(bool final_check) {
 // The sale, then the quiet phase (the sale-end agenda item turns faults
 // off) until nothing is left to run; then liveness and recovery checks.
 void simulation::impl::liveness() {
+  while (violation.empty() && step())
+    if (res.steps > sc.steps_max)
+      return fail("no progress within steps_max");
+  if (!violation.empty())
+    return;
+  // A node that crashed late has not loaded the event again: wake it (as
+  // any request would) and let its holds expire.
+  check_books(false);
   while (violation.empty() && step())
     if (res.steps > sc.steps_max)
       return fail("no progress within steps_max");

@@ -28,7 +28,7 @@ enum class op_kind : uint8_t { hold, extend, release, purchase, cancel };
 struct customer {
   customer_id id = 0;
   enum class pick : uint8_t { named, best, general } how = pick::best;
-  enum class fate : uint8_t { abandon, release, extend, buy, cancel } plan = fate::buy;
+  enum class fate : uint8_t { abandon, release, extend, buy, cancel, late } plan = fate::buy;
   uint32_t want = 1;
   uint32_t tries = 0;
   section_id section = 0;

@@ -5,6 +5,7 @@
 #include "actors/section_state.h"
 #include "actors/wall_clock.h"
 #include "actors/mailbox.h"
+#include "actors/planted.h"
 #include "telemetry/instruments.h"
 
 #include <spdlog/spdlog.h>
@@ -116,6 +117,9 @@ journal_write keyed(self_ptr self, change c, const answer_key& key, const Reply&
 template <class Reply, class Done, class Undo>
 caf::result<Reply> durably(self_ptr self, journal_write write, Done done, Undo undo) {
   auto rp = self->make_response_promise<Reply>();
+  if (BOXOFFICE_PLANTED(ack_before_commit))
+    if (caf::expected<Reply> early{done(*self->state.rules, wall_clock_ms(self->clock()))})
+      rp.deliver(std::move(*early));
   ++self->state.commits_in_flight;
   auto settled = [self] {
     if (--self->state.commits_in_flight == 0)
@@ -136,7 +140,8 @@ caf::result<Reply> durably(self_ptr self, journal_write write, Done done, Undo u
       },
       [=](caf::error& err) mutable {
         step(self, [&](section_state& rules, timestamp_ms) {
-          undo(rules);
+          if (!BOXOFFICE_PLANTED(no_undo))
+            undo(rules);
           return 0;
         });
         rp.deliver(std::move(err));
@@ -151,6 +156,8 @@ caf::result<hold_info> place_hold(self_ptr self, section_state& rules, const hol
   if (!hold) {
     // The event reserved quota for this hold; it does not last, so give it back.
     report(self, req.customer, -1, -static_cast<int32_t>(requested_seats(req.seats, req.quantity)));
+    if (BOXOFFICE_PLANTED(quota_twice))
+      report(self, req.customer, -1, -static_cast<int32_t>(requested_seats(req.seats, req.quantity)));
     return make_error(hold.error());
   }
   auto h = *hold;
@@ -270,7 +277,11 @@ section_actor::behavior_type section_behavior(self_ptr self) {
     },
     [=](const extend_request& req) { return apply(extend_hold)(req); },
     [=](const release_request& req) { return apply(release_hold)(req); },
-    [=](const purchase_request& req) { return apply(purchase_hold)(req); },
+    [=](const purchase_request& req) {
+      if (BOXOFFICE_PLANTED(purchase_past_deadline))  // no expiry before the rule
+        return purchase_hold(self, *self->state.rules, req, wall_clock_ms(self->clock()));
+      return apply(purchase_hold)(req);
+    },
     [=](const cancel_request& req) { return apply(cancel_order)(req); },
     [=](const seat_map_request&) {
       return step(self, [&](section_state& rules, timestamp_ms) {

@@ -50,7 +50,6 @@ constexpr std::array<mapping, 34> table{{
                                     "belongs to is signed out"},
   {errc::idempotency_key_in_use, 409, "A request with this Idempotency-Key is still running"},
   {errc::idempotency_key_reused, 422, "This Idempotency-Key was used for another request"},
-  {errc::not_owner, 503, "Another node owns this event; retry"},
   {errc::owner_unreachable, 503, "The node that owns this event cannot be reached; retry"},
 }};
 

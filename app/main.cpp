@@ -211,6 +211,8 @@ int serve(const options& opts) {
       sys, {s.cluster.node_id, dir, std::chrono::milliseconds(s.http.request_deadline_ms)});
     link_manager = cluster::spawn_link_manager(
       sys, router, link_settings_of(s), cluster::spawn_membership_worker(sys, s.database.url));
+    caf::anon_send(link_manager, cluster::link_atom::value, door);
+    caf::anon_send(door, cluster::link_atom::value, link_manager);
     api_ctx->directory = router;
   }
   api_ctx->accounts = spawn_account_workers(sys, s.auth.workers, s.database.url, signer, rules);

@@ -1,6 +1,9 @@
 #include "cluster/node_door.h"
 
 #include "cluster/link_messages.h"
+#include "cluster/router.h"
+
+#include <memory>
 
 namespace boxoffice::cluster {
 
@@ -15,7 +18,17 @@ void ask(caf::event_based_actor* self, const directory_actor& dir,
 }
 
 caf::behavior node_door(caf::event_based_actor* self, directory_actor dir) {
+  auto manager = std::make_shared<caf::actor>();
   return {
+    // The node's link manager, once it runs.
+    [manager](link_atom, caf::actor& m) { *manager = std::move(m); },
+    // A peer that dialled this node introduces its own door (node_links.h:
+    // one connection per pair of nodes); the link manager links back
+    // through it.
+    [manager](link_atom, std::string& node, caf::actor& door) {
+      if (*manager)
+        caf::anon_send(*manager, link_atom::value, std::move(node), std::move(door));
+    },
     [self, dir](forward_atom, forward_envelope& env) {
       auto rp = self->make_response_promise();
       auto t = std::chrono::milliseconds(std::max<uint32_t>(env.remaining_ms, 1));

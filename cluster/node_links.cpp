@@ -55,12 +55,28 @@ struct manager_state {
   std::optional<membership_worker> worker;
   std::map<std::string, caf::actor> links;  // node -> peer_link
   std::set<std::string> connecting;
+  caf::actor door;  // this node's own door, introduced to the peers it dials
 };
 
 using manager_ptr = caf::stateful_actor<manager_state>*;
 
+// A link to `node` through its door `door`, for the router.
+void add_link(manager_ptr self, const std::string& node, caf::actor door) {
+  auto& st = self->state;
+  auto link = spawn_peer_link(self->system(), node, std::move(door));
+  self->monitor(link);
+  st.links[node] = link;
+  self->send(st.router, link_atom::value, node, link);
+}
+
+// One connection per pair of nodes: CAF 0.17's BASP drops one of two
+// connections two nodes open to each other at once, and with it every
+// proxy of both (links flapped every few ms). The node with the smaller id
+// dials and introduces its door; the other links back over that connection.
 void connect(manager_ptr self, const peer_address& peer) {
   auto& st = self->state;
+  if (st.settings.self_node > peer.node)
+    return;  // the peer dials us
   if (st.links.count(peer.node) || !st.connecting.insert(peer.node).second)
     return;
   auto mm = self->system().openssl_manager().actor_handle();
@@ -73,11 +89,10 @@ void connect(manager_ptr self, const peer_address& peer) {
           spdlog::warn("cluster: {} at {}:{} publishes no door", peer.node, peer.host, peer.port);
           return;
         }
-        auto link = spawn_peer_link(self->system(), peer.node,
-                                    caf::actor_cast<caf::actor>(std::move(door)));
-        self->monitor(link);
-        st.links[peer.node] = link;
-        self->send(st.router, link_atom::value, peer.node, link);
+        auto remote = caf::actor_cast<caf::actor>(std::move(door));
+        if (st.door)
+          self->send(remote, link_atom::value, st.settings.self_node, st.door);
+        add_link(self, peer.node, std::move(remote));
         spdlog::info("cluster: linked to {} at {}:{}", peer.node, peer.host, peer.port);
       },
       [self, peer](caf::error& err) {
@@ -121,6 +136,14 @@ caf::behavior link_manager(manager_ptr self, router_actor router, link_settings 
         connect(self, p);
     },
     [self](peers_atom) { return static_cast<uint64_t>(self->state.links.size()); },
+    [self](link_atom, caf::actor& door) { self->state.door = std::move(door); },
+    // A peer with a smaller id dialled this node and introduced its door.
+    [self](link_atom, std::string& node, caf::actor& door) {
+      if (self->state.links.count(node) || node == self->state.settings.self_node)
+        return;
+      add_link(self, node, std::move(door));
+      spdlog::info("cluster: linked to {} (it dialled this node)", node);
+    },
     [self](poll_atom) { poll_members(self); },
   };
 }

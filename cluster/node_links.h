@@ -66,7 +66,12 @@ using peers_atom = caf::atom_constant<caf::atom("cl_peers")>;
 // to every peer it has no link to (again after a link went down), spawns
 // its peer_link and hands it to `router`. (peers_atom) -> uint64_t: links
 // up now. With a worker, it reads the member list every `poll` itself and
-// links to the active members.
+// links to the active members. Of two nodes, only the one with the
+// smaller id dials (CAF 0.17 drops one of two connections between the same
+// pair, and the proxies of both with it): it introduces its own door
+// ((link_atom, door) tells the manager which) through the peer's door, and
+// the peer's manager gets (link_atom, node, door) and links back over that
+// connection.
 caf::actor spawn_link_manager(caf::actor_system& sys, router_actor router, link_settings s,
                               std::optional<membership_worker> worker = std::nullopt);
 

@@ -183,8 +183,12 @@ BOOST_AUTO_TEST_CASE(forwarding_refusal_and_a_killed_owner_over_mutual_tls) {
     node_config cfg{node_tls(dir, "n2")};
     caf::actor_system sys{cfg};
     auto local = caf::actor_cast<directory_actor>(sys.spawn(sender_directory));
-    auto router = spawn_router(sys, {"n2", local, 10000ms});
-    auto manager = spawn_link_manager(sys, router, node_tls(dir, "n2"));
+    // The node id sorts before the owner's (n1): of two nodes, the smaller
+    // id dials (node_links.h). The certificate is n2's.
+    auto sender = node_tls(dir, "n2");
+    sender.self_node = "n0";
+    auto router = spawn_router(sys, {"n0", local, 10000ms});
+    auto manager = spawn_link_manager(sys, router, sender);
     caf::scoped_actor self{sys};
     self->send(manager, peers_atom::value,
                std::vector<peer_address>{{"n1", "127.0.0.1", port}});

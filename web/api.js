@@ -70,6 +70,9 @@ const words = {
   request_timeout: 'No answer in time; trying again is safe',
   storage_unavailable: 'The box office cannot save right now; nothing was changed',
   unavailable: 'The box office is unavailable; try again in a moment',
+  not_owner: 'This event is moving between our servers; try again in a moment',
+  owner_unreachable: 'The server selling this event cannot be reached; try again in a moment',
+  cluster_disabled: 'This box office runs on a single server: there is no cluster to show',
 };
 
 export class Problem extends Error {

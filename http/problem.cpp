@@ -50,7 +50,6 @@ constexpr std::array<mapping, 34> table{{
                                     "belongs to is signed out"},
   {errc::idempotency_key_in_use, 409, "A request with this Idempotency-Key is still running"},
   {errc::idempotency_key_reused, 422, "This Idempotency-Key was used for another request"},
-  {errc::not_owner, 503, "Another node owns this event; retry"},
   {errc::owner_unreachable, 503, "The node that owns this event cannot be reached; retry"},
 }};
 
@@ -91,6 +90,8 @@ problem problem_for(errc e, std::string detail) {
     p.retry_after_s = retry_after_storage_s;
   else if (e == errc::not_owner || e == errc::owner_unreachable)
     p.retry_after_s = retry_after_overloaded_s;  // a takeover is due within a lease
+  else if (e == errc::idempotency_key_in_use)
+    p.retry_after_s = retry_after_overloaded_s;  // the first attempt may still commit
   return p;
 }
 

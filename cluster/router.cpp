@@ -139,6 +139,14 @@ router_actor::behavior_type router(self_ptr self, router_settings settings) {
     // A new event is created here: this node takes it (the directory does).
     [self](create_event_request& m) { return self->delegate(self->state.settings.local, m); },
     [self](sweep_atom) { self->send(self->state.settings.local, sweep_atom::value); },
+    // Ownership of this node's events: the local directory's business.
+    [self](lease_atom, int64_t until) {
+      self->send(self->state.settings.local, lease_atom::value, until);
+    },
+    [self](adopt_atom, event_id e, ownership o) {
+      self->send(self->state.settings.local, adopt_atom::value, e, o);
+    },
+    [self](drop_atom) { self->send(self->state.settings.local, drop_atom::value); },
     [self](link_atom, std::string& node, caf::actor& link) {
       self->monitor(link);
       self->state.links[std::move(node)] = std::move(link);

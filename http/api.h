@@ -73,11 +73,13 @@ uint32_t query_count(const Pistache::Rest::Request& req, const char* name, uint3
 // refusal 400 for a bad key.
 answer_key idempotency_key(const Pistache::Rest::Request& req, const caller& who);
 
-// A job that asks the directory and renders its answer.
+// A job that asks the directory and renders its answer; `wait` replaces
+// the gateway's timeout (keyed writes, keyed_write_timeout).
 template <class Reply, class Msg, class Render>
-job ask_directory(const api_context& api, Msg msg, Render render) {
+job ask_directory(const api_context& api, Msg msg, Render render,
+                  std::optional<std::chrono::milliseconds> wait = std::nullopt) {
   auto dir = api.directory;
-  auto timeout = api.gate->timeout();
+  auto timeout = wait.value_or(api.gate->timeout());
   return [dir, timeout, msg = std::move(msg), render](caf::event_based_actor* self,
                                                       reply_fn done) {
     self->request(dir, timeout, msg)
@@ -95,11 +97,14 @@ void submit_write(api_context& api, const Pistache::Rest::Request& req,
                   Pistache::Http::ResponseWriter& w, const caller& who, Msg msg, Render render) {
   msg.answer = idempotency_key(req, who);
   auto key = msg.answer;
-  auto j = ask_directory<Reply>(api, std::move(msg), render);
   if (key.key.empty()) {
-    api.gate->submit(w, std::move(j));
+    api.gate->submit(w, ask_directory<Reply>(api, std::move(msg), render));
     return;
   }
+  // Keyed: wait for the actors' own answer, past the client's 503 at the
+  // deadline, so the keeper learns whether the change committed.
+  auto j = ask_directory<Reply>(api, std::move(msg), render,
+                                keyed_write_timeout(api.gate->timeout()));
   answer_renderer replay = [render](const std::string& answer) -> std::optional<reply> {
     auto r = decode_answer<Reply>(answer);
     if (!r)

@@ -33,12 +33,14 @@ struct idem_verdict {
 };
 
 // keep: false when the journal has committed the answer already.
+// journaled: the actors commit this route's 2xx answers themselves.
 struct idem_finish {
   customer_id scope = 0;
   std::string key;
   std::string fingerprint;
   reply answer;
   bool keep = true;
+  bool journaled = false;
 };
 
 // To the detached store worker.
@@ -50,8 +52,10 @@ struct idem_find {
 struct idem_found {
   std::optional<idempotency_record> record;
 };
+// journaled: keep a record already there and answer with it (idem_found).
 struct idem_save {
   idempotency_record record;
+  bool journaled = false;
 };
 struct idem_prune {
   timestamp_ms before = 0;
@@ -83,13 +87,22 @@ caf::behavior store_worker(caf::stateful_actor<store_state>* self, std::string u
   return {
     [=](const idem_find& q) {
       return store_call<idem_found>("idempotency find", [&] {
-        return idem_found{self->state.store->find_idempotency(q.scope, q.key, q.not_before)};
+        auto found = self->state.store->find_idempotency(q.scope, q.key, q.not_before);
+        if (!found)  // an expired record would make the journal refuse the key
+          self->state.store->forget_idempotency(q.scope, q.key, q.not_before);
+        return idem_found{std::move(found)};
       });
     },
     [=](const idem_save& q) {
-      return store_call<bool>("idempotency save", [&] {
-        self->state.store->save_idempotency(q.record);
-        return true;
+      return store_call<idem_found>("idempotency save", [&] {
+        auto& db = *self->state.store;
+        db.save_idempotency(q.record, q.journaled);
+        if (!q.journaled)
+          return idem_found{};
+        auto kept = db.find_idempotency(q.record.scope, q.record.key, 0);
+        if (kept && kept->answer.empty())
+          kept.reset();  // ours (or a refusal's): the answer as sent stands
+        return idem_found{std::move(kept)};
       });
     },
     [=](const idem_prune& q) {
@@ -103,9 +116,11 @@ caf::behavior store_worker(caf::stateful_actor<store_state>* self, std::string u
 struct keeper_state {
   static inline const char* name = "boxoffice.idempotency";
   idempotency_settings settings;
-  // Keys whose first request runs, with when it began. A job that never
-  // finishes (its gateway timed out) leaves its key; past the lease it is
-  // taken as abandoned.
+  // Keys whose first request runs, with when it began. The entry stays
+  // after the client got its 503 at the deadline, until the job's own answer
+  // (idem_finish); a job that never finishes (its gateway actor ended)
+  // leaves its key, taken as abandoned past the lease, which outlasts
+  // keyed_write_timeout so a live job always answers first.
   std::map<key_t, timestamp_ms> running;
   timestamp_ms lease_ms = 0;
   caf::actor worker;
@@ -154,11 +169,14 @@ caf::result<idem_verdict> begin(keeper_ptr self, const idem_begin& req) {
   return rp;
 }
 
-caf::result<bool> finish(keeper_ptr self, const idem_finish& req) {
+// Answers replay when the journal committed an answer for the key while
+// this attempt ran (a retry that ran beside a first attempt the client gave
+// up on): the client gets that answer, not this attempt's refusal.
+caf::result<idem_verdict> finish(keeper_ptr self, const idem_finish& req) {
   key_t k{req.scope, req.key};
   if (!req.keep || !worth_keeping(req.answer)) {
     self->state.running.erase(k);
-    return false;
+    return idem_verdict{};
   }
   idempotency_record rec;
   rec.scope = req.scope;
@@ -169,19 +187,22 @@ caf::result<bool> finish(keeper_ptr self, const idem_finish& req) {
   rec.location = req.answer.location;
   rec.body = req.answer.body;
   rec.created_at = system_clock_ms();
-  auto rp = self->make_response_promise<bool>();
+  auto rp = self->make_response_promise<idem_verdict>();
   // The key stays running until the answer is stored, so a repeat meanwhile
   // is told "in use" rather than running the request a second time.
-  self->request(self->state.worker, caf::infinite, idem_save{std::move(rec)})
+  self->request(self->state.worker, caf::infinite, idem_save{std::move(rec), req.journaled})
     .then(
-      [=](bool) mutable {
+      [=](const idem_found& kept) mutable {
         self->state.running.erase(k);
-        rp.deliver(true);
+        if (kept.record && kept.record->fingerprint == req.fingerprint)
+          rp.deliver(idem_verdict{true, replayed(*kept.record), kept.record->answer});
+        else
+          rp.deliver(idem_verdict{});
       },
       [=](caf::error&) mutable {
         // The answer still goes out; only a later repeat cannot replay it.
         self->state.running.erase(k);
-        rp.deliver(false);
+        rp.deliver(idem_verdict{});
       });
   return rp;
 }
@@ -189,11 +210,13 @@ caf::result<bool> finish(keeper_ptr self, const idem_finish& req) {
 constexpr std::chrono::minutes prune_interval{10};
 
 caf::behavior keeper(keeper_ptr self, std::string url, idempotency_settings settings,
-                     std::chrono::milliseconds request_timeout) {
+                     std::chrono::milliseconds request_timeout, thread_model model) {
   auto& st = self->state;
   st.settings = settings;
-  st.lease_ms = 10 * request_timeout.count() + 1000;
-  st.worker = self->spawn<caf::detached + caf::linked>(store_worker, url);
+  st.lease_ms = keyed_write_timeout(request_timeout).count() + 2 * request_timeout.count();
+  st.worker = model == thread_model::detached
+                ? self->spawn<caf::detached + caf::linked>(store_worker, url)
+                : self->spawn<caf::linked>(store_worker, url);
   self->delayed_send(self, prune_interval, sweep_atom::value);
   return {
     [=](const idem_begin& req) { return begin(self, req); },
@@ -209,6 +232,10 @@ caf::behavior keeper(keeper_ptr self, std::string url, idempotency_settings sett
 
 } // namespace
 
+std::chrono::milliseconds keyed_write_timeout(std::chrono::milliseconds request_timeout) {
+  return 10 * request_timeout + std::chrono::milliseconds{1000};
+}
+
 bool worth_keeping(const reply& r) {
   // "Try again" answers are not the request's outcome; everything else is,
   // refusals included (a repeat of a refused purchase is refused again).
@@ -217,8 +244,8 @@ bool worth_keeping(const reply& r) {
 
 caf::actor spawn_idempotency(caf::actor_system& sys, const std::string& database_url,
                              const idempotency_settings& settings,
-                             std::chrono::milliseconds request_timeout) {
-  return sys.spawn(keeper, database_url, settings, request_timeout);
+                             std::chrono::milliseconds request_timeout, thread_model model) {
+  return sys.spawn(keeper, database_url, settings, request_timeout, model);
 }
 
 std::string request_fingerprint(const std::string& method, const std::string& resource,
@@ -258,8 +285,12 @@ job with_idempotency(caf::actor keeper_actor, customer_id scope, std::string key
           inner(self, [=](reply answer) {
             bool keep = !journaled || !committed_answer(answer);
             self->request(keeper_actor, timeout,
-                          idem_finish{scope, key, fingerprint, answer, keep})
-              .then([=](bool) { done(answer); }, [=](caf::error&) { done(answer); });
+                          idem_finish{scope, key, fingerprint, answer, keep, bool(journaled)})
+              .then(
+                [=](idem_verdict& kept) {
+                  done(kept.replay ? replay_of(kept, journaled) : answer);
+                },
+                [=](caf::error&) { done(answer); });
           });
         },
         [=](caf::error& err) { done(error_reply(err)); });

@@ -12,13 +12,18 @@
 // through a detached worker once sent. The same key with another method, path or body is 422
 // idempotency_key_reused. Keys are per caller (account id; 0 for calls
 // without a token). Answers that say "try again" (429, 5xx) are not kept, so
-// a retry runs again. Auth routes do not use this: their answers carry
+// a retry runs again. A keyed journaled write waits for the actors' own
+// answer (keyed_write_timeout), not just until the client's 503 at
+// http.request_deadline_ms: its change may still be in the journal, so the
+// key stays in use (409 + Retry-After) until that answer comes; then a 2xx
+// is replayed from the database and anything else frees the key. Auth routes do not use this: their answers carry
 // secrets that must not be stored.
 #pragma once
 
 #include "actors/domain.h"
 #include "config/settings.h"
 #include "http/gateway.h"
+#include "persistence/journal.h"
 
 #include <caf/all.hpp>
 
@@ -32,9 +37,19 @@ namespace boxoffice::http {
 // Keys longer than this are refused (400).
 constexpr size_t idempotency_key_bytes_max = 255;
 
+// `model`: scheduled only in tests (the deterministic coordinator), where
+// the store worker's blocking calls on a scratch SQLite file are fine.
 caf::actor spawn_idempotency(caf::actor_system& sys, const std::string& database_url,
                              const idempotency_settings& settings,
-                             std::chrono::milliseconds request_timeout);
+                             std::chrono::milliseconds request_timeout,
+                             thread_model model = thread_model::detached);
+
+// How long a keyed write the actors commit waits for their answer: far
+// past actors.request_timeout_ms, since a slow journal still commits the
+// change after the client got its 503. It bounds the key's "in use" (the
+// keeper's lease is a little longer). Only if the journal takes longer still
+// could a retry run the change again.
+std::chrono::milliseconds keyed_write_timeout(std::chrono::milliseconds request_timeout);
 
 // The hash of what makes two requests "the same".
 std::string request_fingerprint(const std::string& method, const std::string& resource,

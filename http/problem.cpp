@@ -90,6 +90,8 @@ problem problem_for(errc e, std::string detail) {
     p.retry_after_s = retry_after_storage_s;
   else if (e == errc::not_owner || e == errc::owner_unreachable)
     p.retry_after_s = retry_after_overloaded_s;  // a takeover is due within a lease
+  else if (e == errc::idempotency_key_in_use)
+    p.retry_after_s = retry_after_overloaded_s;  // the first attempt may still commit
   return p;
 }
 

@@ -14,6 +14,11 @@ const char* const idempotency_upsert =
   " location = excluded.location, body = excluded.body, answer = excluded.answer,"
   " created_at = excluded.created_at";
 
+const char* const idempotency_insert_once =
+  "on conflict (scope, key) do update set created_at = excluded.created_at"
+  " where idempotency_keys.answer = excluded.answer"
+  " and idempotency_keys.fingerprint = excluded.fingerprint";
+
 namespace {
 
 using row = std::vector<sql_value>;
@@ -248,7 +253,7 @@ std::optional<idempotency_record> account_store::find_idempotency(customer_id sc
   return found;
 }
 
-void account_store::save_idempotency(const idempotency_record& record) {
+void account_store::save_idempotency(const idempotency_record& record, bool only_new) {
   // Safe to repeat after a lost connection: the same row again.
   db_->guarded("save_idempotency", [&](soci::session& sql, bool&) {
     execute_statement(
@@ -256,7 +261,7 @@ void account_store::save_idempotency(const idempotency_record& record) {
       std::string{"insert into idempotency_keys (scope, key, fingerprint, status, content_type,"
                   " location, body, answer, created_at) values (:scope, :key, :fingerprint,"
                   " :status, :content_type, :location, :body, :answer, :created_at) "}
-        + idempotency_upsert,
+        + (only_new ? "on conflict (scope, key) do nothing" : idempotency_upsert),
       {{"scope", i64(record.scope)},
        {"key", record.key},
        {"fingerprint", record.fingerprint},
@@ -266,6 +271,16 @@ void account_store::save_idempotency(const idempotency_record& record) {
        {"body", record.body},
        {"answer", record.answer},
        {"created_at", record.created_at}});
+  });
+}
+
+void account_store::forget_idempotency(customer_id scope, const std::string& key,
+                                       timestamp_ms before) {
+  db_->guarded("forget_idempotency", [&](soci::session& sql, bool&) {
+    execute_statement(sql,
+                      "delete from idempotency_keys where scope = :scope and key = :key"
+                      " and created_at < :before",
+                      {{"scope", i64(scope)}, {"key", key}, {"before", before}});
   });
 }
 

@@ -64,6 +64,11 @@ struct idempotency_record {
 // How both writers of idempotency_keys end their insert: a record for the
 // same (scope, key) is replaced.
 extern const char* const idempotency_upsert;
+// How the journal ends its insert of a committed answer (answer_saved): an
+// older record of the key is kept, and the insert counts no row, unless it
+// is the same answer again; the journal then refuses the write, so a second
+// attempt's change never commits beside the first's.
+extern const char* const idempotency_insert_once;
 
 class account_store {
 public:
@@ -106,7 +111,11 @@ public:
   std::optional<idempotency_record> find_idempotency(customer_id scope, const std::string& key,
                                                      timestamp_ms not_before);
   // Stores a record; a record for the same (scope, key) is replaced.
-  void save_idempotency(const idempotency_record& record);
+  // only_new: a record already there (the journal's committed answer) stays.
+  void save_idempotency(const idempotency_record& record, bool only_new = false);
+  // Deletes the key's record older than `before` (past idempotency.ttl_s):
+  // the key may be used again, and the journal refuses a key with a record.
+  void forget_idempotency(customer_id scope, const std::string& key, timestamp_ms before);
   // Deletes records created before `before`; returns how many.
   uint64_t prune_idempotency(timestamp_ms before);
 

@@ -243,8 +243,10 @@ private:
     run(update_rows_sql("tickets", tickets, {"status"}, "tickets.status = 'live'"), tickets);
   }
 
-  // Replaces an older record of the key: one past idempotency.ttl_s, since
-  // the HTTP layer replays a live one instead of running the request again.
+  // A key with another answer already committed refuses the write: two
+  // attempts of one keyed request (a retry after the client's 503 while the
+  // first was still here) never both commit. The HTTP layer deletes a record
+  // past idempotency.ttl_s before it runs a request again.
   void write_run(const std::vector<const answer_saved*>& changes) {
     row_set rows{{"scope", bigint},  {"key", text},      {"fingerprint", text},
                  {"status", bigint}, {"content_type", text}, {"location", text},
@@ -252,7 +254,9 @@ private:
     for (const auto* c : changes)
       rows.add({i64(c->key.scope), c->key.key, c->key.fingerprint, 0LL, "", "", "", c->reply,
                 c->at});
-    run(insert_rows_sql("idempotency_keys", rows, idempotency_upsert), rows);
+    if (run(insert_rows_sql("idempotency_keys", rows, idempotency_insert_once), rows) !=
+        i64(changes.size()))
+      refuse("answer_saved: the Idempotency-Key has another answer");
   }
 
   soci::session& sql_;

@@ -73,7 +73,7 @@ scenario load_scenario(const std::string& path);
 // Faults by name: none, swarm (each fault on or off, intensities drawn from
 // the seed), or a comma list of commit_fail, latency, outage, crash,
 // crash_after_commit, clock_jump, timeout, slow_disk (each on, intensity
-// drawn; slow_disk is never in swarm).
+// drawn).
 void draw_faults(scenario& s, const std::string& faults, std::mt19937_64& rng);
 // The interleaving knobs and the crowd's mix, jittered by the seed.
 void draw_interleaving(scenario& s, std::mt19937_64& rng);

@@ -1,6 +1,7 @@
 #include "sim/sim_store.h"
 
 #include <algorithm>
+#include <set>
 
 namespace boxoffice::sim {
 
@@ -58,6 +59,18 @@ std::pair<uint32_t, uint32_t> sim_db::usage(event_id e, customer_id c, timestamp
 }
 
 void sim_db::apply(const std::vector<change>& batch) {
+  // As the database's idempotency_keys (idempotency_insert_once): a key with
+  // an answer refuses the batch, before anything of it is applied; the
+  // journal then commits its writes one by one, refusing only that one.
+  std::set<std::pair<customer_id, std::string>> keys;
+  for (const auto& c : batch)
+    if (const auto* x = std::get_if<answer_saved>(&c)) {
+      auto k = std::make_pair(x->key.scope, x->key.key);
+      if (answers.count(k) || !keys.insert(k).second) {
+        ++refused_answers;
+        throw store_error{store_error::kind::conflict, "the Idempotency-Key has another answer"};
+      }
+    }
   // A conflict ends the run (the observer is told), so a batch that throws
   // half-way is never looked at again: no copy for all-or-nothing is needed.
   for (const auto& c : batch)

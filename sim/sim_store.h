@@ -78,6 +78,7 @@ public:
   store_observer observer;
   uint64_t commits = 0;
   uint64_t failed_commits = 0;
+  uint64_t refused_answers = 0;   // a second answer for a key refused (the retry lost the race)
   uint64_t expired_then_held = 0;  // coverage: a seat held again after its hold expired
   // The node generation that may write: a crashed node's actors may still
   // run a few queued messages in the simulator, but a dead process cannot

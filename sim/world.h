@@ -54,6 +54,12 @@ struct agenda_item {
   bool operator>(const agenda_item& o) const { return std::tie(at, seq) > std::tie(o.at, o.seq); }
 };
 
+// actors.request_timeout_ms: the gateway answers 503 when the actors do not.
+constexpr timestamp_ms gateway_timeout_ms = 5000;
+// A keyed write waits for the actors' own answer this long
+// (http::keyed_write_timeout): its key stays in use meanwhile.
+constexpr timestamp_ms keyed_write_timeout_ms = 10 * gateway_timeout_ms + 1000;
+
 struct simulation::impl {
   impl(scenario s, uint64_t seed);
 
@@ -124,7 +130,8 @@ struct simulation::impl {
   result finish();
 
   template <class Reply, class Msg>
-  void ask(Msg msg, std::function<void(caf::expected<Reply>&)> handler);
+  void ask(Msg msg, std::function<void(caf::expected<Reply>&)> handler,
+           timestamp_ms wait_ms = gateway_timeout_ms);
 
   // --- crowd.cpp ---
   void populate();
@@ -145,9 +152,8 @@ struct simulation::impl {
 // back to the simulator. Inputs are spawn arguments (CAF 0.17.6 and UBSan).
 template <class Reply, class Msg>
 void client_main(caf::event_based_actor* self, directory_actor dir, Msg msg,
-                 std::function<void(caf::expected<Reply>&)> handler) {
-  // actors.request_timeout_ms: the gateway answers 503 when the actors do not.
-  self->request(dir, std::chrono::milliseconds{5000}, std::move(msg))
+                 std::function<void(caf::expected<Reply>&)> handler, timestamp_ms wait_ms) {
+  self->request(dir, std::chrono::milliseconds{wait_ms}, std::move(msg))
     .then(
       [=](Reply& r) {
         caf::expected<Reply> x{std::move(r)};
@@ -160,8 +166,9 @@ void client_main(caf::event_based_actor* self, directory_actor dir, Msg msg,
 }
 
 template <class Reply, class Msg>
-void simulation::impl::ask(Msg msg, std::function<void(caf::expected<Reply>&)> handler) {
-  sys.spawn(client_main<Reply, Msg>, dir, std::move(msg), std::move(handler));
+void simulation::impl::ask(Msg msg, std::function<void(caf::expected<Reply>&)> handler,
+                           timestamp_ms wait_ms) {
+  sys.spawn(client_main<Reply, Msg>, dir, std::move(msg), std::move(handler), wait_ms);
 }
 
 } // namespace boxoffice::sim

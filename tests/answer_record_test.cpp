@@ -56,9 +56,11 @@ BOOST_DATA_TEST_CASE(an_answer_is_committed_with_its_change, data::make(backends
   boxoffice::sql_store store{db.url()};
   store.apply(setup());
   auto h = hold(1, {3, 4});
-  // A record of the key past its lifetime, as the HTTP layer stored it: replaced.
+  // A record of the key past its lifetime, as the HTTP layer stored it: the
+  // keeper forgets it before it runs the key again, then the journal writes.
   boxoffice::account_store records{db.url()};
   records.save_idempotency({7, "k1", "old", 201, "application/json", "", "{}", "", t0 - 1});
+  records.forget_idempotency(7, "k1", t0);
   store.apply({h, answer("k1", reply_to(h))});
 
   auto found = records.find_idempotency(7, "k1", 0);
@@ -85,6 +87,35 @@ BOOST_DATA_TEST_CASE(a_refused_change_keeps_no_answer, data::make(backends), nam
   BOOST_CHECK_THROW(store.apply({answer("k2", reply_to(again)), again}), store_error);
   boxoffice::account_store records{db.url()};
   BOOST_TEST(!records.find_idempotency(7, "k2", 0).has_value());
+}
+
+// Two attempts of one keyed request (a retry after the client's 503 while
+// the first was still in the journal): the second answer is refused with its
+// change, so only one effect commits; the same answer again is harmless.
+BOOST_DATA_TEST_CASE(a_key_with_an_answer_refuses_a_second_change, data::make(backends), name) {
+  scratch_database db{name};
+  if (!db.available())
+    return;
+  boxoffice::sql_store store{db.url()};
+  store.apply(setup());
+  auto first = hold(1, {3});
+  store.apply({first, answer("k3", reply_to(first))});
+  auto second = hold(2, {4});
+  BOOST_CHECK_THROW(store.apply({second, answer("k3", reply_to(second))}), store_error);
+  store.apply({answer("k3", reply_to(first))});  // a write repeated after a lost connection
+  boxoffice::account_store records{db.url()};
+  auto found = records.find_idempotency(7, "k3", 0);
+  BOOST_TEST_REQUIRE(found.has_value());
+  auto reply = decode_answer<hold_info>(found->answer);
+  BOOST_TEST_REQUIRE(reply.has_value());
+  BOOST_TEST(reply->ref.hold == 1u);
+  // Hold 2 did not commit: its id is free for the next hold.
+  store.apply({hold(2, {4})});
+  // A record left by the HTTP layer (an answer as sent) refuses it too.
+  records.save_idempotency({7, "k4", "f1ng3rpr1nt", 409, "application/problem+json", "", "{}", "",
+                            t0});
+  auto third = hold(3, {5});
+  BOOST_CHECK_THROW(store.apply({third, answer("k4", reply_to(third))}), store_error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

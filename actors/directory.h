@@ -11,7 +11,9 @@
 // dies is loaded again from its stored state on its next request.
 #pragma once
 
+#include "actors/admission_pass.h"
 #include "actors/limits.h"
+#include "actors/waiting_room.h"
 #include "actors/protocol.h"
 
 #include <vector>
@@ -25,6 +27,8 @@ struct directory_settings {
   journal_actor journal;
   loader_actor loader;
   std::vector<event_id> stored_events;  // what the database holds at start
+  waiting_room_limits room_limits;
+  std::shared_ptr<const pass_keys> passes;  // signs and checks admission passes; null: made up
 };
 
 directory_actor spawn_directory(caf::actor_system& sys, const directory_settings& settings);

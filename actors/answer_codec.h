@@ -41,4 +41,15 @@ std::optional<Reply> decode_answer(const std::string& text) {
   return reply;
 }
 
+// `write` (one change, the event it belongs to and the epoch it was made
+// under), and with it the answer of a keyed request (an empty key: no
+// answer), so that both are committed or neither is (answer_saved).
+template <class Reply>
+journal_write keyed(journal_write write, const answer_key& key, const Reply& answer,
+                    timestamp_ms now) {
+  if (!key.key.empty())
+    write.changes.emplace_back(answer_saved{key, encode_answer(answer), now});
+  return write;
+}
+
 } // namespace boxoffice

@@ -96,4 +96,22 @@ using change = std::variant<event_saved, section_added, hold_placed, hold_extend
                             order_placed, order_cancelled, answer_saved, queue_saved,
                             queue_entry_saved>;
 
+// Under which ownership of its event a write was made (cluster mode): this
+// node's incarnation and the epoch it took the event at. The journal's
+// commit refuses the write if the node no longer holds that epoch (the
+// fence, docs/cluster.md). All zero on a single node: nothing is fenced.
+struct ownership {
+  int64_t incarnation = 0;
+  int64_t epoch = 0;
+  bool fenced() const { return epoch != 0; }
+};
+
+// Changes that must be durable before their reply; committed all or
+// nothing. Every change of one write belongs to `event`.
+struct journal_write {
+  std::vector<change> changes;
+  event_id event = 0;
+  ownership owner;
+};
+
 } // namespace boxoffice

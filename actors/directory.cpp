@@ -1,5 +1,6 @@
 #include "actors/directory.h"
 
+#include "actors/answer_codec.h"
 #include "actors/event_actor.h"
 #include "actors/wall_clock.h"
 #include "actors/mailbox.h"
@@ -23,9 +24,10 @@ struct waiting {
 
 struct directory_entry {
   event_actor actor;    // null unless running
-  bool moving = false;  // loading or handing over: requests wait
+  bool moving = false;  // acquiring, loading or handing over: requests wait
   timestamp_ms last_used = 0;
   std::vector<waiting> backlog;
+  ownership held;       // cluster mode: granted by the gate; zero until then
 };
 
 struct directory_state {
@@ -33,47 +35,107 @@ struct directory_state {
   directory_settings settings;
   std::unordered_map<event_id, directory_entry> events;
   event_id next_event_id = 1;
+  // Cluster mode: serve until this point of the actor clock (ns), and a
+  // count of drops, so that an answer begun before a drop is not used.
+  int64_t serve_until_ns = 0;
+  uint64_t generation = 0;
 };
 
 using self_ptr = directory_actor::stateful_pointer<directory_state>;
 
-event_context context_of(self_ptr self) {
+bool clustered(self_ptr self) {
+  return self->state.settings.gate != nullptr;
+}
+
+bool serving(self_ptr self) {
+  auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+    self->clock().now().time_since_epoch());
+  return now.count() < self->state.serve_until_ns;
+}
+
+event_context context_of(self_ptr self, const directory_entry& entry) {
   const auto& s = self->state.settings;
-  return event_context{s.journal, s.limits, s.room_limits, s.passes};
+  return event_context{s.journal, s.limits, entry.held, s.room_limits, s.passes};
 }
 
 void run(self_ptr self, directory_entry& entry, event_snapshot snapshot) {
-  entry.actor = spawn_event(self->system(), std::move(snapshot), context_of(self));
+  entry.actor = spawn_event(self->system(), std::move(snapshot), context_of(self, entry));
   self->monitor(entry.actor);
+}
+
+void fail_backlog(directory_entry& entry, const caf::error& err) {
+  entry.moving = false;
+  for (auto& w : std::exchange(entry.backlog, {}))
+    w.fail(err);
 }
 
 void load(self_ptr self, event_id id) {
   self->state.events.at(id).moving = true;
+  const auto generation = self->state.generation;
   self->request(self->state.settings.loader, caf::infinite, load_atom::value, id)
     .then(
       [=](event_snapshot& snapshot) {
         auto& entry = self->state.events.at(id);
+        if (generation != self->state.generation) {  // dropped meanwhile
+          fail_backlog(entry, make_error(errc::not_owner));
+          return;
+        }
         entry.moving = false;
         run(self, entry, std::move(snapshot));
         for (auto& w : std::exchange(entry.backlog, {}))
           w.pass_on(entry.actor);
       },
       [=](caf::error& err) {
-        auto& entry = self->state.events.at(id);
-        entry.moving = false;
-        for (auto& w : std::exchange(entry.backlog, {}))
-          w.fail(err);
+        fail_backlog(self->state.events.at(id), err);
+        // Cluster mode makes entries for any id asked: forget unknown ones.
+        if (clustered(self) && to_errc(err) == errc::event_not_found)
+          self->state.events.erase(id);
       });
 }
+
+// Loads the event; in cluster mode it asks the gate first, unless the
+// event is already granted (stopped while idle, it stays this node's).
+void bring_up(self_ptr self, event_id id) {
+  auto& entry = self->state.events.at(id);
+  if (!clustered(self) || entry.held.fenced()) {
+    load(self, id);
+    return;
+  }
+  entry.moving = true;
+  const auto generation = self->state.generation;
+  self->request(self->state.settings.gate, caf::infinite, acquire_atom::value, id)
+    .then(
+      [=](ownership granted) {
+        auto& entry = self->state.events.at(id);
+        if (generation != self->state.generation) {
+          fail_backlog(entry, make_error(errc::not_owner));
+          return;
+        }
+        entry.held = granted;
+        load(self, id);
+      },
+      [=](caf::error& err) { fail_backlog(self->state.events.at(id), err); });
+}
+
+void drop_all(self_ptr self);
 
 template <class Req, class Reply>
 auto to_event(self_ptr self) {
   return [self](Req& req) -> caf::result<Reply> {
     telemetry::observe_mailbox(telemetry::actor_kind::directory, mailbox_depth(self));
     auto id = event_of(req);
+    if (clustered(self) && !serving(self)) {
+      drop_all(self);
+      return make_error(errc::not_owner);
+    }
     auto i = self->state.events.find(id);
-    if (i == self->state.events.end())
-      return make_error(errc::event_not_found);
+    if (i == self->state.events.end()) {
+      // Another node may have created it since this one started. Ids start
+      // at 1: id 0 (the readiness probe) is never taken.
+      if (!clustered(self) || id == 0)
+        return make_error(errc::event_not_found);
+      i = self->state.events.emplace(id, directory_entry{}).first;
+    }
     auto& entry = i->second;
     entry.last_used = wall_clock_ms(self->clock());
     if (entry.actor && !entry.moving)
@@ -85,7 +147,7 @@ auto to_event(self_ptr self) {
       [rp, req](const event_actor& actor) mutable { rp.delegate(actor, std::move(req)); },
       [rp](const caf::error& err) mutable { rp.deliver(err); }});
     if (!entry.moving)
-      load(self, id);
+      bring_up(self, id);
     return rp;
   };
 }
@@ -99,7 +161,7 @@ void stop_event(self_ptr self, event_id id) {
     entry.actor = nullptr;
     entry.moving = false;
     if (!entry.backlog.empty())
-      load(self, id);
+      bring_up(self, id);
   };
   self->request(entry.actor, caf::infinite, stop_atom::value)
     .then([=](stopped_atom) { finished(); },
@@ -107,6 +169,33 @@ void stop_event(self_ptr self, event_id id) {
             spdlog::error("event {} failed to stop: {}", id, self->system().render(err));
             finished();
           });
+}
+
+// This node lost its events (its membership or lease ended): each stops as
+// when idle (its commits in flight are answered, fenced), nothing waits,
+// and their ownership is forgotten, so that nothing runs again without a
+// new grant.
+void drop_all(self_ptr self) {
+  ++self->state.generation;
+  for (auto& [id, entry] : self->state.events) {
+    entry.held = {};
+    fail_backlog(entry, make_error(errc::not_owner));
+    if (entry.actor) {
+      self->demonitor(entry.actor.address());
+      caf::anon_send(entry.actor, stop_atom::value);
+      entry.actor = nullptr;
+    }
+  }
+}
+
+void adopt(self_ptr self, event_id id, ownership granted) {
+  auto& entry = self->state.events[id];
+  self->state.next_event_id = std::max(self->state.next_event_id, id + 1);
+  if (entry.actor || entry.moving || !serving(self))
+    return;  // already here (its grant stands), or no longer serving
+  entry.held = granted;
+  entry.last_used = wall_clock_ms(self->clock());
+  load(self, id);
 }
 
 std::chrono::milliseconds sweep_interval(const directory_settings& settings) {
@@ -135,14 +224,35 @@ caf::result<event_info> create_event(self_ptr self, create_event_request& req) {
   info.max_tickets_per_customer = req.max_tickets_per_customer
                                     ? req.max_tickets_per_customer
                                     : self->state.settings.limits.max_tickets_per_customer;
+  if (clustered(self) && !serving(self))
+    return make_error(errc::not_owner);
   auto rp = self->make_response_promise<event_info>();
-  self->request(self->state.settings.journal, caf::infinite, journal_write{{event_saved{info}}})
+  auto commit = [=](event_info info, ownership held) mutable {
+    auto write = keyed(journal_write{{event_saved{info}}, info.id, held}, req.answer, info,
+                       wall_clock_ms(self->clock()));
+    self->request(self->state.settings.journal, caf::infinite, std::move(write))
+      .then(
+        [=](committed_atom) mutable {
+          auto& entry = self->state.events[info.id];
+          entry.last_used = wall_clock_ms(self->clock());
+          entry.held = held;
+          run(self, entry, event_snapshot{info, {}, {}, {}});
+          rp.deliver(info);
+        },
+        [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  };
+  if (!clustered(self)) {
+    commit(info, {});
+    return rp;
+  }
+  // Ids are shared by every node: the gate finds one no node has owned.
+  self->request(self->state.settings.gate, caf::infinite, create_atom::value, info.id)
     .then(
-      [=](committed_atom) mutable {
-        auto& entry = self->state.events[info.id];
-        entry.last_used = wall_clock_ms(self->clock());
-        run(self, entry, event_snapshot{info, {}, {}, {}});
-        rp.deliver(info);
+      [=](event_id id, ownership held) mutable {
+        self->state.next_event_id = std::max(self->state.next_event_id, id + 1);
+        auto numbered = info;
+        numbered.id = id;
+        commit(std::move(numbered), held);
       },
       [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return rp;
@@ -181,6 +291,13 @@ directory_actor::behavior_type directory_behavior(self_ptr self) {
     to_event<queue_settings_query, queue_room_status>(self),
     [=](create_event_request& req) { return create_event(self, req); },
     [=](sweep_atom) { sweep(self); },
+    [=](lease_atom, int64_t until_ns) {
+      self->state.serve_until_ns = until_ns;
+      if (!serving(self))
+        drop_all(self);
+    },
+    [=](adopt_atom, event_id id, ownership granted) { adopt(self, id, granted); },
+    [=](drop_atom) { drop_all(self); },
   };
 }
 

@@ -9,6 +9,13 @@
 // its next request. Waiting requests are bounded (event_backlog_max) and are
 // refused with `overloaded` past it. The directory monitors events: one that
 // dies is loaded again from its stored state on its next request.
+//
+// Cluster mode (a gate is set): the directory runs an event only once the
+// gate granted it an ownership (an epoch), which every write of the event
+// carries for the journal's fence; a refusal (not_owner, with where the
+// event lives) goes to the request's client. It serves only within the
+// lease the cluster last told it (lease_atom), and drops every event when
+// told (drop_atom): a node that lost its membership serves nothing.
 #pragma once
 
 #include "actors/admission_pass.h"
@@ -27,6 +34,7 @@ struct directory_settings {
   journal_actor journal;
   loader_actor loader;
   std::vector<event_id> stored_events;  // what the database holds at start
+  ownership_gate gate;                  // cluster mode; null: a single node
   waiting_room_limits room_limits;
   std::shared_ptr<const pass_keys> passes;  // signs and checks admission passes; null: made up
 };

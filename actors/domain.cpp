@@ -79,6 +79,8 @@ const char* to_string(errc x) {
     case errc::idempotency_key_in_use: return "idempotency_key_in_use";
     case errc::idempotency_key_reused: return "idempotency_key_reused";
     case errc::order_cancelled: return "order_cancelled";
+    case errc::not_owner: return "not_owner";
+    case errc::owner_unreachable: return "owner_unreachable";
     case errc::invalid_queue_settings: return "invalid_queue_settings";
     case errc::queue_off: return "queue_off";
     case errc::queue_not_open: return "queue_not_open";

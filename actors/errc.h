@@ -45,6 +45,9 @@ enum class errc : uint8_t {
   idempotency_key_reused,  // the same key came with a different request
   // Appended, so that the codes before keep their numbers.
   order_cancelled,         // cancelling an order the caller already cancelled
+  // The cluster (docs/cluster.md): routing answers, never a domain refusal.
+  not_owner,               // this node does not own the event; carries the owner (not_owner_hint)
+  owner_unreachable,       // the owner's node is down or not linked; nothing was done there
   // The waiting room (issue 15).
   invalid_queue_settings,  // a waiting-room setting out of its bounds
   queue_off,               // the event's waiting room is off

@@ -1,7 +1,9 @@
 #include "actors/event_actor.h"
 
+#include "actors/answer_codec.h"
 #include "actors/event_actor_state.h"
 #include "actors/event_queue.h"
+#include "actors/wall_clock.h"
 #include "actors/event_state.h"
 #include "actors/section_actor.h"
 #include "actors/section_state.h"
@@ -144,19 +146,30 @@ caf::result<stopped_atom> stop(self_ptr self) {
 void start_section(self_ptr self, section_snapshot snapshot) {
   auto id = snapshot.info.id;
   section_context ctx{self->state.rules->info().id, caf::actor_cast<delta_sink>(self),
-                      self->state.ctx.journal, self->state.ctx.limits};
+                      self->state.ctx.journal, self->state.ctx.limits, self->state.ctx.held};
   self->state.sections[id] = spawn_section(self, std::move(snapshot), std::move(ctx));
 }
 
-// Commits `c`, then applies it with `apply` (which makes the reply). The
+// Commits `write`, then applies it with `apply` (which makes the reply). The
 // event handles nothing else meanwhile (await), so the change cannot race.
 template <class Reply, class Apply>
-caf::result<Reply> commit_then(self_ptr self, change c, Apply apply) {
+caf::result<Reply> commit_then(self_ptr self, journal_write write, Apply apply) {
   auto rp = self->make_response_promise<Reply>();
-  self->request(self->state.ctx.journal, caf::infinite, journal_write{{std::move(c)}})
+  self->request(self->state.ctx.journal, caf::infinite, std::move(write))
     .await([=](committed_atom) mutable { rp.deliver(apply()); },
            [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return rp;
+}
+
+// One change of this event, under the epoch the event is held at (zero on
+// a single node: nothing is fenced there).
+journal_write event_write(self_ptr self, change c) {
+  return journal_write{{std::move(c)}, self->state.rules->info().id, self->state.ctx.held};
+}
+
+template <class Reply, class Apply>
+caf::result<Reply> commit_then(self_ptr self, change c, Apply apply) {
+  return commit_then<Reply>(self, event_write(self, std::move(c)), std::move(apply));
 }
 
 caf::result<event_info> set_status(self_ptr self, sale_status next) {
@@ -195,7 +208,12 @@ caf::result<event_info> edit(self_ptr self, const edit_event_request& req) {
     info.max_tickets_per_customer = req.max_tickets_per_customer;
   if (req.fields & edit_status)
     info.status = req.status;
-  return commit_then<event_info>(self, event_saved{info}, [self, info] {
+  // A keyed edit commits its answer with it: the event as it will be.
+  auto after = rules;
+  after.set_details(info);
+  auto write = keyed(event_write(self, event_saved{info}), req.answer, after.info(),
+                     wall_clock_ms(self->clock()));
+  return commit_then<event_info>(self, std::move(write), [self, info] {
     bool closing = info.status == sale_status::closed
                    && self->state.rules->info().status != sale_status::closed;
     self->state.rules->set_details(info);
@@ -211,8 +229,10 @@ caf::result<section_info> add_section(self_ptr self, add_section_request& req) {
   if (!planned)
     return make_error(planned.error());
   auto section = *planned;
+  auto write = keyed(event_write(self, section_added{self->state.rules->info().id, section}),
+                     req.answer, section, wall_clock_ms(self->clock()));
   return commit_then<section_info>(
-    self, section_added{self->state.rules->info().id, section}, [self, section] {
+    self, std::move(write), [self, section] {
       self->state.rules->add_section(section);
       section_snapshot fresh;
       fresh.info = section;

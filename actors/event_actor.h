@@ -17,6 +17,10 @@ namespace boxoffice {
 struct event_context {
   journal_actor journal;
   reservation_limits limits;
+  // The epoch this node holds the event at (cluster mode; zero on a single
+  // node): every write of the event and its sections carries it, so that a
+  // node that lost the event cannot commit (docs/cluster.md, "Fencing").
+  ownership held;
   waiting_room_limits room_limits;
   std::shared_ptr<const pass_keys> passes;  // null: a key made up for this event
 };

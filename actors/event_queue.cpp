@@ -1,5 +1,6 @@
 #include "actors/event_queue.h"
 
+#include "actors/answer_codec.h"
 #include "actors/wall_clock.h"
 #include "telemetry/instruments.h"
 
@@ -18,6 +19,13 @@ std::shared_ptr<const pass_keys> made_up_keys() {
 
 event_id id_of(event_self self) {
   return self->state.rules->info().id;
+}
+
+// The room's writes, like every write of the event, carry the epoch it is
+// held at, so that a node that lost the event cannot commit them (the fence,
+// docs/cluster.md).
+journal_write room_write(event_self self, std::vector<change> changes) {
+  return journal_write{std::move(changes), id_of(self), self->state.ctx.held};
 }
 
 timestamp_ms now_of(event_self self) {
@@ -50,7 +58,7 @@ void journal_quietly(event_self self, std::vector<change> changes) {
   if (changes.empty())
     return;
   auto event = id_of(self);
-  self->request(self->state.ctx.journal, caf::infinite, journal_write{std::move(changes)})
+  self->request(self->state.ctx.journal, caf::infinite, room_write(self, std::move(changes)))
     .then([](committed_atom) {},
           [self, event](caf::error& err) {
             spdlog::warn("event {}: waiting-room change not committed: {}", event,
@@ -112,7 +120,11 @@ caf::result<queue_status> queue_join(event_self self, const queue_join_request& 
   if (!joined->fresh)
     return rp;
   auto entry = joined->entry;
-  self->request(st.ctx.journal, caf::infinite, journal_write{{queue_entry_saved{id_of(self), entry}}})
+  // A keyed join commits its answer (the new place, before any admission:
+  // a pass is never stored) with the entry.
+  auto write = keyed(room_write(self, {queue_entry_saved{id_of(self), entry}}), req.answer,
+                     status_of(self, entry, true), now_of(self));
+  self->request(st.ctx.journal, caf::infinite, std::move(write))
     .then(
       [=](committed_atom) {
         auto waiting = std::move(self->state.joining[id]);
@@ -155,7 +167,7 @@ caf::result<queue_status> queue_leave(event_self self, const queue_leave_request
   auto rp = self->make_response_promise<queue_status>();
   auto entry = *left;
   self->request(self->state.ctx.journal, caf::infinite,
-                journal_write{{queue_entry_saved{id_of(self), entry}}})
+                room_write(self, {queue_entry_saved{id_of(self), entry}}))
     .then([=](committed_atom) mutable { rp.deliver(status_of(self, entry)); },
           [=](caf::error& err) mutable { rp.deliver(err); });
   publish(self);
@@ -188,8 +200,12 @@ caf::result<queue_room_status> queue_configure(event_self self,
   auto settings = *planned;
   auto rp = self->make_response_promise<queue_room_status>();
   // Rare and ordered: the event takes nothing else until it is committed.
+  // A keyed change commits its answer with it: the room as it will be.
+  auto answer = queue_room(self);
+  answer.settings = settings;  // configure() changes the settings only
   self->request(self->state.ctx.journal, caf::infinite,
-                journal_write{{queue_saved{id_of(self), settings}}})
+                keyed(room_write(self, {queue_saved{id_of(self), settings}}), req.answer, answer,
+                      now_of(self)))
     .await(
       [=](committed_atom) mutable {
         self->state.room->configure(settings);

@@ -102,7 +102,8 @@ struct queue_ref {
   std::string secret;
 };
 
-struct queue_join_request { event_id event = 0; customer_id customer = 0; };
+// A keyed join or settings change commits its answer with it (answer_saved).
+struct queue_join_request { event_id event = 0; customer_id customer = 0; answer_key answer; };
 struct queue_status_request { queue_ref ref; };
 struct queue_leave_request { queue_ref ref; };
 
@@ -135,6 +136,7 @@ struct queue_settings_request {
   event_id event = 0;
   uint32_t fields = 0;
   queue_settings settings;
+  answer_key answer;
 };
 struct queue_settings_query { event_id event = 0; };
 
@@ -157,6 +159,7 @@ struct create_event_request {
   std::string venue;
   timestamp_ms starts_at = 0;
   uint32_t max_tickets_per_customer = 0;  // 0: the configured default
+  answer_key answer;  // a keyed request: its answer commits with the event
 };
 
 struct set_status_request { event_id event = 0; sale_status status = sale_status::draft; };
@@ -180,6 +183,7 @@ struct edit_event_request {
   timestamp_ms starts_at = 0;
   uint32_t max_tickets_per_customer = 0;
   sale_status status = sale_status::draft;
+  answer_key answer;
 };
 
 struct add_section_request {
@@ -187,14 +191,12 @@ struct add_section_request {
   std::string name;
   section_layout layout;
   int64_t price_cents = 0;
+  answer_key answer;
 };
 
 // --- The journal (node-local: these never cross the network) ----------------
 
-// Changes that must be durable before their reply; committed all or nothing.
-struct journal_write {
-  std::vector<change> changes;
-};
+// journal_write: actors/changes.h (the store reads it too).
 
 // A group commit: many writes in one transaction; each write fails alone only
 // if the database refuses that write in particular.
@@ -233,6 +235,18 @@ caf::error make_error(errc x);
 // The domain code inside a CAF error, if it is one of ours.
 std::optional<errc> to_errc(const caf::error& x);
 
+// errc::not_owner carries who owns the event, as far as the answering node
+// knows: the owner's node id (empty: nobody yet) and its HTTP address
+// (host:port, empty when unknown), which the 503 shows a client. The
+// cluster's router forwards by the node id.
+struct owner_hint {
+  std::string node;
+  std::string address;
+};
+caf::error make_not_owner(owner_hint owner);
+// The hint of a not_owner error; nullopt for any other error.
+std::optional<owner_hint> not_owner_hint(const caf::error& x);
+
 } // namespace boxoffice
 
 // --- Atoms and type ids ----------------------------------------------------
@@ -245,6 +259,13 @@ CAF_BEGIN_TYPE_ID_BLOCK(boxoffice, caf::first_custom_type_id)
   CAF_ADD_ATOM(boxoffice, boxoffice, flush_atom, "flush")
   CAF_ADD_ATOM(boxoffice, boxoffice, load_atom, "load")
   CAF_ADD_ATOM(boxoffice, boxoffice, stopped_atom, "stopped")
+  CAF_ADD_ATOM(boxoffice, boxoffice, acquire_atom, "acquire")
+  CAF_ADD_ATOM(boxoffice, boxoffice, create_atom, "create")
+  CAF_ADD_ATOM(boxoffice, boxoffice, adopt_atom, "adopt")
+  CAF_ADD_ATOM(boxoffice, boxoffice, drop_atom, "drop")
+  CAF_ADD_ATOM(boxoffice, boxoffice, lease_atom, "lease")
+  CAF_ADD_ATOM(boxoffice, boxoffice, cluster_atom, "cluster")
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::ownership))
   CAF_ADD_ATOM(boxoffice, boxoffice, queue_tick_atom, "qtick")
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::hold_request))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::hold_query))
@@ -334,9 +355,25 @@ using event_actor = event_api::extend<
   caf::reacts_to<queue_tick_atom>,
   caf::replies_to<stop_atom>::with<stopped_atom>>;
 
+// Cluster mode: what the directory asks before it brings an event up on
+// this node (cluster/ownership_actor.h answers). acquire: the ownership to
+// fence the event's writes with, or errc::not_owner (make_not_owner: where
+// it lives). create: a new event id this node owns, at least the one given.
+using ownership_gate = caf::typed_actor<
+  caf::replies_to<acquire_atom, event_id>::with<ownership>,
+  caf::replies_to<create_atom, event_id>::with<event_id, ownership>>;
+
+// lease_atom: in cluster mode, serve only until this time on the actor
+// clock (nanoseconds since its epoch; 0: stop now); past it every request
+// is refused not_owner and the running events are dropped. adopt_atom: run
+// this event at this ownership now (a takeover). drop_atom: stop every
+// event at once, forgetting their ownership (this node lost them).
 using directory_actor = event_api::extend<
   caf::replies_to<create_event_request>::with<event_info>,
-  caf::reacts_to<sweep_atom>>;
+  caf::reacts_to<sweep_atom>,
+  caf::reacts_to<lease_atom, int64_t>,
+  caf::reacts_to<adopt_atom, event_id, ownership>,
+  caf::reacts_to<drop_atom>>;
 
 // Registers the message types and the error category with an actor system.
 void register_protocol(caf::actor_system_config& cfg);
@@ -344,6 +381,10 @@ void register_protocol(caf::actor_system_config& cfg);
 
 // --- Serialization -------------------------------------------------------------
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ownership& x) {
+  return f(caf::meta::type_name("ownership"), x.incarnation, x.epoch);
+}
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hold_ref& x) {
   return f(caf::meta::type_name("hold_ref"), x.event, x.section, x.hold);
@@ -471,7 +512,7 @@ typename Inspector::result_type inspect(Inspector& f, queue_ref& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, queue_join_request& x) {
-  return f(caf::meta::type_name("queue_join_request"), x.event, x.customer);
+  return f(caf::meta::type_name("queue_join_request"), x.event, x.customer, x.answer);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, queue_status_request& x) {
@@ -488,7 +529,8 @@ typename Inspector::result_type inspect(Inspector& f, queue_status& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, queue_settings_request& x) {
-  return f(caf::meta::type_name("queue_settings_request"), x.event, x.fields, x.settings);
+  return f(caf::meta::type_name("queue_settings_request"), x.event, x.fields, x.settings,
+           x.answer);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, queue_settings_query& x) {
@@ -502,7 +544,7 @@ typename Inspector::result_type inspect(Inspector& f, queue_room_status& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, create_event_request& x) {
   return f(caf::meta::type_name("create_event_request"), x.title, x.description, x.venue,
-           x.starts_at, x.max_tickets_per_customer);
+           x.starts_at, x.max_tickets_per_customer, x.answer);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, set_status_request& x) {
@@ -511,12 +553,13 @@ typename Inspector::result_type inspect(Inspector& f, set_status_request& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edit_event_request& x) {
   return f(caf::meta::type_name("edit_event_request"), x.event, x.fields, x.title,
-           x.description, x.venue, x.starts_at, x.max_tickets_per_customer, x.status);
+           x.description, x.venue, x.starts_at, x.max_tickets_per_customer, x.status,
+           x.answer);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, add_section_request& x) {
   return f(caf::meta::type_name("add_section_request"), x.event, x.name, x.layout,
-           x.price_cents);
+           x.price_cents, x.answer);
 }
 
 } // namespace boxoffice

@@ -5,6 +5,7 @@
 #include "actors/section_state.h"
 #include "actors/wall_clock.h"
 #include "actors/mailbox.h"
+#include "actors/planted.h"
 #include "telemetry/instruments.h"
 
 #include <spdlog/spdlog.h>
@@ -69,7 +70,7 @@ void arm_timer(self_ptr self, timestamp_ms now) {
 void expired(self_ptr self, const std::vector<hold_record>& holds, timestamp_ms now) {
   if (holds.empty())
     return;
-  journal_write write;
+  journal_write write{{}, self->state.ctx.event, self->state.ctx.held};
   for (const auto& h : holds) {
     report(self, h.customer, -1, -seats_of(h));
     write.changes.emplace_back(
@@ -100,14 +101,13 @@ auto step(self_ptr self, F&& rule) {
   return result;
 }
 
-// The change, and with it the answer of a keyed request, so that both are
-// committed or neither is (answer_saved).
+// The change, made under this section's event and epoch, and with it the
+// answer of a keyed request (answer_codec.h).
 template <class Reply>
-journal_write keyed(change c, const answer_key& key, const Reply& answer, timestamp_ms now) {
-  journal_write write{{std::move(c)}};
-  if (!key.key.empty())
-    write.changes.emplace_back(answer_saved{key, encode_answer(answer), now});
-  return write;
+journal_write keyed(self_ptr self, change c, const answer_key& key, const Reply& answer,
+                    timestamp_ms now) {
+  return keyed(journal_write{{std::move(c)}, self->state.ctx.event, self->state.ctx.held}, key,
+               answer, now);
 }
 
 // Sends `write` to the journal; once committed, `done(rules)` makes the reply
@@ -117,6 +117,9 @@ journal_write keyed(change c, const answer_key& key, const Reply& answer, timest
 template <class Reply, class Done, class Undo>
 caf::result<Reply> durably(self_ptr self, journal_write write, Done done, Undo undo) {
   auto rp = self->make_response_promise<Reply>();
+  if (BOXOFFICE_PLANTED(ack_before_commit))
+    if (caf::expected<Reply> early{done(*self->state.rules, wall_clock_ms(self->clock()))})
+      rp.deliver(std::move(*early));
   ++self->state.commits_in_flight;
   auto settled = [self] {
     if (--self->state.commits_in_flight == 0)
@@ -137,7 +140,8 @@ caf::result<Reply> durably(self_ptr self, journal_write write, Done done, Undo u
       },
       [=](caf::error& err) mutable {
         step(self, [&](section_state& rules, timestamp_ms) {
-          undo(rules);
+          if (!BOXOFFICE_PLANTED(no_undo))
+            undo(rules);
           return 0;
         });
         rp.deliver(std::move(err));
@@ -152,12 +156,14 @@ caf::result<hold_info> place_hold(self_ptr self, section_state& rules, const hol
   if (!hold) {
     // The event reserved quota for this hold; it does not last, so give it back.
     report(self, req.customer, -1, -static_cast<int32_t>(requested_seats(req.seats, req.quantity)));
+    if (BOXOFFICE_PLANTED(quota_twice))
+      report(self, req.customer, -1, -static_cast<int32_t>(requested_seats(req.seats, req.quantity)));
     return make_error(hold.error());
   }
   auto h = *hold;
   return durably<hold_info>(
     self,
-    keyed(hold_placed{self->state.ctx.event, self->state.info.id, h}, req.answer,
+    keyed(self, hold_placed{self->state.ctx.event, self->state.info.id, h}, req.answer,
           to_info(self->state, h), now),
     // A commit slower than the hold's lifetime finds it expired: say so.
     [self, h](section_state& rules, timestamp_ms now) -> caf::expected<hold_info> {
@@ -184,7 +190,7 @@ caf::result<hold_info> extend_hold(self_ptr self, section_state& rules,
   auto previous = before->expires_at;
   return durably<hold_info>(
     self,
-    keyed(hold_extended{self->state.ctx.event, self->state.info.id, hold->id, hold->expires_at},
+    keyed(self, hold_extended{self->state.ctx.event, self->state.info.id, hold->id, hold->expires_at},
           req.answer, info, now),
     [info](section_state&, timestamp_ms) { return info; },
     [id = hold->id, previous](section_state& rules) { rules.undo_extend(id, previous); });
@@ -199,7 +205,7 @@ caf::result<hold_info> release_hold(self_ptr self, section_state& rules,
   auto h = *hold;
   return durably<hold_info>(
     self,
-    keyed(hold_ended{self->state.ctx.event, self->state.info.id, h.id, hold_end::released, now},
+    keyed(self, hold_ended{self->state.ctx.event, self->state.info.id, h.id, hold_end::released, now},
           req.answer, info, now),
     [self, h, info](section_state& rules, timestamp_ms) {
       rules.finish_release(h.id);
@@ -218,7 +224,7 @@ caf::result<order_info> purchase_hold(self_ptr self, section_state& rules,
   auto info = to_info(self->state, *order);
   return durably<order_info>(
     self,
-    keyed(order_placed{self->state.ctx.event, self->state.info.id, *order, info.total_cents},
+    keyed(self, order_placed{self->state.ctx.event, self->state.info.id, *order, info.total_cents},
           req.answer, info, now),
     [self, info](section_state&, timestamp_ms) {
       report(self, info.customer, -1, 0);  // the tickets stay counted, now as an order
@@ -235,7 +241,7 @@ caf::result<order_info> cancel_order(self_ptr self, section_state& rules,
   auto info = to_info(self->state, *order);
   return durably<order_info>(
     self,
-    keyed(order_cancelled{self->state.ctx.event, self->state.info.id, order->id, now},
+    keyed(self, order_cancelled{self->state.ctx.event, self->state.info.id, order->id, now},
           req.answer, info, now),
     [self, info](section_state& rules, timestamp_ms) {
       rules.finish_cancel(info.ref.order);
@@ -271,7 +277,11 @@ section_actor::behavior_type section_behavior(self_ptr self) {
     },
     [=](const extend_request& req) { return apply(extend_hold)(req); },
     [=](const release_request& req) { return apply(release_hold)(req); },
-    [=](const purchase_request& req) { return apply(purchase_hold)(req); },
+    [=](const purchase_request& req) {
+      if (BOXOFFICE_PLANTED(purchase_past_deadline))  // no expiry before the rule
+        return purchase_hold(self, *self->state.rules, req, wall_clock_ms(self->clock()));
+      return apply(purchase_hold)(req);
+    },
     [=](const cancel_request& req) { return apply(cancel_order)(req); },
     [=](const seat_map_request&) {
       return step(self, [&](section_state& rules, timestamp_ms) {

@@ -17,6 +17,7 @@ struct section_context {
   delta_sink owner;       // the event: customer deltas go here
   journal_actor journal;  // where changes become durable
   reservation_limits limits;
+  ownership held;         // what the journal fences this section's writes with
 };
 
 // Spawns a section from a snapshot (a new section has no holds or orders),

@@ -1,9 +1,11 @@
 #include "actors/section_state.h"
 
+#include "actors/planted.h"
 #include "actors/seat_labels.h"
 #include "actors/seat_picker.h"
 
 #include <algorithm>
+#include <limits>
 #include <unordered_set>
 #include <cstdio>
 #include <cstdlib>
@@ -282,7 +284,9 @@ void section_state::undo_purchase(order_id order, const hold_record& hold) {
 
 outcome<order_record> section_state::purchase(hold_id id, customer_id customer,
                                               timestamp_ms now) {
-  auto found = live_hold(id, customer, now);
+  auto found = live_hold(id, customer,
+                         BOXOFFICE_PLANTED(purchase_past_deadline)
+                           ? std::numeric_limits<timestamp_ms>::min() : now);
   if (!found)
     return found.error();
   auto hold = end_hold(id, hold_end::purchased);
@@ -312,6 +316,8 @@ void section_state::finish_cancel(order_id id) {
   auto& order = node.mapped();
   mark(order.seats, seat_status::sold, seat_status::free);
   sold_ -= order.quantity;
+  if (BOXOFFICE_PLANTED(cancel_twice))
+    sold_ -= order.quantity;
   order.seats.clear();
   cancelled_.insert(std::move(node));
 }

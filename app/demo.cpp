@@ -40,7 +40,7 @@ caf::expected<event_view> create_demo_event(caf::actor_system& sys, const direct
   auto event = ask<event_info>(self, dir,
                                create_event_request{"boxoffice demo night",
                                                     "A made-up concert to try boxoffice on.",
-                                                    "Demo Hall", in_a_month.count(), 0});
+                                                    "Demo Hall", in_a_month.count(), 0, {}});
   if (!event)
     return event.error();
   struct section_plan {
@@ -57,7 +57,7 @@ caf::expected<event_view> create_demo_event(caf::actor_system& sys, const direct
   for (const auto& plan : plans) {
     auto added = ask<section_info>(self, dir,
                                    add_section_request{event->id, plan.name, plan.layout,
-                                                       plan.price_cents});
+                                                       plan.price_cents, {}});
     if (!added)
       return added.error();
   }

@@ -3,8 +3,13 @@
 #include "accounts/service.h"
 #include "actors/directory.h"
 #include "actors/protocol.h"
+#include "app/cluster_mode.h"
 #include "app/demo.h"
 #include "app/shutdown_watchdog.h"
+#include "cluster/membership_actor.h"
+#include "cluster/node_door.h"
+#include "cluster/node_links.h"
+#include "cluster/router.h"
 #include "config/settings.h"
 #include "http/api.h"
 #include "http/idempotency.h"
@@ -38,6 +43,7 @@ struct options {
   std::optional<std::string> config_path;
   bool demo = false;
   bool print_config = false;
+  std::string database_url;  // cluster status --database
   std::string admin_email;
   std::string backup_file;
 };
@@ -79,9 +85,28 @@ std::shared_ptr<const pass_keys> make_pass_keys(const settings& s, const std::st
   return std::make_shared<const pass_keys>(pass_keys::key{q.key_id, secret}, std::move(older));
 }
 
+cluster::link_settings link_settings_of(const settings& s) {
+  cluster::link_settings l;
+  const auto& c = s.cluster;
+  l.self_node = c.node_id;
+  l.heartbeat = std::chrono::milliseconds(c.link_heartbeat_ms);
+  l.connection_timeout = std::chrono::milliseconds(c.link_timeout_ms);
+  l.connect_timeout = std::chrono::milliseconds(c.link_connect_timeout_ms);
+  l.poll = std::chrono::milliseconds(c.poll_ms);
+  l.ca_file = c.tls_ca_file;
+  l.cert_file = c.tls_cert_file;
+  l.key_file = c.tls_key_file;
+  l.key_passphrase = c.tls_key_passphrase;
+  return l;
+}
+
 void configure_actor_system(caf::actor_system_config& cfg, const settings& s) {
   register_protocol(cfg);
-  if (s.cluster.listen_port != 0)
+  // Cluster mode: the node port is mutual TLS only. Without it, a plain
+  // node port (the end-to-end tests' door) opens only when configured.
+  if (s.cluster.enabled)
+    cluster::configure_node_links(cfg, link_settings_of(s));
+  else if (s.cluster.listen_port != 0)
     cfg.load<caf::io::middleman>();
   // CAF's default is max(cores, 4) worker threads; the HTTP layer needs cores too.
   cfg.set("scheduler.max-threads", static_cast<size_t>(s.actors.threads));
@@ -170,7 +195,9 @@ int serve(const options& opts) {
   configure_actor_system(cfg, s);
   caf::actor_system sys{cfg};
   auto make_store = [url = s.database.url] { return std::make_unique<sql_store>(url); };
-  auto committer = spawn_committer(sys, make_store);
+  auto cluster = app::start_cluster(sys, s);
+  auto committer = spawn_committer(sys, app::journal_store_factory(s), thread_model::detached,
+                                   cluster ? commit_mode::fenced : commit_mode::direct);
   auto loader = spawn_loader(sys, make_store);
   auto journal = spawn_journal(sys,
                                journal_settings{s.database.journal_batch_rows_max,
@@ -179,10 +206,29 @@ int serve(const options& opts) {
                                committer);
   auto dir = spawn_directory(sys, directory_settings{s.reservation, s.actors.event_idle_stop_s,
                                                      s.actors.event_backlog_max, journal, loader,
-                                                     stored, s.waiting_room,
-                                                     make_pass_keys(s, jwt_key)});
+                                                     stored,
+                                                     cluster ? app::gate_of(*cluster)
+                                                             : ownership_gate{},
+                                                     s.waiting_room, make_pass_keys(s, jwt_key)});
+  if (cluster)
+    app::attach_directory(*cluster, dir);
   auto api_ctx = std::make_shared<http::api_context>(s, signer);
   api_ctx->directory = dir;
+  if (cluster)
+    api_ctx->cluster = cluster->ownership;
+  // Cluster mode: HTTP asks the router, which forwards a request for an
+  // event owned elsewhere to its owner's door; peers reach this node only
+  // through its own door (cluster/node_door.h), never the directory.
+  caf::actor door, link_manager;
+  cluster::router_actor router;
+  if (s.cluster.enabled) {
+    door = cluster::spawn_node_door(sys, dir);
+    router = cluster::spawn_router(
+      sys, {s.cluster.node_id, dir, std::chrono::milliseconds(s.http.request_deadline_ms)});
+    link_manager = cluster::spawn_link_manager(
+      sys, router, link_settings_of(s), cluster::spawn_membership_worker(sys, s.database.url));
+    api_ctx->directory = router;
+  }
   api_ctx->accounts = spawn_account_workers(sys, s.auth.workers, s.database.url, signer, rules);
   api_ctx->queries = spawn_query_workers(sys, s.auth.workers, s.database.url);
   auto timeout = std::chrono::milliseconds(s.actors.request_timeout_ms);
@@ -196,12 +242,25 @@ int serve(const options& opts) {
     caf::anon_send_exit(api_ctx->queries, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(api_ctx->idempotency, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
+    for (const caf::actor& a : {door, link_manager, caf::actor_cast<caf::actor>(router)})
+      if (a)
+        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(committer, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(loader, caf::exit_reason::user_shutdown);
+    if (cluster)
+      app::stop_cluster(*cluster);
   };
   try {
-    if (s.cluster.listen_port != 0) {
+    if (s.cluster.enabled) {
+      auto port = cluster::publish_door(door, s.cluster.listen_port, s.cluster.listen_address);
+      if (!port)
+        throw std::runtime_error("cannot open the node port (TLS) " + s.cluster.listen_address
+                                 + ":" + std::to_string(s.cluster.listen_port) + ": "
+                                 + sys.render(port.error()));
+      spdlog::info("node port {}:{} (mutual TLS, CA {})", s.cluster.listen_address, *port,
+                   s.cluster.tls_ca_file);
+    } else if (s.cluster.listen_port != 0) {
       auto port = sys.middleman().publish(dir, s.cluster.listen_port,
                                           s.cluster.listen_address.c_str(), true);
       if (!port)
@@ -228,7 +287,7 @@ int serve(const options& opts) {
     return 1;
   }
   api_ctx->started = true;
-  spdlog::info("boxoffice ready: http://{}:{}/v1/events, {} actor threads; Ctrl-C to stop",
+  spdlog::info("boxoffice ready: http://{}:{}/ (API under /v1), {} actor threads; Ctrl-C to stop",
                s.http.address, api.port(), s.actors.threads);
   // Passwords never go to the log, not even the demo's: they go to the terminal.
   if (opts.demo)
@@ -244,6 +303,8 @@ int serve(const options& opts) {
                api_ctx->gate->in_flight(), grace.count());
   api_ctx->gate->close();
   const auto deadline = std::chrono::steady_clock::now() + grace;
+  if (cluster)  // takes nothing new; its commits still count
+    app::leave_step(sys, *cluster, 0, deadline);
   if (!wait_until_idle(*api_ctx->gate, deadline))
     spdlog::warn("requests still in flight at the deadline");
   else
@@ -261,6 +322,8 @@ int serve(const options& opts) {
   // it is redone from its deadline at the next start.
   caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
   flush_journal(sys, journal, deadline);
+  if (cluster)  // dead (left): the others take its events, by placement
+    app::leave_step(sys, *cluster, 1, deadline);
   stop_all();
   sys.await_all_actors_done();
   spdlog::info("stopped");
@@ -346,6 +409,13 @@ int main(int argc, char** argv) {
   add_config(backup_cmd);
   backup_cmd->add_option("FILE", opts.backup_file, "The backup file to create (must not exist)")
     ->required();
+  auto cluster_cmd = app.add_subcommand("cluster", "Cluster mode (docs/cluster.md)");
+  cluster_cmd->require_subcommand(1);
+  auto cluster_status_cmd = cluster_cmd->add_subcommand(
+    "status", "Print the members, their states and owned events, from the database");
+  add_config(cluster_status_cmd);
+  cluster_status_cmd->add_option("--database", opts.database_url,
+                                 "The cluster's PostgreSQL URL (default: database.url)");
   CLI11_PARSE(app, argc, argv);
   try {
     if (serve_cmd->parsed()) {
@@ -361,6 +431,12 @@ int main(int argc, char** argv) {
       return remove_demo(opts);
     if (backup_cmd->parsed())
       return backup(opts);
+    if (cluster_status_cmd->parsed()) {
+      auto s = load_settings(opts.config_path, process_env());
+      if (!opts.database_url.empty())
+        s.database.url = opts.database_url;
+      return app::print_cluster_status(s);
+    }
   } catch (const config_error& e) {
     std::cerr << e.what() << '\n';
     return 2;

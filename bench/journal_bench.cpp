@@ -113,13 +113,13 @@ void bench_durable_holds(const char* name, const std::string& url, int clients) 
   reservation_limits limits;
   limits.max_sections_per_event = sections;
   auto dir = spawn_directory(sys, directory_settings{limits, 0, 1024, journal, loader,
-                                                     sql_store{url}.event_ids(), {}, nullptr});
+                                                     sql_store{url}.event_ids(), {}, {}, nullptr});
   {
     caf::scoped_actor self{sys};
-    auto event = ask<event_info>(self, dir, create_event_request{"bench", "", "", 0, 0}).id;
+    auto event = ask<event_info>(self, dir, create_event_request{"bench", "", "", 0, 0, {}}).id;
     for (int s = 0; s < sections; ++s)
       ask<section_info>(self, dir, add_section_request{event, "s" + std::to_string(s),
-                                                       reserved_layout(rows, seats_per_row), 100});
+                                                       reserved_layout(rows, seats_per_row), 100, {}});
     ask<event_info>(self, dir, set_status_request{event, sale_status::on_sale});
     auto commits_before = counter->commits.load();
     auto rows_before = counter->rows.load();

@@ -53,7 +53,7 @@ struct in_memory_journal {
   }
 
   directory_settings directory(const reservation_limits& limits) const {
-    return directory_settings{limits, 0, 1024, journal, loader, {}, {}, nullptr};
+    return directory_settings{limits, 0, 1024, journal, loader, {}, {}, {}, nullptr};
   }
 };
 
@@ -217,9 +217,9 @@ void bench_memory(caf::actor_system& sys) {
     });
   };
   event_info info;
-  self->request(dir, caf::infinite, create_event_request{"memory", "", "", 0, 1'000'000})
+  self->request(dir, caf::infinite, create_event_request{"memory", "", "", 0, 1'000'000, {}})
     .receive([&](event_info& i) { info = i; }, [](caf::error&) { std::exit(1); });
-  ask(add_section_request{info.id, "all", reserved_layout(rows, seats_per_row), 100},
+  ask(add_section_request{info.id, "all", reserved_layout(rows, seats_per_row), 100, {}},
       section_info{});
   ask(set_status_request{info.id, sale_status::on_sale}, event_info{});
   auto empty = rss_bytes();
@@ -261,7 +261,7 @@ int main() {
       section_snapshot fresh;
       fresh.info = section_info{1, "bench", reserved_layout(rows, seats_per_row), 100};
       sections.push_back(spawn_section(parent.ptr(), fresh, section_context{1, sink, j.journal,
-                                                                             limits}));
+                                                                             limits, {}}));
       return sections.back();
     };
     auto random_seat = [](int c, std::mt19937& rng) {
@@ -294,10 +294,10 @@ int main() {
     auto dir = spawn_directory(sys, j.directory(limits));
     caf::scoped_actor self{sys};
     event_info info;
-    self->request(dir, caf::infinite, create_event_request{"bench", "", "", 0, 0})
+    self->request(dir, caf::infinite, create_event_request{"bench", "", "", 0, 0, {}})
       .receive([&](event_info& i) { info = i; }, [](caf::error&) { std::exit(1); });
     self->request(dir, caf::infinite,
-                  add_section_request{info.id, "s", reserved_layout(rows, seats_per_row), 100})
+                  add_section_request{info.id, "s", reserved_layout(rows, seats_per_row), 100, {}})
       .receive([](section_info&) {}, [](caf::error&) { std::exit(1); });
     self->request(dir, caf::infinite, set_status_request{info.id, sale_status::on_sale})
       .receive([](event_info&) {}, [](caf::error&) { std::exit(1); });

@@ -69,4 +69,20 @@ std::vector<uint64_t> fenced_events(soci::session& sql, const node_incarnation& 
   return fenced;
 }
 
+commit_fence journal_fence(std::string node_id) {
+  return [node_id](soci::session& sql, const std::vector<fence_claim>& claims) {
+    std::map<int64_t, std::vector<held_epoch>> by_incarnation;
+    for (const auto& c : claims)
+      by_incarnation[c.owner.incarnation].push_back({c.event, c.owner.epoch});
+    std::vector<event_id> fenced;
+    for (const auto& [incarnation, held] : by_incarnation) {
+      auto lost = fenced_events(sql, {node_id, incarnation}, held);
+      fenced.insert(fenced.end(), lost.begin(), lost.end());
+    }
+    std::sort(fenced.begin(), fenced.end());
+    fenced.erase(std::unique(fenced.begin(), fenced.end()), fenced.end());
+    return fenced;
+  };
+}
+
 } // namespace boxoffice::cluster

@@ -20,6 +20,7 @@
 #pragma once
 
 #include "cluster/member.h"
+#include "persistence/sql_store.h"
 
 #include <cstdint>
 #include <vector>
@@ -42,5 +43,10 @@ struct held_epoch {
 // events it lets through until the caller's transaction ends.
 std::vector<uint64_t> fenced_events(soci::session& sql, const node_incarnation& self,
                                     const std::vector<held_epoch>& held);
+
+// The fence as the journal's store runs it (persistence/sql_store.h): the
+// claims of `node_id`'s writes, grouped by incarnation (a rejoin can leave
+// writes of the old one in a batch), each group through fenced_events.
+commit_fence journal_fence(std::string node_id);
 
 } // namespace boxoffice::cluster

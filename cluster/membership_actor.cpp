@@ -1,6 +1,7 @@
 #include "cluster/membership_actor.h"
 
 #include "cluster/schema.h"
+#include "cluster/status.h"
 #include "persistence/connection.h"
 #include "persistence/worker.h"
 
@@ -19,6 +20,7 @@ namespace {
 struct worker_state {
   std::unique_ptr<sql_connection> connection;
   bool schema_ready = false;
+  uint32_t take_lock_timeout_ms = 500;
   static inline const char* name = "cluster_membership_worker";
 };
 
@@ -43,8 +45,10 @@ caf::result<T> on_database(worker_pointer self, const char* what, bool repeatabl
   });
 }
 
-membership_worker::behavior_type worker_behavior(worker_pointer self, std::string url) {
+membership_worker::behavior_type worker_behavior(worker_pointer self, std::string url,
+                                                 uint32_t take_lock_timeout_ms) {
   self->state.connection = std::make_unique<sql_connection>(url);
+  self->state.take_lock_timeout_ms = take_lock_timeout_ms;
   return {
     [=](join_atom, const std::string& node_id, const member_addresses& addresses,
         uint32_t lease_ms) {
@@ -79,7 +83,8 @@ membership_worker::behavior_type worker_behavior(worker_pointer self, std::strin
     [=](take_atom, const node_incarnation& id, uint64_t event, int64_t expected_epoch) {
       return on_database<take_result>(self, "cluster take event", false,
                                       [&](soci::session& sql) {
-                                        return take_event(sql, id, event, expected_epoch);
+                                        return take_event(sql, id, event, expected_epoch,
+                                                          self->state.take_lock_timeout_ms);
                                       });
     },
     [=](owner_atom, uint64_t event) {
@@ -87,12 +92,34 @@ membership_worker::behavior_type worker_behavior(worker_pointer self, std::strin
         return owner_lookup{read_owner(sql, event)};
       });
     },
+    [=](orphans_atom) {
+      return on_database<orphan_list>(self, "cluster orphans", true, [&](soci::session& sql) {
+        return orphan_list{orphaned_events(sql)};
+      });
+    },
+    [=](status_atom) {
+      return on_database<std::string>(self, "cluster status", true, [&](soci::session& sql) {
+        return read_status_json(sql).dump();
+      });
+    },
+    [=](status_atom, uint64_t event) {
+      return on_database<std::string>(self, "cluster event owner", true,
+                                      [&](soci::session& sql) {
+                                        return read_event_owner_json(sql, event).dump();
+                                      });
+    },
+    [=](claim_atom, const node_incarnation& id, uint64_t at_least) {
+      return on_database<claimed_event>(self, "cluster claim event", false,
+                                        [&](soci::session& sql) {
+                                          return claimed_event{claim_new_event(sql, id, at_least)};
+                                        });
+    },
   };
 }
 
 // --- The agent: keeps this node in the membership ---------------------------
 
-using steady = std::chrono::steady_clock;
+using steady = caf::actor_clock;  // steady; virtual in tests
 
 struct agent_state {
   agent_settings settings;
@@ -117,9 +144,19 @@ std::chrono::milliseconds call_timeout(agent_pointer self) {
   return ms(self->state.settings.lease_ms);
 }
 
+// The owner serves until the local lease deadline, as a count the
+// directory compares with its own actor clock (the same steady clock).
+void tell_lease(agent_pointer self) {
+  const auto& st = self->state;
+  self->send(st.owner, lease_until_atom::value,
+             static_cast<int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    st.lease_deadline.time_since_epoch())
+                                    .count()));
+}
+
 void join_now(agent_pointer self) {
   auto& st = self->state;
-  const auto sent_at = steady::now();
+  const auto sent_at = self->clock().now();
   self->request(st.worker, call_timeout(self), join_atom::value, st.settings.node_id,
                 st.settings.addresses, st.settings.lease_ms)
     .then(
@@ -166,7 +203,7 @@ void heartbeat(agent_pointer self) {
     next();
     return;
   }
-  const auto sent_at = steady::now();
+  const auto sent_at = self->clock().now();
   const auto renewing = st.self;
   self->request(st.worker, call_timeout(self), renew_atom::value, renewing, st.settings.lease_ms)
     .then(
@@ -175,9 +212,10 @@ void heartbeat(agent_pointer self) {
         auto& st = self->state;
         if (st.self != renewing)
           return;  // an answer for an incarnation already given up
-        if (renewal.renewed)
+        if (renewal.renewed) {
           st.lease_deadline = sent_at + ms(st.settings.lease_ms);
-        else
+          tell_lease(self);
+        } else
           lost_membership(self, renewal.ended_by);
       },
       [=](const caf::error&) { next(); });  // the local lease runs out on its own
@@ -241,7 +279,7 @@ caf::behavior agent_behavior(agent_pointer self, membership_worker worker, caf::
       const auto& st = self->state;
       return st.self.incarnation != 0
              && (st.state == member_state::active || st.state == member_state::leaving)
-             && steady::now() < st.lease_deadline;
+             && self->clock().now() < st.lease_deadline;
     },
   };
 }
@@ -249,8 +287,9 @@ caf::behavior agent_behavior(agent_pointer self, membership_worker worker, caf::
 } // namespace
 
 membership_worker spawn_membership_worker(caf::actor_system& sys,
-                                          const std::string& database_url) {
-  return sys.spawn<caf::detached>(worker_behavior, database_url);
+                                          const std::string& database_url,
+                                          uint32_t take_lock_timeout_ms) {
+  return sys.spawn<caf::detached>(worker_behavior, database_url, take_lock_timeout_ms);
 }
 
 caf::actor spawn_membership_agent(caf::actor_system& sys, membership_worker worker,

@@ -8,6 +8,8 @@
 // What the agent sends its owner:
 //   (joined_atom, node_incarnation)          joined as this incarnation
 //   (membership_view)                        the members, on every new version
+//   (lease_until_atom, int64_t ns)           the lease was renewed: serve
+//       until this moment of the actor clock at most
 //   (dead_atom, node_incarnation, end_reason) this incarnation was declared
 //       dead: stop serving now. The agent rejoins as a new incarnation,
 //       unless end_reason::replaced (another process has this node id):
@@ -32,7 +34,8 @@ namespace boxoffice::cluster {
 // A detached worker with its own connection to `database_url` (PostgreSQL);
 // migrates the cluster schema on first use.
 membership_worker spawn_membership_worker(caf::actor_system& sys,
-                                          const std::string& database_url);
+                                          const std::string& database_url,
+                                          uint32_t take_lock_timeout_ms = 500);
 
 struct agent_settings {
   std::string node_id;

@@ -26,6 +26,24 @@ using poll_atom = caf::atom_constant<caf::atom("cl_poll")>;
 using joined_atom = caf::atom_constant<caf::atom("cl_joined")>;
 using dead_atom = caf::atom_constant<caf::atom("cl_dead")>;
 using serving_atom = caf::atom_constant<caf::atom("cl_serving")>;
+// The agent's lease, to its owner on every renewal: (lease_until_atom,
+// int64_t ns) on the actor clock, the moment past which it must not serve.
+using lease_until_atom = caf::atom_constant<caf::atom("cl_until")>;
+using orphans_atom = caf::atom_constant<caf::atom("cl_orphans")>;
+using claim_atom = caf::atom_constant<caf::atom("cl_claim")>;
+using leave_atom = caf::atom_constant<caf::atom("cl_leave")>;
+using status_atom = caf::atom_constant<caf::atom("cl_status")>;
+using attach_atom = caf::atom_constant<caf::atom("cl_attach")>;
+
+// orphaned_events' answer.
+struct orphan_list {
+  std::vector<event_owner> events;
+};
+
+// claim_new_event's answer: nullopt when this node may not take events.
+struct claimed_event {
+  std::optional<uint64_t> event;
+};
 
 // change_state's answer: the version it made, or nullopt (not in `from`).
 struct state_change {
@@ -47,7 +65,11 @@ using membership_worker = caf::typed_actor<
   caf::replies_to<declare_atom>::with<dead_declaration>,
   caf::replies_to<members_atom>::with<membership_view>,
   caf::replies_to<take_atom, node_incarnation, uint64_t, int64_t>::with<take_result>,
-  caf::replies_to<owner_atom, uint64_t>::with<owner_lookup>>;
+  caf::replies_to<owner_atom, uint64_t>::with<owner_lookup>,
+  caf::replies_to<orphans_atom>::with<orphan_list>,
+  caf::replies_to<claim_atom, node_incarnation, uint64_t>::with<claimed_event>,
+  caf::replies_to<status_atom>::with<std::string>,
+  caf::replies_to<status_atom, uint64_t>::with<std::string>>;
 
 } // namespace boxoffice::cluster
 
@@ -62,3 +84,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::cluster::dead_declaration)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::cluster::membership_view)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::cluster::take_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::cluster::owner_lookup)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::cluster::orphan_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boxoffice::cluster::claimed_event)

@@ -7,6 +7,9 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <stdexcept>
+
 namespace boxoffice::cluster {
 
 namespace {
@@ -65,9 +68,21 @@ std::vector<event_owner> events_owned_by(soci::session& sql, const node_incarnat
                        {"inc", static_cast<long long>(owner.incarnation)}});
 }
 
+std::vector<event_owner> orphaned_events(soci::session& sql) {
+  return owners(query_rows(sql,
+                           "select o.event_id, o.owner_node, o.owner_incarnation, o.epoch"
+                           " from event_owners o left join cluster_members m"
+                           " on m.node_id = o.owner_node and m.incarnation = o.owner_incarnation"
+                           " where m.state is null or m.state = 'dead' order by o.event_id",
+                           {},
+                           {sql_type::bigint, sql_type::text, sql_type::bigint,
+                            sql_type::bigint}));
+}
+
 take_result take_event(soci::session& sql, const node_incarnation& self, uint64_t event,
-                       int64_t expected_epoch) {
+                       int64_t expected_epoch, uint32_t lock_timeout_ms) {
   sql_transaction tx(sql, backend::postgresql);
+  execute_statement(sql, "set local lock_timeout = " + std::to_string(lock_timeout_ms), {});
   take_result out;
   if (!holds_live_lease(sql, self, lease_use::take)) {
     out.owner = read_owner(sql, event);
@@ -89,6 +104,22 @@ take_result take_event(soci::session& sql, const node_incarnation& self, uint64_
   out.outcome = take_outcome::taken;
   out.owner = event_owner{event, self, expected_epoch + 1};
   return out;
+}
+
+std::optional<uint64_t> claim_new_event(soci::session& sql, const node_incarnation& self,
+                                        uint64_t at_least) {
+  const auto top = query_rows(sql, "select coalesce(max(event_id), 0) from event_owners", {},
+                              {sql_type::bigint});
+  auto candidate = std::max<uint64_t>(at_least, static_cast<uint64_t>(top[0][0].number) + 1);
+  // A race with another creator loses one id per round; bounded all the same.
+  for (int round = 0; round < 64; ++round, ++candidate) {
+    const auto took = take_event(sql, self, candidate, 0);
+    if (took.outcome == take_outcome::taken)
+      return candidate;
+    if (took.outcome == take_outcome::not_active)
+      return std::nullopt;
+  }
+  throw std::runtime_error("cluster: no free event id after 64 tries");
 }
 
 } // namespace boxoffice::cluster

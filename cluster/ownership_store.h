@@ -34,6 +34,10 @@ std::optional<event_owner> read_owner(soci::session& sql, uint64_t event);
 // takes over from a dead member.
 std::vector<event_owner> events_owned_by(soci::session& sql, const node_incarnation& owner);
 
+// The events whose owner is no live member (its row is dead, or gone):
+// what survivors take over, by placement, after a crash, a hang or a leave.
+std::vector<event_owner> orphaned_events(soci::session& sql);
+
 enum class take_outcome : uint8_t {
   taken,         // `self` now owns the event at the returned epoch
   epoch_moved,   // the epoch was not `expected_epoch`: someone else took it
@@ -54,7 +58,15 @@ struct take_result {
 // the log row. A commit of the old owner holding the event's row FOR SHARE
 // (cluster/fence.h) finishes first; after this commits, that owner's
 // commits of the event fail.
+// Waits at most lock_timeout_ms for the event's row (a commit holding it
+// FOR SHARE); past it the take throws, and the caller tries again later.
 take_result take_event(soci::session& sql, const node_incarnation& self, uint64_t event,
-                       int64_t expected_epoch);
+                       int64_t expected_epoch, uint32_t lock_timeout_ms = 500);
+
+// A new event id owned by `self` at epoch 1: the first id from `at_least`
+// up that no node has ever owned (two nodes creating events at once get
+// different ids). nullopt: `self` is not active with a lease left.
+std::optional<uint64_t> claim_new_event(soci::session& sql, const node_incarnation& self,
+                                        uint64_t at_least);
 
 } // namespace boxoffice::cluster

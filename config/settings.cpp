@@ -498,6 +498,30 @@ const std::vector<key_descriptor>& key_table() {
       number_key("cluster.poll_ms",
                  "How often the member list is read and expired members declared dead",
                  &settings::cluster, &cluster::poll_ms, {50, 600000, "milliseconds"}),
+      number_key("cluster.commit_idle_timeout_ms",
+                 "A fenced commit idle this long inside its transaction is rolled back",
+                 &settings::cluster, &cluster::commit_idle_timeout_ms,
+                 {100, 600000, "milliseconds"}),
+      number_key("cluster.take_lock_timeout_ms",
+                 "How long taking an event waits for a commit that holds its row",
+                 &settings::cluster, &cluster::take_lock_timeout_ms, {10, 60000, "milliseconds"}),
+      number_key("cluster.link_heartbeat_ms", "How often linked nodes send each other a heartbeat",
+                 &settings::cluster, &cluster::link_heartbeat_ms, {10, 60000, "milliseconds"}),
+      number_key("cluster.link_timeout_ms",
+                 "A link silent this long is dropped; its pending requests fail at once",
+                 &settings::cluster, &cluster::link_timeout_ms, {20, 600000, "milliseconds"}),
+      number_key("cluster.link_connect_timeout_ms",
+                 "How long connecting to a peer (TCP, TLS, handshake) may take",
+                 &settings::cluster, &cluster::link_connect_timeout_ms,
+                 {10, 600000, "milliseconds"}),
+      text_key("cluster.tls_ca_file", "PEM file of the cluster's CA; peers must be signed by it",
+               &settings::cluster, &cluster::tls_ca_file, free_text, secrecy::none),
+      text_key("cluster.tls_cert_file", "PEM file of this node's certificate (signed by that CA)",
+               &settings::cluster, &cluster::tls_cert_file, free_text, secrecy::none),
+      text_key("cluster.tls_key_file", "PEM file of this node's private key",
+               &settings::cluster, &cluster::tls_key_file, free_text, secrecy::none),
+      text_key("cluster.tls_key_passphrase", "Passphrase of an encrypted private key",
+               &settings::cluster, &cluster::tls_key_passphrase, free_text, secrecy::whole),
       // --- end of cluster mode ---
   };
   return table;
@@ -696,6 +720,11 @@ void check_cluster_rules(const settings& s) {
     throw config_error("config: cluster.poll_ms: '" + std::to_string(c.poll_ms) +
                        "' is not shorter than cluster.lease_s (allowed less than " +
                        std::to_string(lease_ms) + " milliseconds)");
+  if (c.link_timeout_ms < uint64_t{c.link_heartbeat_ms} * 2)
+    throw config_error("config: cluster.link_timeout_ms: '" + std::to_string(c.link_timeout_ms) +
+                       "' is shorter than two cluster.link_heartbeat_ms (allowed " +
+                       std::to_string(uint64_t{c.link_heartbeat_ms} * 2) +
+                       " milliseconds or more)");
   if (!c.enabled)
     return;
   if (!has_prefix_and_more(s.database.url, "postgresql://"))
@@ -708,6 +737,13 @@ void check_cluster_rules(const settings& s) {
   if (c.listen_port == 0)
     throw config_error("config: cluster.listen_port: '0' is not allowed in cluster mode (allowed "
                        "1..65535: other nodes reach this one there)");
+  for (auto [key, file] : {std::pair{"cluster.tls_ca_file", &c.tls_ca_file},
+                           std::pair{"cluster.tls_cert_file", &c.tls_cert_file},
+                           std::pair{"cluster.tls_key_file", &c.tls_key_file}})
+    if (file->empty())
+      throw config_error(std::string("config: ") + key + ": '' is not allowed in cluster mode "
+                         "(allowed a PEM file: node links are mutual TLS only; "
+                         "tools/make-cluster-certs.sh makes them)");
 }
 // --- end of cluster mode rules -----------------------------------------------
 

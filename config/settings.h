@@ -118,10 +118,11 @@ struct idempotency_settings {
   uint32_t in_flight_max = 10000;
 };
 
-// The node port: other nodes (and the end-to-end tests) reach this node's
-// directory over CAF's network layer. It has no authentication of its own,
-// so it listens on loopback unless told otherwise: expose it only on a
-// trusted network.
+// The node port. In cluster mode it is mutual TLS only and leads to the
+// node door (cluster/node_door.h), never the directory. Without cluster
+// mode it opens only when listen_port is set, as the end-to-end tests'
+// unauthenticated door into the directory: loopback by default, never
+// expose it.
 struct cluster_settings {
   std::string listen_address = "127.0.0.1";
   uint16_t listen_port = 0;  // 0: no node port
@@ -144,6 +145,24 @@ struct cluster_settings {
   uint32_t lease_s = 3;
   uint32_t heartbeat_ms = 1000;
   uint32_t poll_ms = 1000;
+  // A fenced commit's transaction idle longer than this is ended by
+  // PostgreSQL (idle_in_transaction_session_timeout): a node paused between
+  // its fence and its COMMIT cannot hold a takeover off. A take waits at
+  // most take_lock_timeout_ms for an event row another commit holds.
+  uint32_t commit_idle_timeout_ms = 2000;
+  uint32_t take_lock_timeout_ms = 500;
+  // Node links (cluster/node_links.h): CAF middleman heartbeats, the
+  // silence after which a link is dropped (its pending forwards fail at
+  // once), and how long one connect may take.
+  uint32_t link_heartbeat_ms = 250;
+  uint32_t link_timeout_ms = 1000;
+  uint32_t link_connect_timeout_ms = 1000;
+  // Mutual TLS of the node links with the cluster's own CA (PEM files;
+  // tools/make-cluster-certs.sh); all three required in cluster mode.
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_key_passphrase;  // only for an encrypted key
   // --- end of cluster mode -------------------------------------------------
 };
 

@@ -118,18 +118,6 @@ answer_key idempotency_key(const Rest::Request& req, const caller& who) {
           request_fingerprint(Http::methodString(req.method()), req.resource(), req.body())};
 }
 
-void submit(api_context& api, const Rest::Request& req, Http::ResponseWriter& w,
-            const caller& who, job j) {
-  auto key = idempotency_key(req, who);
-  if (key.key.empty()) {
-    api.gate->submit(w, std::move(j));
-    return;
-  }
-  api.gate->submit(w, with_idempotency(api.idempotency, key.scope, std::move(key.key),
-                                       std::move(key.fingerprint), api.gate->timeout(),
-                                       std::move(j)));
-}
-
 namespace {
 
 problem not_ready(std::string reason) {
@@ -196,6 +184,8 @@ std::vector<route> api_routes(std::shared_ptr<api_context> api) {
   add_hold_routes(routes, api);
   add_account_routes(routes, api);
   add_queue_routes(routes, api);
+  add_cluster_routes(routes, api);
+  add_web_routes(routes);
   return routes;
 }
 

@@ -32,6 +32,7 @@ struct api_context {
   caf::actor accounts;     // accounts/service.h
   caf::actor queries;      // persistence/query_service.h
   caf::actor idempotency;  // http/idempotency.h
+  caf::actor cluster;      // cluster mode: cluster/ownership_actor.h; null on a single node
   std::unique_ptr<gateway> gate;
   std::shared_ptr<const token_signer> signer;
   rate_limiter per_address;  // keyed by client_address
@@ -74,11 +75,6 @@ uint32_t query_count(const Pistache::Rest::Request& req, const char* name, uint3
 // refusal 400 for a bad key.
 answer_key idempotency_key(const Pistache::Rest::Request& req, const caller& who);
 
-// Submits `j`; with an Idempotency-Key header, through the keeper (replay,
-// 409 in use, 422 reused). Throws refusal 400 for a bad key.
-void submit(api_context& api, const Pistache::Rest::Request& req,
-            Pistache::Http::ResponseWriter& w, const caller& who, job j);
-
 // A job that asks the directory and renders its answer.
 template <class Reply, class Msg, class Render>
 job ask_directory(const api_context& api, Msg msg, Render render) {
@@ -92,9 +88,9 @@ job ask_directory(const api_context& api, Msg msg, Render render) {
   };
 }
 
-// Submits a write that changes a section, as submit does, except that a
-// keyed one carries its key in `msg`: the section commits its answer with
-// the change, so that a retry after a crash gets that answer rather than a
+// Submits a write that the actors commit (holds, orders, events, sections);
+// a keyed one goes through the keeper (replay, 409 in use, 422 reused) and carries its key in `msg`: the
+// actor commits its answer with the change, so that a retry after a crash gets that answer rather than a
 // second change, and `render` renders it again for a repeat.
 template <class Reply, class Msg, class Render>
 void submit_write(api_context& api, const Pistache::Rest::Request& req,
@@ -137,6 +133,9 @@ void add_event_routes(std::vector<route>& routes, std::shared_ptr<api_context> a
 void add_hold_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
 void add_account_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
 void add_queue_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
+void add_cluster_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
+// The web pages at / and /web/{file} (web_routes.cpp).
+void add_web_routes(std::vector<route>& routes);
 
 // Every route of the API, health and readiness included.
 std::vector<route> api_routes(std::shared_ptr<api_context> api);

@@ -76,10 +76,10 @@ void create_event(api_context& api, const Rest::Request& req, Http::ResponseWrit
   msg.max_tickets_per_customer = static_cast<uint32_t>(
     body.optional_number("max_tickets_per_customer", 1, 10000).value_or(0));
   body.finish();
-  submit(api, req, w, who, ask_directory<event_info>(api, msg, [](const event_info& e) {
-           std::vector<section_stats> none;
-           return json_reply(201, dump(event_json(e, &none)), event_location(e.id));
-         }));
+  submit_write<event_info>(api, req, w, who, std::move(msg), [](const event_info& e) {
+    std::vector<section_stats> none;
+    return json_reply(201, dump(event_json(e, &none)), event_location(e.id));
+  });
 }
 
 void get_event(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
@@ -129,9 +129,9 @@ void edit_event(api_context& api, const Rest::Request& req, Http::ResponseWriter
   body.finish();
   if (msg.fields == 0)
     throw refusal{invalid_value("(body)", "names no field to change")};
-  submit(api, req, w, who, ask_directory<event_info>(api, msg, [](const event_info& e) {
-           return json_reply(200, dump(event_json(e, nullptr)));
-         }));
+  submit_write<event_info>(api, req, w, who, std::move(msg), [](const event_info& e) {
+    return json_reply(200, dump(event_json(e, nullptr)));
+  });
 }
 
 void add_section(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
@@ -158,11 +158,10 @@ void add_section(api_context& api, const Rest::Request& req, Http::ResponseWrite
   msg.price_cents = body.money("price_cents", price_cents_max);
   body.finish();
   auto location = event_location(msg.event);
-  submit(api, req, w, who,
-         ask_directory<section_info>(api, msg, [location](const section_info& s) {
-           return json_reply(201, dump(section_json(s, nullptr)),
-                             location + "/sections/" + std::to_string(s.id) + "/seats");
-         }));
+  submit_write<section_info>(api, req, w, who, std::move(msg), [location](const section_info& s) {
+    return json_reply(201, dump(section_json(s, nullptr)),
+                      location + "/sections/" + std::to_string(s.id) + "/seats");
+  });
 }
 
 void get_seat_map(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {

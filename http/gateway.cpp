@@ -87,9 +87,6 @@ reply json_reply(uint16_t status, std::string body, std::string location) {
   return r;
 }
 
-namespace {
-
-// RFC 9110 §13.1.2: "*", or a list of entity tags compared weakly.
 bool names_etag(std::string_view if_none_match, std::string_view etag) {
   while (!if_none_match.empty()) {
     auto comma = if_none_match.find(',');
@@ -107,15 +104,17 @@ bool names_etag(std::string_view if_none_match, std::string_view etag) {
   return false;
 }
 
-} // namespace
-
-reply conditional_reply(reply r, const std::string& if_none_match) {
+std::string etag_of(std::string_view body) {
   unsigned char hash[16];
-  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(r.body.data()),
-                     r.body.size(), nullptr, 0);
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(body.data()),
+                     body.size(), nullptr, 0);
   char hex[sizeof hash * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
-  r.etag = std::string("\"") + hex + "\"";
+  return std::string("\"") + hex + "\"";
+}
+
+reply conditional_reply(reply r, const std::string& if_none_match) {
+  r.etag = etag_of(r.body);
   if (r.status == 200 && names_etag(if_none_match, r.etag)) {
     r.status = 304;
     r.body.clear();
@@ -149,6 +148,12 @@ problem unavailable(std::string detail) {
 }
 
 reply error_reply(const caf::error& err) {
+  if (auto hint = not_owner_hint(err); hint && !hint->node.empty()) {
+    auto p = problem_for(errc::not_owner, "Node '" + hint->node + "' serves this event");
+    p.owner_node = hint->node;
+    p.owner_address = hint->address;
+    return problem_reply(p);
+  }
   if (auto code = to_errc(err))
     return problem_reply(problem_for(*code));
   if (err != caf::sec::request_timeout)

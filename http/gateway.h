@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace boxoffice::http {
@@ -51,6 +52,11 @@ reply json_reply(uint16_t status, std::string body, std::string location = {});
 // A 200 read with an ETag (a hash of its body); when `if_none_match` (the
 // request's If-None-Match, as sent) names it, a 304 without the body.
 reply conditional_reply(reply r, const std::string& if_none_match);
+// True when `if_none_match` is "*" or lists `etag` (quoted), compared weakly
+// (RFC 9110 §13.1.2).
+bool names_etag(std::string_view if_none_match, std::string_view etag);
+// The quoted entity tag of `body`: a hash of it.
+std::string etag_of(std::string_view body);
 // Cache-Control: no-store: the reply carries credentials.
 reply not_stored(reply r);
 reply problem_reply(const problem& p);

@@ -22,6 +22,7 @@ public:
 
   const char* name() const override;
   void write(std::ostream& os) const override;
+  const std::string& value() const { return value_; }
 #ifdef SAFE_HEADER_CAST
   uint64_t hash() const override;
 #endif

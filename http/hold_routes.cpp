@@ -91,7 +91,7 @@ void hold_action(api_context& api, const Rest::Request& req, Http::ResponseWrite
   auto ref = hold_param(req);
   auto render = [](const hold_info& h) { return hold_reply(200, h); };
   if constexpr (std::is_same_v<Msg, hold_query>) {
-    submit(api, req, w, who, ask_directory<hold_info>(api, Msg{ref, who.id}, render));
+    api.gate->submit(w, ask_directory<hold_info>(api, Msg{ref, who.id}, render));
   } else {
     no_body(req);
     submit_write<hold_info>(api, req, w, who, Msg{ref, who.id, {}}, render);

@@ -5,11 +5,11 @@
 // One actor keeps the keys whose first request is still running (a repeat
 // meanwhile is 409 idempotency_key_in_use); answers are replayed from the
 // database for idempotency.ttl_s, across restarts. The answer of a write
-// that changes a section (hold, extend, release, purchase, cancel) is
-// committed by the journal in the transaction of its change, so a crash
-// cannot keep the change and lose the answer; other answers (refusals,
-// event and account writes) go to the database through a detached worker
-// once sent. The same key with another method, path or body is 422
+// the actors commit (hold, extend, release, purchase, cancel; create and
+// edit an event, add a section) is committed by the journal in the
+// transaction of its change, so a crash cannot keep the change and lose the
+// answer; other answers (refusals, account writes) go to the database
+// through a detached worker once sent. The same key with another method, path or body is 422
 // idempotency_key_reused. Keys are per caller (account id; 0 for calls
 // without a token). Answers that say "try again" (429, 5xx) are not kept, so
 // a retry runs again. Auth routes do not use this: their answers carry

@@ -15,7 +15,7 @@ struct mapping {
 };
 
 // Why each status: see the header.
-constexpr std::array<mapping, 44> table{{
+constexpr std::array<mapping, 46> table{{
   {errc::invalid_request, 422, "The request is not valid"},
   {errc::invalid_quantity, 422, "The quantity must be positive"},
   {errc::too_many_seats, 422, "Too many seats in one hold"},
@@ -52,6 +52,7 @@ constexpr std::array<mapping, 44> table{{
   {errc::overloaded, 503, "The server is busy"},
   {errc::storage_unavailable, 503, "Storage is unavailable; nothing was changed"},
   {errc::storage_conflict, 409, "Storage refused the change"},
+  {errc::not_owner, 503, "Another node serves this event; nothing was changed"},
   {errc::invalid_email, 422, "The email address is not valid"},
   {errc::weak_password, 422, "The password is too short"},
   {errc::email_taken, 409, "An account with this email exists"},
@@ -61,6 +62,7 @@ constexpr std::array<mapping, 44> table{{
                                     "belongs to is signed out"},
   {errc::idempotency_key_in_use, 409, "A request with this Idempotency-Key is still running"},
   {errc::idempotency_key_reused, 422, "This Idempotency-Key was used for another request"},
+  {errc::owner_unreachable, 503, "The node that owns this event cannot be reached; retry"},
 }};
 
 const mapping* find(errc e) {
@@ -98,6 +100,8 @@ problem problem_for(errc e, std::string detail) {
     p.retry_after_s = retry_after_overloaded_s;
   else if (e == errc::storage_unavailable)
     p.retry_after_s = retry_after_storage_s;
+  else if (e == errc::not_owner || e == errc::owner_unreachable)
+    p.retry_after_s = retry_after_overloaded_s;  // a takeover is due within a lease
   else if (e == errc::queue_full)
     p.retry_after_s = retry_after_overloaded_s;
   return p;
@@ -179,6 +183,10 @@ std::string problem_body(const problem& p) {
                    {"status", p.status},
                    {"detail", p.detail},
                    {"code", p.code}};
+  if (!p.owner_node.empty())
+    j["owner_node"] = p.owner_node;
+  if (!p.owner_address.empty())
+    j["owner_address"] = p.owner_address;
   // Client text (a field name) may be bad UTF-8: replace it rather than throw.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

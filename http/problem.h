@@ -22,7 +22,9 @@
 //   409  also email_taken, idempotency_key_in_use (retry later),
 //        order_cancelled
 //   422  also invalid_email, weak_password, idempotency_key_reused
-//   503  overloaded, storage_unavailable, both with Retry-After
+//   503  overloaded, storage_unavailable, not_owner (cluster: the event is
+//        served by another node, or moved before the change committed),
+//        all with Retry-After
 // Details never carry internals (exception texts, SQL, paths).
 #pragma once
 
@@ -42,6 +44,10 @@ struct problem {
   std::string detail;                     // this occurrence, for humans
   std::string allow;                      // 405 only: "GET, POST"
   std::optional<uint32_t> retry_after_s;  // 429/503
+  // not_owner (cluster mode): the node that serves the event, and its HTTP
+  // address (host:port) if known; members "owner_node"/"owner_address".
+  std::string owner_node;
+  std::string owner_address;
 };
 
 // Seconds a client is told to wait after overloaded/storage_unavailable.

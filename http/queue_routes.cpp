@@ -35,11 +35,11 @@ void join_queue(api_context& api, const Rest::Request& req, Http::ResponseWriter
     require_json(req);
     body_reader{req.body()}.finish();
   }
-  queue_join_request msg{event_param(req), who.id};
+  queue_join_request msg{event_param(req), who.id, {}};
   // One place per account: a repeated join answers 200 with the same entry.
-  submit(api, req, w, who, ask_directory<queue_status>(api, msg, [](const queue_status& s) {
-           return status_reply(s.fresh ? 201 : 200, s);
-         }));
+  submit_write<queue_status>(api, req, w, who, std::move(msg), [](const queue_status& s) {
+    return status_reply(s.fresh ? 201 : 200, s);
+  });
 }
 
 void get_entry(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
@@ -99,7 +99,7 @@ void configure_room(api_context& api, const Rest::Request& req, Http::ResponseWr
     msg.fields |= queue_paused_field;
   }
   body.finish();
-  submit(api, req, w, who, ask_directory<queue_room_status>(api, msg, room_reply));
+  submit_write<queue_room_status>(api, req, w, who, std::move(msg), room_reply);
 }
 
 } // namespace

@@ -51,6 +51,8 @@ bool close_current_trace(uint16_t status, const std::string& detail) {
   m.latency.with({t->method, t->route})->observe(elapsed.count());
   // Server-side failures are worth a warning; refusals are the client's business.
   auto level = status >= 500 ? spdlog::level::warn : spdlog::level::info;
+  if (!telemetry::logs(level))
+    return true;
   telemetry::log(level, "request",
                  {{"request_id", t->id},
                   {"method", t->method},

@@ -4,6 +4,7 @@
 #include "http/request_trace.h"
 
 #include <ctime>
+#include <optional>
 #include <sstream>
 
 namespace boxoffice::http {
@@ -53,15 +54,23 @@ void response_bytes::header(std::string_view name, std::string_view value) {
 }
 
 void response_bytes::headers(const Http::Header::Collection& headers) {
-  std::ostringstream value;
+  // Ours are any_header (set_header): their text is at hand. A stream, and
+  // its locale, only for a typed Pistache header.
+  std::optional<std::ostringstream> typed;
   for (const auto& h : headers.list()) {
     std::string_view name = h->name();
     if (iequals(name, "Connection") || iequals(name, "Content-Length")
         || iequals(name, "Content-Type") || iequals(name, "Date"))
       continue;
-    value.str({});
-    h->write(value);
-    header(name, value.str());
+    if (const auto* ours = dynamic_cast<const any_header*>(h.get())) {
+      header(name, ours->value());
+      continue;
+    }
+    if (!typed)
+      typed.emplace();
+    typed->str({});
+    h->write(*typed);
+    header(name, typed->str());
   }
 }
 

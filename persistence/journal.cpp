@@ -163,6 +163,7 @@ struct store_holder {
   store_factory make;
   std::unique_ptr<store> db;
   bool crash_after_commit = false;  // see fault_requested
+  bool fenced = false;              // cluster mode: every commit through the fence
 
   store& get() {
     if (!db)
@@ -171,18 +172,46 @@ struct store_holder {
   }
 };
 
+// Applies `writes` in one transaction; in cluster mode through the fence,
+// which refuses the writes of events this node no longer holds: those get
+// not_owner (their section undoes them) and are counted. Throws store_error.
+void apply(store_holder& holder, const std::vector<journal_write>& writes,
+           std::vector<std::optional<errc>>& failed, size_t first) {
+  if (!holder.fenced) {
+    std::vector<change> all;
+    for (const auto& w : writes)
+      all.insert(all.end(), w.changes.begin(), w.changes.end());
+    holder.get().apply(all);
+    count_outcomes(all);
+    return;
+  }
+  const auto lost = holder.get().apply_fenced(writes);
+  uint64_t refused = 0;
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (std::binary_search(lost.begin(), lost.end(), writes[i].event)) {
+      failed[first + i] = errc::not_owner;
+      ++refused;
+    } else {
+      count_outcomes(writes[i].changes);
+    }
+  }
+  if (refused > 0) {
+    telemetry::count_fenced_commits(refused);
+    spdlog::warn("journal: {} writes fenced: this node no longer owns their events", refused);
+  }
+}
+
 commit_result commit(store_holder& holder, commit_batch& batch) {
   commit_result result;
   result.failed.resize(batch.writes.size());
-  std::vector<change> all;
+  size_t rows = 0;
   for (const auto& w : batch.writes)
-    all.insert(all.end(), w.changes.begin(), w.changes.end());
+    rows += w.changes.size();
   try {
     auto started = std::chrono::steady_clock::now();
-    holder.get().apply(all);
+    apply(holder, batch.writes, result.failed, 0);
     telemetry::observe_commit(
-      all.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    count_outcomes(all);
+      rows, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     return result;
   } catch (const store_error& e) {
     telemetry::count_database_error("journal commit");
@@ -199,10 +228,10 @@ commit_result commit(store_holder& holder, commit_batch& batch) {
   }
   // The database refused one write in the batch: commit the others one by
   // one, so only the write it refuses fails.
+  result.failed.assign(batch.writes.size(), std::nullopt);
   for (size_t i = 0; i < batch.writes.size(); ++i) {
     try {
-      holder.get().apply(batch.writes[i].changes);
-      count_outcomes(batch.writes[i].changes);
+      apply(holder, {batch.writes[i]}, result.failed, i);
     } catch (const store_error& e) {
       spdlog::error("journal: write refused by the database: {}", e.what());
       result.failed[i] = to_errc(e);
@@ -252,9 +281,9 @@ loader_actor::behavior_type loader_main(loader_actor::pointer,
 
 template <class Handle, class F>
 Handle spawn_blocking(caf::actor_system& sys, F fun, store_factory make, thread_model model,
-                      bool crash_after_commit = false) {
-  auto holder =
-    std::make_shared<store_holder>(store_holder{std::move(make), nullptr, crash_after_commit});
+                      bool crash_after_commit = false, bool fenced = false) {
+  auto holder = std::make_shared<store_holder>(
+    store_holder{std::move(make), nullptr, crash_after_commit, fenced});
   if (model == thread_model::detached)
     return sys.spawn<caf::detached>(fun, holder);
   return sys.spawn(fun, holder);
@@ -268,12 +297,13 @@ journal_actor spawn_journal(caf::actor_system& sys, const journal_settings& sett
 }
 
 committer_actor spawn_committer(caf::actor_system& sys, store_factory make_store,
-                                thread_model model) {
+                                thread_model model, commit_mode mode) {
   bool fault = fault_requested();
   if (fault)
     spdlog::warn("journal: BOXOFFICE_FAULT=crash_after_commit is set: the process exits after"
                  " its first commit (a test fault; never set it in production)");
-  return spawn_blocking<committer_actor>(sys, committer_main, std::move(make_store), model, fault);
+  return spawn_blocking<committer_actor>(sys, committer_main, std::move(make_store), model, fault,
+                                         mode == commit_mode::fenced);
 }
 
 loader_actor spawn_loader(caf::actor_system& sys, store_factory make_store, thread_model model) {

@@ -27,8 +27,15 @@ journal_actor spawn_journal(caf::actor_system& sys, const journal_settings& sett
 
 enum class thread_model { detached, scheduled };
 
+// fenced (cluster mode): every batch goes through store::apply_fenced, and
+// the writes it refuses are answered not_owner and counted in
+// boxoffice_fenced_commits_total. direct (a single node): store::apply, as
+// before the cluster existed.
+enum class commit_mode { direct, fenced };
+
 committer_actor spawn_committer(caf::actor_system& sys, store_factory make_store,
-                                thread_model model = thread_model::detached);
+                                thread_model model = thread_model::detached,
+                                commit_mode mode = commit_mode::direct);
 loader_actor spawn_loader(caf::actor_system& sys, store_factory make_store,
                           thread_model model = thread_model::detached);
 

@@ -208,8 +208,11 @@ void load_queue(soci::session& sql, long long id, event_snapshot& snap) {
 
 } // namespace
 
-sql_store::sql_store(const std::string& database_url)
-  : db_(std::make_unique<sql_connection>(database_url)) {}
+sql_store::sql_store(const std::string& database_url, commit_fence fence,
+                     uint32_t idle_in_transaction_ms)
+  : db_(std::make_unique<sql_connection>(database_url)),
+    fence_(std::move(fence)),
+    idle_in_transaction_ms_(idle_in_transaction_ms) {}
 
 sql_store::~sql_store() = default;
 
@@ -226,6 +229,36 @@ void sql_store::apply(const std::vector<change>& batch) {
     write_batch(sql, kind(), batch);
     tx.commit();
   });
+}
+
+std::vector<event_id> sql_store::apply_fenced(const std::vector<journal_write>& writes) {
+  if (!fence_)
+    return store::apply_fenced(writes);
+  // Every write is claimed: one made under no ownership (epoch 0) matches
+  // no epoch and is refused, as a write of a lost event is.
+  std::vector<fence_claim> claims;
+  for (const auto& w : writes)
+    claims.push_back({w.event, w.owner});
+  std::vector<event_id> fenced;
+  db_->guarded("apply", [&](soci::session& sql, bool& sent) {
+    sql_transaction tx(sql, kind());
+    sent = true;
+    // SET LOCAL: it holds for this transaction only, and so survives
+    // reconnects without any bookkeeping.
+    execute_statement(sql,
+                      "set local idle_in_transaction_session_timeout = "
+                        + std::to_string(idle_in_transaction_ms_),
+                      {});
+    fenced = fence_(sql, claims);
+    std::vector<change> kept;
+    for (const auto& w : writes)
+      if (!std::binary_search(fenced.begin(), fenced.end(), w.event))
+        kept.insert(kept.end(), w.changes.begin(), w.changes.end());
+    if (!kept.empty())
+      write_batch(sql, kind(), kept);
+    tx.commit();
+  });
+  return fenced;
 }
 
 std::vector<event_id> sql_store::event_ids() {

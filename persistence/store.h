@@ -35,6 +35,19 @@ public:
   // nothing. Throws store_error; after a throw nothing of the batch is stored.
   virtual void apply(const std::vector<change>& batch) = 0;
 
+  // Cluster mode: as apply, but first, inside the same transaction, the
+  // fence checks that this node still holds the ownership each write was
+  // made under (journal_write::owner); the writes of the events it no longer
+  // holds are dropped and those events returned (ascending), the rest is
+  // committed all or nothing. A store without a fence (tests) applies all.
+  virtual std::vector<event_id> apply_fenced(const std::vector<journal_write>& writes) {
+    std::vector<change> all;
+    for (const auto& w : writes)
+      all.insert(all.end(), w.changes.begin(), w.changes.end());
+    apply(all);
+    return {};
+  }
+
   // Ids of every stored event, ascending.
   virtual std::vector<event_id> event_ids() = 0;
 

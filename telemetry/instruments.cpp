@@ -67,6 +67,16 @@ metrics::family<metrics::counter>& database_errors() {
   return family;
 }
 
+const std::shared_ptr<metrics::counter>& fenced_commits() {
+  static const auto counter =
+    r().counters("boxoffice_fenced_commits_total",
+                 "Journal writes refused by the cluster fence: their node no longer owned the "
+                 "event (answered not_owner, undone)",
+                 {})
+      .with({});
+  return counter;
+}
+
 metrics::family<metrics::gauge>& seats() {
   static auto& family =
     r().gauges("boxoffice_seats", "Seats (places in general admission) of a section by state",
@@ -81,7 +91,12 @@ void register_instruments() {
   mailbox_histograms();
   commit_instruments();
   database_errors();
+  fenced_commits();
   seats();
+}
+
+void count_fenced_commits(uint64_t writes) {
+  fenced_commits()->inc(writes);
 }
 
 void count_reservation(outcome what, uint64_t n) {

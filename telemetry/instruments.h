@@ -27,6 +27,10 @@ void observe_mailbox(actor_kind kind, size_t depth);
 // One journal batch: its rows and how long its commit took.
 void observe_commit(size_t rows, double seconds);
 
+// Journal writes the cluster fence refused (their node no longer owned the
+// event): boxoffice_fenced_commits_total.
+void count_fenced_commits(uint64_t writes);
+
 // A database call that failed ("journal commit", "event load", "accounts: login"...).
 void count_database_error(const char* operation);
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <spdlog/formatter.h>
+#include <spdlog/spdlog.h>
 
 #include <initializer_list>
 #include <memory>
@@ -52,6 +53,12 @@ struct log_field {
 // Fields with an empty value are left out.
 void log(spdlog::level::level_enum level, std::string_view msg,
          std::initializer_list<log_field> fields);
+
+// Whether a line at `level` is written: a hot path asks before it formats
+// the fields of a line that would be dropped.
+inline bool logs(spdlog::level::level_enum level) {
+  return spdlog::default_logger_raw()->should_log(level);
+}
 
 // Replaces every Luhn-valid run of 13 to 19 digits (spaces and dashes between them
 // allowed) but its last four with '*'. Exposed for the tests.

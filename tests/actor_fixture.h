@@ -12,6 +12,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -84,6 +85,8 @@ struct actor_fixture : test_coordinator_fixture<protocol_config> {
 // checks this switch before it touches the database.
 struct fault_switch {
   std::optional<store_error::kind> fail;  // set: every call fails this way
+  std::vector<event_id> fenced;           // apply_fenced refuses these events' writes
+  std::vector<ownership> seen;            // the ownership of every write apply_fenced got
 };
 
 class faulty_store : public store {
@@ -94,6 +97,24 @@ public:
   void apply(const std::vector<change>& batch) override {
     check();
     real_.apply(batch);
+  }
+  // The fence as a switch: the writes of faults->fenced are dropped.
+  std::vector<event_id> apply_fenced(const std::vector<journal_write>& writes) override {
+    check();
+    std::vector<change> kept;
+    std::vector<event_id> lost;
+    for (const auto& w : writes) {
+      faults_->seen.push_back(w.owner);
+      auto& f = faults_->fenced;
+      if (std::find(f.begin(), f.end(), w.event) != f.end())
+        lost.push_back(w.event);
+      else
+        kept.insert(kept.end(), w.changes.begin(), w.changes.end());
+    }
+    real_.apply(kept);
+    std::sort(lost.begin(), lost.end());
+    lost.erase(std::unique(lost.begin(), lost.end()), lost.end());
+    return lost;
   }
   std::vector<event_id> event_ids() override {
     check();
@@ -144,8 +165,10 @@ struct durable_fixture : actor_fixture {
     return [url = url(), faults = faults] { return std::make_unique<faulty_store>(url, faults); };
   }
 
+  commit_mode mode = commit_mode::direct;  // fenced: the cluster's journal
+
   void start_journal() {
-    committer = spawn_committer(sys, factory(), thread_model::scheduled);
+    committer = spawn_committer(sys, factory(), thread_model::scheduled, mode);
     loader = spawn_loader(sys, factory(), thread_model::scheduled);
     // No batch wait: virtual time only moves when the test moves it.
     journal = spawn_journal(sys, journal_settings{512, 0, 65536}, committer);
@@ -177,7 +200,7 @@ struct event_fixture : durable_fixture {
                          uint32_t backlog = 1024)
     : limits(lim), idle_stop_s(idle_stop), backlog_max(backlog) {
     start_directory();
-    auto info = ask<event_info>(dir, create_event_request{"Test night", "", "Hall", 0, 0});
+    auto info = ask<event_info>(dir, create_event_request{"Test night", "", "Hall", 0, 0, {}});
     BOOST_REQUIRE(info);
     event = info->id;
   }
@@ -188,7 +211,7 @@ struct event_fixture : durable_fixture {
 
   void start_directory() {
     dir = spawn_directory(sys, directory_settings{limits, idle_stop_s, backlog_max, journal,
-                                                  loader, stored_events(), room_limits, passes});
+                                                  loader, stored_events(), {}, room_limits, passes});
   }
 
   void stop_directory() {
@@ -207,13 +230,13 @@ struct event_fixture : durable_fixture {
 
   section_id add_reserved(uint32_t rows, uint32_t seats_per_row, int64_t price_cents = 1000) {
     auto s = ask<section_info>(dir, add_section_request{event, "S", reserved_layout(rows, seats_per_row),
-                                                        price_cents});
+                                                        price_cents, {}});
     BOOST_REQUIRE(s);
     return s->id;
   }
 
   section_id add_general(uint32_t capacity) {
-    auto s = ask<section_info>(dir, add_section_request{event, "GA", general_layout(capacity), 500});
+    auto s = ask<section_info>(dir, add_section_request{event, "GA", general_layout(capacity), 500, {}});
     BOOST_REQUIRE(s);
     return s->id;
   }

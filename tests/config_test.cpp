@@ -558,6 +558,15 @@ BOOST_AUTO_TEST_CASE(setting_keys_lists_every_key_in_order) {
       "cluster.lease_s",
       "cluster.heartbeat_ms",
       "cluster.poll_ms",
+      "cluster.commit_idle_timeout_ms",
+      "cluster.take_lock_timeout_ms",
+      "cluster.link_heartbeat_ms",
+      "cluster.link_timeout_ms",
+      "cluster.link_connect_timeout_ms",
+      "cluster.tls_ca_file",
+      "cluster.tls_cert_file",
+      "cluster.tls_key_file",
+      "cluster.tls_key_passphrase",
   };
   const auto keys = boxoffice::setting_keys();
   BOOST_TEST(keys == expected, boost::test_tools::per_element());
@@ -635,6 +644,15 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
       {"cluster.lease_s", "BOXOFFICE_CLUSTER_LEASE_S"},
       {"cluster.heartbeat_ms", "BOXOFFICE_CLUSTER_HEARTBEAT_MS"},
       {"cluster.poll_ms", "BOXOFFICE_CLUSTER_POLL_MS"},
+      {"cluster.commit_idle_timeout_ms", "BOXOFFICE_CLUSTER_COMMIT_IDLE_TIMEOUT_MS"},
+      {"cluster.take_lock_timeout_ms", "BOXOFFICE_CLUSTER_TAKE_LOCK_TIMEOUT_MS"},
+      {"cluster.link_heartbeat_ms", "BOXOFFICE_CLUSTER_LINK_HEARTBEAT_MS"},
+      {"cluster.link_timeout_ms", "BOXOFFICE_CLUSTER_LINK_TIMEOUT_MS"},
+      {"cluster.link_connect_timeout_ms", "BOXOFFICE_CLUSTER_LINK_CONNECT_TIMEOUT_MS"},
+      {"cluster.tls_ca_file", "BOXOFFICE_CLUSTER_TLS_CA_FILE"},
+      {"cluster.tls_cert_file", "BOXOFFICE_CLUSTER_TLS_CERT_FILE"},
+      {"cluster.tls_key_file", "BOXOFFICE_CLUSTER_TLS_KEY_FILE"},
+      {"cluster.tls_key_passphrase", "BOXOFFICE_CLUSTER_TLS_KEY_PASSPHRASE"},
   };
   // Keys whose empty value means "not set": a variable of theirs is read
   // when a valid value of it shows up in the loaded settings.
@@ -661,6 +679,12 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
        {std::string(40, 'p'), [](const settings& s) { return s.queue_pass.previous_secret; }}},
       {"cluster.advertise_host",
        {"10.0.0.7", [](const settings& s) { return s.cluster.advertise_host; }}},
+      {"cluster.tls_ca_file", {"ca.pem", [](const settings& s) { return s.cluster.tls_ca_file; }}},
+      {"cluster.tls_cert_file",
+       {"n.pem", [](const settings& s) { return s.cluster.tls_cert_file; }}},
+      {"cluster.tls_key_file", {"n.key", [](const settings& s) { return s.cluster.tls_key_file; }}},
+      {"cluster.tls_key_passphrase",
+       {"pass", [](const settings& s) { return s.cluster.tls_key_passphrase; }}},
   };
   const auto keys = boxoffice::setting_keys();
   BOOST_TEST(keys.size() == env_name_of.size());
@@ -794,7 +818,8 @@ BOOST_AUTO_TEST_CASE(it_documents_every_key_with_default_and_allowed_values) {
       const auto found = where.find(key);
       BOOST_TEST_REQUIRE((found != where.end()), "no line for " << key);
       const auto secret = key == "auth.jwt_secret" || key == "auth.admin_password"
-                          || key == "queue_pass.secret" || key == "queue_pass.previous_secret";
+                          || key == "queue_pass.secret" || key == "queue_pass.previous_secret"
+                          || key == "cluster.tls_key_passphrase";
       const auto& line = lines[found->second];
       if (secret) {
         BOOST_TEST(line == "  # " + key.substr(dot + 1) + ": \"\"");

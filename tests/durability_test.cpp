@@ -86,7 +86,7 @@ BOOST_AUTO_TEST_CASE(while_the_database_is_away_writes_fail_fast_and_reads_go_on
   faults->fail = store_error::kind::unavailable;
   BOOST_CHECK(code(hold(2, stalls, {"A-2"})) == errc::storage_unavailable);
   BOOST_CHECK(code(purchase(1, h->ref)) == errc::storage_unavailable);
-  BOOST_CHECK(code(ask<event_info>(dir, create_event_request{"new", "", "", 0, 0}))
+  BOOST_CHECK(code(ask<event_info>(dir, create_event_request{"new", "", "", 0, 0, {}}))
               == errc::storage_unavailable);
   BOOST_CHECK(code(ask<event_info>(dir, set_status_request{event, sale_status::closed}))
               == errc::storage_unavailable);
@@ -159,7 +159,7 @@ BOOST_FIXTURE_TEST_CASE(a_flush_commits_what_the_journal_holds_before_it_answers
   event_info info;
   info.id = 77;
   info.title = "Flushed";
-  auto write = start<committed_atom>(slow, journal_write{{event_saved{info}}});
+  auto write = start<committed_atom>(slow, journal_write{{event_saved{info}}, info.id, {}});
   sched.run();  // accepted; the batch waits for its timer, which does not fire
   BOOST_TEST(!write->has_value());
   BOOST_TEST(stored_events().empty());
@@ -180,7 +180,7 @@ BOOST_FIXTURE_TEST_CASE(a_flush_reports_a_commit_that_failed, test::durable_fixt
   event_info info;
   info.id = 78;
   info.title = "Not flushed";
-  auto write = start<committed_atom>(slow, journal_write{{event_saved{info}}});
+  auto write = start<committed_atom>(slow, journal_write{{event_saved{info}}, info.id, {}});
   sched.run();
   faults->fail = store_error::kind::unavailable;
   auto flushed = ask<committed_atom>(slow, flush_atom::value);

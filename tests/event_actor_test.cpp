@@ -226,7 +226,7 @@ BOOST_AUTO_TEST_CASE(concurrent_views_are_all_answered_with_every_section) {
 BOOST_AUTO_TEST_CASE(a_view_arriving_as_the_event_stops_is_turned_away) {
   auto snapshot = ask<event_snapshot>(loader, load_atom::value, event);
   BOOST_REQUIRE(snapshot);
-  auto ev = spawn_event(sys, std::move(*snapshot), event_context{journal, limits, {}, nullptr});
+  auto ev = spawn_event(sys, std::move(*snapshot), event_context{journal, limits, {}, {}, nullptr});
   auto stopped = start<stopped_atom>(ev, stop_atom::value);
   auto view = start<event_view>(ev, event_request{event});
   sched.run();
@@ -253,25 +253,25 @@ BOOST_AUTO_TEST_CASE(holds_only_while_on_sale) {
   BOOST_CHECK(code(ask<event_info>(dir, set_status_request{event, sale_status::on_sale}))
               == errc::invalid_transition);
   BOOST_CHECK(code(ask<section_info>(dir, add_section_request{event, "late",
-                                                              reserved_layout(1, 1), 0}))
+                                                              reserved_layout(1, 1), 0, {}}))
               == errc::invalid_transition);
 }
 
 BOOST_AUTO_TEST_CASE(sections_are_bounded_and_validated) {
   reservation_limits l;
   BOOST_CHECK(code(ask<section_info>(dir, add_section_request{event, "empty",
-                                                              reserved_layout(0, 10), 0}))
+                                                              reserved_layout(0, 10), 0, {}}))
               == errc::invalid_section);
   BOOST_CHECK(code(ask<section_info>(dir, add_section_request{event, "huge",
-                                                              reserved_layout(1000, 1000), 0}))
+                                                              reserved_layout(1000, 1000), 0, {}}))
               == errc::invalid_section);
   BOOST_CHECK(code(ask<section_info>(dir, add_section_request{event, "neg",
-                                                              general_layout(5), -1}))
+                                                              general_layout(5), -1, {}}))
               == errc::invalid_section);
   for (uint32_t i = 0; i < l.max_sections_per_event; ++i)
     add_general(1);
   BOOST_CHECK(code(ask<section_info>(dir, add_section_request{event, "one more",
-                                                              general_layout(1), 0}))
+                                                              general_layout(1), 0, {}}))
               == errc::too_many_sections);
 }
 

@@ -32,7 +32,7 @@ struct queue_fixture : test::event_fixture {
   }
 
   queue_status join(customer_id c) {
-    auto r = ask<queue_status>(dir, queue_join_request{event, c});
+    auto r = ask<queue_status>(dir, queue_join_request{event, c, {}});
     BOOST_REQUIRE(r);
     return *r;
   }
@@ -54,7 +54,7 @@ BOOST_FIXTURE_TEST_SUITE(event_queue, queue_fixture)
 
 BOOST_AUTO_TEST_CASE(joins_admissions_passes_and_sold_out_in_virtual_time) {
   // Off: holds need no pass.
-  BOOST_CHECK(code(ask<queue_status>(dir, queue_join_request{event, 1})) == errc::queue_off);
+  BOOST_CHECK(code(ask<queue_status>(dir, queue_join_request{event, 1, {}})) == errc::queue_off);
   configure(2);
   auto a = join(1);
   BOOST_CHECK(a.fresh);

@@ -22,7 +22,7 @@ struct section_fixture : test::durable_fixture {
     event_info e;
     e.id = 7;
     e.title = "Test";
-    BOOST_REQUIRE(ask<committed_atom>(journal, journal_write{{event_saved{e}, section_added{7, info}}}));
+    BOOST_REQUIRE(ask<committed_atom>(journal, journal_write{{event_saved{e}, section_added{7, info}}, 7, {}}));
     section_snapshot fresh;
     fresh.info = info;
     section = spawn(std::move(fresh));
@@ -30,7 +30,7 @@ struct section_fixture : test::durable_fixture {
 
   section_actor spawn(section_snapshot snapshot) {
     auto owner = sys.spawn(test::record_deltas, deltas);
-    auto s = spawn_section(self.ptr(), std::move(snapshot), section_context{7, owner, journal, limits});
+    auto s = spawn_section(self.ptr(), std::move(snapshot), section_context{7, owner, journal, limits, {}});
     sched.run();
     return s;
   }

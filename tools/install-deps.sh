@@ -10,14 +10,24 @@ packages=(
   nlohmann-json3-dev libcurl4-openssl-dev libsodium-dev libjwt-dev
   postgresql wrk
   nginx prometheus
+  chromium fonts-dejavu-core sqlite3 openssl
 )
+
+# openssl (the command) makes the cluster's CA and node certificates
+# (tools/make-cluster-certs.sh; the TLS link test runs it).
 
 # nginx is the reverse proxy of deploy/nginx.conf, tried by the deploy
 # end-to-end suite; prometheus brings promtool, which checks /metrics.
 # Neither runs as a system service: the tests start their own.
 
-# npx runs the OpenAPI linter (tools/lint-openapi.sh); any Node.js with npm
-# will do, Debian's npm package when there is none.
+# chromium runs the browser tests of the web pages (tests/web): Playwright
+# drives this Debian build and never downloads one of its own; the fonts
+# give its screenshots legible text; sqlite3 audits the database after the
+# operator test's scripted sale.
+
+# npx runs the OpenAPI linter (tools/lint-openapi.sh) and npm installs the
+# browser tests' pinned packages; any Node.js with npm will do, Debian's npm
+# package when there is none.
 command -v npx > /dev/null || packages+=(npm)
 
 missing=()

@@ -43,7 +43,10 @@ bool contains(const std::string& text, const std::string& part) {
 const std::string cluster_node = "cluster:\n"
                                  "  enabled: true\n"
                                  "  node_id: node-1\n"
-                                 "  listen_port: 21001\n";
+                                 "  listen_port: 21001\n"
+                                 "  tls_ca_file: /etc/boxoffice/ca.pem\n"
+                                 "  tls_cert_file: /etc/boxoffice/node-1.pem\n"
+                                 "  tls_key_file: /etc/boxoffice/node-1.key\n";
 
 } // namespace
 
@@ -71,7 +74,10 @@ BOOST_AUTO_TEST_CASE(a_cluster_node_on_postgresql_loads) {
   const auto e = load("", {{"BOXOFFICE_DATABASE_URL", pg_url},
                            {"BOXOFFICE_CLUSTER_ENABLED", "true"},
                            {"BOXOFFICE_CLUSTER_NODE_ID", "n2"},
-                           {"BOXOFFICE_CLUSTER_LISTEN_PORT", "21002"}});
+                           {"BOXOFFICE_CLUSTER_LISTEN_PORT", "21002"},
+                           {"BOXOFFICE_CLUSTER_TLS_CA_FILE", "ca.pem"},
+                           {"BOXOFFICE_CLUSTER_TLS_CERT_FILE", "n2.pem"},
+                           {"BOXOFFICE_CLUSTER_TLS_KEY_FILE", "n2.key"}});
   BOOST_TEST(e.cluster.enabled);
   BOOST_TEST(e.cluster.node_id == "n2");
 }
@@ -110,6 +116,28 @@ BOOST_AUTO_TEST_CASE(a_lease_shorter_than_three_heartbeats_is_refused) {
   BOOST_TEST(refusal("cluster:\n  lease_s: 2\n  poll_ms: 2000\n  heartbeat_ms: 500\n")
              == "config: cluster.poll_ms: '2000' is not shorter than cluster.lease_s"
                 " (allowed less than 2000 milliseconds)");
+}
+
+BOOST_AUTO_TEST_CASE(cluster_mode_needs_the_three_tls_files) {
+  const std::map<std::string, std::string> pg = {{"BOXOFFICE_DATABASE_URL", pg_url}};
+  const std::string plain = "cluster:\n  enabled: true\n  node_id: a\n  listen_port: 21001\n";
+  BOOST_TEST(contains(refusal(plain, pg),
+                      "config: cluster.tls_ca_file: '' is not allowed in cluster mode"));
+  BOOST_TEST(contains(refusal(plain + "  tls_ca_file: ca.pem\n  tls_cert_file: a.pem\n", pg),
+                      "config: cluster.tls_key_file: '' is not allowed in cluster mode"));
+  // The passphrase is a secret: never printed back.
+  auto s = load(cluster_node + "  tls_key_passphrase: hunter2\n", pg);
+  BOOST_TEST(s.cluster.tls_key_passphrase == "hunter2");
+  BOOST_TEST(!contains(boxoffice::render_settings(s), "hunter2"));
+}
+
+BOOST_AUTO_TEST_CASE(a_link_timeout_shorter_than_two_heartbeats_is_refused) {
+  const auto s = load("");
+  BOOST_TEST(s.cluster.link_timeout_ms >= 2 * s.cluster.link_heartbeat_ms);
+  BOOST_TEST(refusal("cluster:\n  link_heartbeat_ms: 300\n  link_timeout_ms: 599\n")
+             == "config: cluster.link_timeout_ms: '599' is shorter than two "
+                "cluster.link_heartbeat_ms (allowed 600 milliseconds or more)");
+  BOOST_TEST(refusal("cluster:\n  link_heartbeat_ms: 300\n  link_timeout_ms: 600\n").empty());
 }
 
 BOOST_AUTO_TEST_CASE(enabled_is_true_or_false) {

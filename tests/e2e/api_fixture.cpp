@@ -21,12 +21,24 @@ api_server::api_server(const std::string& backend, const std::string& name,
   database_url_ = fresh_database(backend, (dir / ("boxoffice-" + name + ".db")).string());
   if (database_url_.empty())
     return;
+  start(settings);
+}
+
+void api_server::start(const std::map<std::string, std::string>& settings) {
   settings_ = settings;
   settings_.emplace("BOXOFFICE_AUTH_ADMIN_EMAIL", admin_email);
   settings_.emplace("BOXOFFICE_AUTH_ADMIN_PASSWORD", admin_password);
   process_ = std::make_unique<server_process>(database_url_, log_path_, settings_,
                                               std::vector<std::string>{}, err_path_);
   process_->wait_ready();
+}
+
+api_server::api_server(const api_server& first, const std::string& name,
+                       const std::map<std::string, std::string>& settings)
+    : database_url_(first.database_url_) {
+  log_path_ = (std::filesystem::temp_directory_path() / ("boxoffice-" + name + ".log")).string();
+  std::filesystem::remove(log_path_);
+  start(settings);
 }
 
 void api_server::restart(const std::map<std::string, std::string>& extra) {

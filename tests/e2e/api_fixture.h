@@ -35,6 +35,11 @@ public:
              const std::map<std::string, std::string>& settings = {},
              const std::string& err_path = {});
 
+  // Another server on the database of `first` (a second cluster node):
+  // the database is not reset.
+  api_server(const api_server& first, const std::string& name,
+             const std::map<std::string, std::string>& settings);
+
   bool started() const { return process_ != nullptr; }
   // A new server process on the same database, log and settings (with
   // `extra` on top, for this process only), once the previous one has ended;
@@ -65,6 +70,8 @@ public:
                         bool on_sale = true);
 
 private:
+  void start(const std::map<std::string, std::string>& settings);
+
   std::string database_url_;
   std::string log_path_;
   std::map<std::string, std::string> settings_;

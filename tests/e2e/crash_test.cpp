@@ -258,12 +258,12 @@ BOOST_DATA_TEST_CASE(killed_at_random_moments_loses_nothing_acknowledged,
     auto dir = server.connect(sys);
     auto acknowledged_before = book->holds.size();
     if (round == 0) {
-      event = ask<event_info>(sys, dir, create_event_request{"Crash test", "", "", 0, 0}).id;
+      event = ask<event_info>(sys, dir, create_event_request{"Crash test", "", "", 0, 0, {}}).id;
       reserved = ask<section_info>(sys, dir, add_section_request{event, "Stalls",
                                                                  reserved_layout(rows, seats_per_row),
-                                                                 1000}).id;
+                                                                 1000, {}}).id;
       ask<section_info>(sys, dir, add_section_request{event, "Standing",
-                                                      general_layout(standing_capacity), 500});
+                                                      general_layout(standing_capacity), 500, {}});
       ask<event_info>(sys, dir, set_status_request{event, sale_status::on_sale});
     }
     book->running = clients;

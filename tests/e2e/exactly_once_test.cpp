@@ -4,6 +4,7 @@
 //   purchase), before answering (BOXOFFICE_FAULT=crash_after_commit); the
 //   client's retry with the same key, on a restarted server, gets the answer
 //   of that commit and changes nothing;
+// - the same for an admin's keyed event and section;
 // - a cancelled order, read back after a restart, still names its seats,
 //   and those seats can be sold again.
 #include "persistence/database.h"
@@ -113,6 +114,45 @@ BOOST_AUTO_TEST_CASE(a_keyed_write_committed_before_a_crash_is_done_once) {
       auto again = server.call("POST", purchase, "", token, keyed("buy-once"));
       BOOST_TEST(again.status == 201);
       BOOST_TEST(again.body == order.body);
+    }
+  }
+}
+
+// The admin's keyed writes commit their answer with the event or section
+// they create: a retry after a crash does not make a second one.
+BOOST_AUTO_TEST_CASE(a_keyed_event_or_section_committed_before_a_crash_is_made_once) {
+  for (const auto& backend : test_backends()) {
+    BOOST_TEST_CONTEXT("backend " << backend) {
+      api_server server{backend, "exactly-once-admin"};
+      if (!server.started())
+        continue;
+      auto admin = server.admin_token();  // stays valid across restarts
+      server.process().stop();
+
+      auto body = json{{"title", "Once only"}, {"starts_at", "2031-05-01T20:00:00Z"}}.dump();
+      server.restart(crash_after_commit);
+      send_into_the_crash(server, "POST", "/v1/events", body, admin, "event-once");
+      server.restart();
+      auto first = server.call("POST", "/v1/events", body, admin, keyed("event-once"));
+      auto event = expect_json(first, 201);
+      BOOST_TEST(event["title"] == "Once only");
+      BOOST_TEST(count(server.database_url(), "select count(*) from events") == 1);
+      auto id = event["id"].get<uint64_t>();
+
+      auto sections = event_path(id) + "/sections";
+      auto section = json{{"name", "Row"}, {"kind", "general"}, {"capacity", 50},
+                          {"price_cents", 100}}.dump();
+      server.process().stop();
+      server.restart(crash_after_commit);
+      send_into_the_crash(server, "POST", sections, section, admin, "section-once");
+      server.restart();
+      auto added = server.call("POST", sections, section, admin, keyed("section-once"));
+      BOOST_TEST(expect_json(added, 201)["name"] == "Row");
+      BOOST_TEST(count(server.database_url(), "select count(*) from sections") == 1);
+      // The event's first answer, again, from a running server.
+      auto again = server.call("POST", "/v1/events", body, admin, keyed("event-once"));
+      BOOST_TEST(again.status == 201);
+      BOOST_TEST(again.body == first.body);
     }
   }
 }

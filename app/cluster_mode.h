@@ -1,0 +1,47 @@
+// Cluster mode in the server (docs/cluster.md): the membership agent and the
+// ownership actor, the journal's store with its fence, leaving on SIGTERM,
+// and `boxoffice cluster status`. Nothing here runs when cluster.enabled is
+// false: a single node keeps its unfenced store and its journal as they were.
+#pragma once
+
+#include "actors/protocol.h"
+#include "config/settings.h"
+#include "persistence/store.h"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace boxoffice::app {
+
+struct cluster_runtime {
+  caf::actor ownership;  // the directory's gate; answers cluster_atom (GET /v1/cluster)
+  caf::actor agent;
+  caf::actor agent_worker;
+  caf::actor ownership_worker;
+};
+
+// The journal's store: fenced in cluster mode (cluster/fence.h), plain otherwise.
+store_factory journal_store_factory(const settings& s);
+
+// Joins the cluster (nullopt when cluster mode is off). The gate goes into
+// the directory's settings; attach the directory once it is spawned.
+std::optional<cluster_runtime> start_cluster(caf::actor_system& sys, const settings& s);
+ownership_gate gate_of(const cluster_runtime& c);
+void attach_directory(const cluster_runtime& c, const directory_actor& dir);
+
+// Leaving, in two steps around the drain (SIGTERM): active -> leaving, so
+// that the node takes nothing new; then, once the journal is flushed,
+// -> dead (left), so that the others take its events. Waits (main thread)
+// until `deadline` at most; false if the step did not happen.
+bool leave_step(caf::actor_system& sys, const cluster_runtime& c, uint8_t step,
+                std::chrono::steady_clock::time_point deadline);
+void stop_cluster(const cluster_runtime& c);
+
+// `boxoffice cluster status`: the members and owned-event counts, read from
+// the database of the configuration; prints JSON, the shape of GET /v1/cluster.
+int print_cluster_status(const settings& s);
+
+} // namespace boxoffice::app

@@ -1,0 +1,135 @@
+#include "cluster/node_links.h"
+
+#include "cluster/link_messages.h"
+#include "cluster/peer_link.h"
+
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <set>
+
+namespace boxoffice::cluster {
+
+void configure_node_links(caf::actor_system_config& cfg, const link_settings& s) {
+  cfg.load<caf::io::middleman>();
+  cfg.load<caf::openssl::manager>();
+  cfg.set("middleman.heartbeat-interval", caf::timespan{s.heartbeat});
+  cfg.set("middleman.connection-timeout", caf::timespan{s.connection_timeout});
+  cfg.set("middleman.app-identifiers", std::vector<std::string>{link_protocol});
+  cfg.openssl_cafile = s.ca_file;
+  cfg.openssl_certificate = s.cert_file;
+  cfg.openssl_key = s.key_file;
+  cfg.openssl_passphrase = s.key_passphrase;
+  register_link_messages(cfg);
+}
+
+caf::expected<uint16_t> publish_door(const caf::actor& door, uint16_t port,
+                                     const std::string& address) {
+  return caf::openssl::publish(door, port, address.c_str(), true);
+}
+
+std::optional<peer_address> parse_peer_address(const std::string& node,
+                                               const std::string& host_port) {
+  auto colon = host_port.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == host_port.size())
+    return std::nullopt;
+  auto digits = host_port.substr(colon + 1);
+  if (digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  auto port = std::stoul(digits);
+  if (port == 0 || port > 65535)
+    return std::nullopt;
+  auto host = host_port.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  return peer_address{node, host, static_cast<uint16_t>(port)};
+}
+
+namespace {
+
+struct manager_state {
+  link_settings settings;
+  router_actor router;
+  std::optional<membership_worker> worker;
+  std::map<std::string, caf::actor> links;  // node -> peer_link
+  std::set<std::string> connecting;
+};
+
+using manager_ptr = caf::stateful_actor<manager_state>*;
+
+void connect(manager_ptr self, const peer_address& peer) {
+  auto& st = self->state;
+  if (st.links.count(peer.node) || !st.connecting.insert(peer.node).second)
+    return;
+  auto mm = self->system().openssl_manager().actor_handle();
+  self->request(mm, st.settings.connect_timeout, caf::connect_atom::value, peer.host, peer.port)
+    .then(
+      [self, peer](caf::node_id&, caf::strong_actor_ptr& door, std::set<std::string>&) {
+        auto& st = self->state;
+        st.connecting.erase(peer.node);
+        if (!door) {
+          spdlog::warn("cluster: {} at {}:{} publishes no door", peer.node, peer.host, peer.port);
+          return;
+        }
+        auto link = spawn_peer_link(self->system(), peer.node,
+                                    caf::actor_cast<caf::actor>(std::move(door)));
+        self->monitor(link);
+        st.links[peer.node] = link;
+        self->send(st.router, link_atom::value, peer.node, link);
+        spdlog::info("cluster: linked to {} at {}:{}", peer.node, peer.host, peer.port);
+      },
+      [self, peer](caf::error& err) {
+        self->state.connecting.erase(peer.node);
+        spdlog::warn("cluster: cannot link to {} at {}:{}: {}", peer.node, peer.host, peer.port,
+                     self->system().render(err));
+      });
+}
+
+void poll_members(manager_ptr self) {
+  auto& st = self->state;
+  self->request(*st.worker, st.settings.poll, members_atom::value)
+    .then(
+      [self](membership_view& view) {
+        std::vector<peer_address> peers;
+        for (const auto& m : view.members)
+          if (m.state == member_state::active && m.id.node_id != self->state.settings.self_node)
+            if (auto p = parse_peer_address(m.id.node_id, m.addresses.node_address))
+              peers.push_back(*p);
+        self->send(self, peers_atom::value, std::move(peers));
+      },
+      [](caf::error&) {});  // the next poll tries again
+  self->delayed_send(self, st.settings.poll, poll_atom::value);
+}
+
+caf::behavior link_manager(manager_ptr self, router_actor router, link_settings s,
+                           std::optional<membership_worker> worker) {
+  self->state.settings = std::move(s);
+  self->state.router = std::move(router);
+  self->state.worker = std::move(worker);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& links = self->state.links;
+    for (auto i = links.begin(); i != links.end();)
+      i = i->second.address() == dm.source ? links.erase(i) : std::next(i);
+  });
+  if (self->state.worker)
+    self->send(self, poll_atom::value);
+  return {
+    [self](peers_atom, std::vector<peer_address>& peers) {
+      for (const auto& p : peers)
+        connect(self, p);
+    },
+    [self](peers_atom) { return static_cast<uint64_t>(self->state.links.size()); },
+    [self](poll_atom) { poll_members(self); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_link_manager(caf::actor_system& sys, router_actor router, link_settings s,
+                              std::optional<membership_worker> worker) {
+  return sys.spawn(link_manager, std::move(router), std::move(s), std::move(worker));
+}
+
+} // namespace boxoffice::cluster

@@ -1,0 +1,174 @@
+#include "cluster/router.h"
+
+#include "cluster/link_messages.h"
+#include "telemetry/metrics.h"
+
+#include <unordered_map>
+
+namespace boxoffice::cluster {
+
+namespace {
+
+metrics::counter& forwarded_total() {
+  static auto c = metrics::default_registry()
+                    .counters("boxoffice_forwarded_requests_total",
+                              "Requests sent to the node that owns their event")
+                    .with({});
+  return *c;
+}
+
+struct router_state {
+  router_settings settings;
+  std::unordered_map<event_id, std::string> owners;  // the owner cache
+  std::unordered_map<std::string, caf::actor> links;  // node id -> peer_link
+  uint64_t next_request = 0;
+  uint64_t forwarded = 0;
+};
+
+using self_ptr = router_actor::stateful_pointer<router_state>;
+using time_point = caf::actor_clock::time_point;
+
+template <class Reply, class Msg>
+void attempt(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg, time_point deadline,
+             uint8_t hops, std::string node);
+
+// A failed try at `node`: learn from it, maybe try where it points.
+template <class Reply, class Msg>
+void on_error(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg, time_point deadline,
+              uint8_t hops, const std::string& node, caf::error err) {
+  auto& st = self->state;
+  auto event = event_of(msg);
+  if (auto hint = not_owner_hint(err)) {
+    const auto& asked = node.empty() ? st.settings.self_node : node;
+    if (hint->node.empty() || hint->node == asked || hint->node == st.settings.self_node)
+      st.owners.erase(event);  // nobody, itself (stale), or us: ask locally next time
+    else
+      st.owners[event] = hint->node;
+    if (!hint->node.empty() && hint->node != asked && hops < max_forward_hops) {
+      attempt<Reply>(self, rp, std::move(msg), deadline, hops + 1, hint->node);
+      return;
+    }
+    rp.deliver(std::move(err));
+    return;
+  }
+  bool remote = !node.empty() && node != st.settings.self_node;
+  if (remote && (to_errc(err) == errc::owner_unreachable
+                 || err == caf::sec::request_receiver_down)) {
+    st.owners.erase(event);
+    rp.deliver(make_error(errc::owner_unreachable));
+    return;
+  }
+  rp.deliver(std::move(err));
+}
+
+template <class Reply, class Msg>
+void attempt(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg, time_point deadline,
+             uint8_t hops, std::string node) {
+  auto& st = self->state;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - self->clock().now());
+  if (left.count() <= 0) {
+    rp.deliver(caf::make_error(caf::sec::request_timeout));
+    return;
+  }
+  if (node.empty() || node == st.settings.self_node) {
+    auto copy = msg;
+    self->request(st.settings.local, left, std::move(copy))
+      .then([rp](Reply& r) mutable { rp.deliver(std::move(r)); },
+            [self, rp, msg, deadline, hops, node](caf::error& err) mutable {
+              on_error<Reply>(self, rp, std::move(msg), deadline, hops, node, std::move(err));
+            });
+    return;
+  }
+  auto link = st.links.find(node);
+  if (link == st.links.end()) {
+    st.owners.erase(event_of(msg));
+    rp.deliver(make_error(errc::owner_unreachable));
+    return;
+  }
+  ++st.forwarded;
+  forwarded_total().inc();
+  forward_envelope env{++st.next_request, static_cast<uint32_t>(left.count()), hops,
+                       caf::make_message(msg)};
+  // The link answers by the deadline itself (or at once if the peer goes
+  // down); the margin only keeps this handler from racing it.
+  self->request(link->second, left + std::chrono::milliseconds(50), forward_atom::value,
+                std::move(env))
+    .then(
+      [rp](forward_answer& a) mutable {
+        if (a.body.match_elements<Reply>())
+          rp.deliver(a.body.get_as<Reply>(0));
+        else
+          rp.deliver(caf::make_error(caf::sec::unexpected_response));
+      },
+      [self, rp, msg, deadline, hops, node](caf::error& err) mutable {
+        on_error<Reply>(self, rp, std::move(msg), deadline, hops, node, std::move(err));
+      });
+}
+
+template <class Reply, class Msg>
+caf::typed_response_promise<Reply> route(self_ptr self, Msg& msg) {
+  auto rp = self->template make_response_promise<Reply>();
+  auto& st = self->state;
+  auto cached = st.owners.find(event_of(msg));
+  std::string node = cached == st.owners.end() ? std::string{} : cached->second;
+  attempt<Reply>(self, rp, std::move(msg), self->clock().now() + st.settings.forward_deadline, 0,
+                 std::move(node));
+  return rp;
+}
+
+router_actor::behavior_type router(self_ptr self, router_settings settings) {
+  self->state.settings = std::move(settings);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& links = self->state.links;
+    for (auto i = links.begin(); i != links.end();)
+      i = i->second.address() == dm.source ? links.erase(i) : std::next(i);
+  });
+  return {
+    [self](hold_request& m) { return route<hold_info>(self, m); },
+    [self](hold_query& m) { return route<hold_info>(self, m); },
+    [self](extend_request& m) { return route<hold_info>(self, m); },
+    [self](release_request& m) { return route<hold_info>(self, m); },
+    [self](purchase_request& m) { return route<order_info>(self, m); },
+    [self](cancel_request& m) { return route<order_info>(self, m); },
+    [self](seat_map_request& m) { return route<seat_map>(self, m); },
+    [self](stats_request& m) { return route<section_stats>(self, m); },
+    [self](event_request& m) { return route<event_view>(self, m); },
+    [self](set_status_request& m) { return route<event_info>(self, m); },
+    [self](edit_event_request& m) { return route<event_info>(self, m); },
+    [self](add_section_request& m) { return route<section_info>(self, m); },
+    [self](queue_join_request& m) { return route<queue_status>(self, m); },
+    [self](queue_status_request& m) { return route<queue_status>(self, m); },
+    [self](queue_leave_request& m) { return route<queue_status>(self, m); },
+    [self](queue_settings_request& m) { return route<queue_room_status>(self, m); },
+    [self](queue_settings_query& m) { return route<queue_room_status>(self, m); },
+    // A new event is created here: this node takes it (the directory does).
+    [self](create_event_request& m) { return self->delegate(self->state.settings.local, m); },
+    [self](sweep_atom) { self->send(self->state.settings.local, sweep_atom::value); },
+    // The cluster tells the directory itself (app/cluster_mode.cpp); these
+    // are here for the interface, and mean the same said to the router.
+    [self](lease_atom, int64_t until_ns) {
+      self->send(self->state.settings.local, lease_atom::value, until_ns);
+    },
+    [self](adopt_atom, event_id id, ownership granted) {
+      self->send(self->state.settings.local, adopt_atom::value, id, granted);
+    },
+    [self](drop_atom) { self->send(self->state.settings.local, drop_atom::value); },
+    [self](link_atom, std::string& node, caf::actor& link) {
+      self->monitor(link);
+      self->state.links[std::move(node)] = std::move(link);
+    },
+    [self](cache_atom, event_id e) {
+      auto i = self->state.owners.find(e);
+      return i == self->state.owners.end() ? std::string{} : i->second;
+    },
+    [self](cache_atom) { return self->state.forwarded; },
+  };
+}
+
+} // namespace
+
+router_actor spawn_router(caf::actor_system& sys, router_settings settings) {
+  return sys.spawn(router, std::move(settings));
+}
+
+} // namespace boxoffice::cluster

@@ -80,8 +80,21 @@ struct answer_saved {
   timestamp_ms at = 0;
 };
 
+// The waiting room's settings (issue 15), lottery seed included.
+struct queue_saved {
+  event_id event = 0;
+  queue_settings settings;
+};
+
+// A queue entry as it is now: joined, drawn, admitted, used, left, expired.
+struct queue_entry_saved {
+  event_id event = 0;
+  queue_entry entry;
+};
+
 using change = std::variant<event_saved, section_added, hold_placed, hold_extended, hold_ended,
-                            order_placed, order_cancelled, answer_saved>;
+                            order_placed, order_cancelled, answer_saved, queue_saved,
+                            queue_entry_saved>;
 
 // Under which ownership of its event a write was made (cluster mode): this
 // node's incarnation and the epoch it took the event at. The journal's

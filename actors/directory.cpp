@@ -54,7 +54,8 @@ bool serving(self_ptr self) {
 }
 
 event_context context_of(self_ptr self, const directory_entry& entry) {
-  return event_context{self->state.settings.journal, self->state.settings.limits, entry.held};
+  const auto& s = self->state.settings;
+  return event_context{s.journal, s.limits, entry.held, s.room_limits, s.passes};
 }
 
 void run(self_ptr self, directory_entry& entry, event_snapshot snapshot) {
@@ -235,7 +236,7 @@ caf::result<event_info> create_event(self_ptr self, create_event_request& req) {
           auto& entry = self->state.events[info.id];
           entry.last_used = wall_clock_ms(self->clock());
           entry.held = held;
-          run(self, entry, event_snapshot{info, {}});
+          run(self, entry, event_snapshot{info, {}, {}, {}});
           rp.deliver(info);
         },
         [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
@@ -283,6 +284,11 @@ directory_actor::behavior_type directory_behavior(self_ptr self) {
     to_event<set_status_request, event_info>(self),
     to_event<edit_event_request, event_info>(self),
     to_event<add_section_request, section_info>(self),
+    to_event<queue_join_request, queue_status>(self),
+    to_event<queue_status_request, queue_status>(self),
+    to_event<queue_leave_request, queue_status>(self),
+    to_event<queue_settings_request, queue_room_status>(self),
+    to_event<queue_settings_query, queue_room_status>(self),
     [=](create_event_request& req) { return create_event(self, req); },
     [=](sweep_atom) { sweep(self); },
     [=](lease_atom, int64_t until_ns) {

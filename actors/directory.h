@@ -18,7 +18,9 @@
 // told (drop_atom): a node that lost its membership serves nothing.
 #pragma once
 
+#include "actors/admission_pass.h"
 #include "actors/limits.h"
+#include "actors/waiting_room.h"
 #include "actors/protocol.h"
 
 #include <vector>
@@ -33,6 +35,8 @@ struct directory_settings {
   loader_actor loader;
   std::vector<event_id> stored_events;  // what the database holds at start
   ownership_gate gate;                  // cluster mode; null: a single node
+  waiting_room_limits room_limits;
+  std::shared_ptr<const pass_keys> passes;  // signs and checks admission passes; null: made up
 };
 
 directory_actor spawn_directory(caf::actor_system& sys, const directory_settings& settings);

@@ -81,6 +81,18 @@ const char* to_string(errc x) {
     case errc::order_cancelled: return "order_cancelled";
     case errc::not_owner: return "not_owner";
     case errc::owner_unreachable: return "owner_unreachable";
+    case errc::invalid_queue_settings: return "invalid_queue_settings";
+    case errc::queue_off: return "queue_off";
+    case errc::queue_not_open: return "queue_not_open";
+    case errc::queue_full: return "queue_full";
+    case errc::queue_closed: return "queue_closed";
+    case errc::queue_entry_not_found: return "queue_entry_not_found";
+    case errc::queue_pass_missing: return "queue_pass_missing";
+    case errc::queue_pass_forged: return "queue_pass_forged";
+    case errc::queue_pass_other_customer: return "queue_pass_other_customer";
+    case errc::queue_pass_other_event: return "queue_pass_other_event";
+    case errc::queue_pass_expired: return "queue_pass_expired";
+    case errc::queue_pass_used: return "queue_pass_used";
   }
   return "unknown_error";
 }

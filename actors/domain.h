@@ -4,6 +4,8 @@
 // the same thing after a restart or on another node.
 #pragma once
 
+#include "actors/queue_domain.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -94,6 +96,9 @@ struct section_snapshot {
 struct event_snapshot {
   event_info info;
   std::vector<section_snapshot> sections;
+  // The waiting room: its settings and every entry it keeps.
+  queue_settings queue;
+  std::vector<queue_entry> queue_entries;
 };
 
 // A change in what one customer has in one event, reported by a section to

@@ -48,9 +48,22 @@ enum class errc : uint8_t {
   // The cluster (docs/cluster.md): routing answers, never a domain refusal.
   not_owner,               // this node does not own the event; carries the owner (not_owner_hint)
   owner_unreachable,       // the owner's node is down or not linked; nothing was done there
+  // The waiting room (issue 15).
+  invalid_queue_settings,  // a waiting-room setting out of its bounds
+  queue_off,               // the event's waiting room is off
+  queue_not_open,          // before prequeue_at
+  queue_full,              // queue_length_max entries wait; retry later
+  queue_closed,            // the sale is over
+  queue_entry_not_found,   // no such entry, or a wrong secret
+  queue_pass_missing,      // the room is on and the hold has no pass
+  queue_pass_forged,       // bad signature, unknown key id, malformed
+  queue_pass_other_customer,
+  queue_pass_other_event,
+  queue_pass_expired,
+  queue_pass_used,         // its holder bought, left, or the room closed
 };
 // The last code: tests walk them all, from invalid_request to this one.
-constexpr errc last_errc = errc::owner_unreachable;
+constexpr errc last_errc = errc::queue_pass_used;
 
 // The stable snake_case name of the code ("seat_unavailable").
 const char* to_string(errc x);

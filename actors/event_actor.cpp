@@ -1,8 +1,9 @@
 #include "actors/event_actor.h"
 
 #include "actors/answer_codec.h"
+#include "actors/event_actor_state.h"
+#include "actors/event_queue.h"
 #include "actors/wall_clock.h"
-
 #include "actors/event_state.h"
 #include "actors/section_actor.h"
 #include "actors/section_state.h"
@@ -16,21 +17,9 @@ namespace boxoffice {
 
 namespace {
 
-struct event_actor_state {
-  static inline const char* name = "boxoffice.event";
-  event_context ctx;
-  std::optional<event_state> rules;
-  std::map<section_id, section_actor> sections;  // ordered like info().sections
-  // Views asked while the sections' counts are being gathered wait for the
-  // next round, which starts when that one ends: one round serves any
-  // number of readers (a crowd refreshing the event page), and every reader
-  // gets counts taken after it asked.
-  std::vector<caf::typed_response_promise<event_view>> viewers;      // the next round
-  std::vector<caf::typed_response_promise<event_view>> in_round;     // the round under way
-  bool gathering = false;
-};
+using self_ptr = event_self;
 
-using self_ptr = event_actor::stateful_pointer<event_actor_state>;
+
 
 const section_actor* find_section(self_ptr self, section_id id) {
   auto i = self->state.sections.find(id);
@@ -73,6 +62,8 @@ caf::result<hold_info> admit_hold(self_ptr self, hold_request& req) {
   auto& rules = *self->state.rules;
   if (auto bad = check_hold_shape(req.seats, req.quantity, self->state.ctx.limits))
     return make_error(*bad);
+  if (auto refused = queue_check_hold(self, req))
+    return make_error(*refused);
   auto seats = requested_seats(req.seats, req.quantity);
   if (auto refused = rules.admit_hold(req.customer, req.section, seats))
     return make_error(*refused);
@@ -111,7 +102,8 @@ void gather_view(self_ptr self) {
   ask_sections<section_stats>(
     self, stats_request{},
     [=](std::vector<section_stats> stats) {
-      answer(event_view{self->state.rules->info(), std::move(stats)});
+      answer(event_view{self->state.rules->info(), std::move(stats),
+                        self->state.room->settings()});
     },
     [=](caf::error err) { answer(std::move(err)); });
 }
@@ -188,6 +180,8 @@ caf::result<event_info> set_status(self_ptr self, sale_status next) {
   info.sections.clear();
   return commit_then<event_info>(self, event_saved{info}, [self, next] {
     self->state.rules->set_status(next);
+    if (next == sale_status::closed)
+      queue_on_close(self);
     return self->state.rules->info();
   });
 }
@@ -220,7 +214,11 @@ caf::result<event_info> edit(self_ptr self, const edit_event_request& req) {
   auto write = keyed(event_write(self, event_saved{info}), req.answer, after.info(),
                      wall_clock_ms(self->clock()));
   return commit_then<event_info>(self, std::move(write), [self, info] {
+    bool closing = info.status == sale_status::closed
+                   && self->state.rules->info().status != sale_status::closed;
     self->state.rules->set_details(info);
+    if (closing)
+      queue_on_close(self);
     return self->state.rules->info();
   });
 }
@@ -265,7 +263,19 @@ event_actor::behavior_type event_behavior(self_ptr self) {
     [=](const set_status_request& req) { return set_status(self, req.status); },
     [=](const edit_event_request& req) { return edit(self, req); },
     [=](add_section_request& req) { return add_section(self, req); },
-    [=](const customer_delta& delta) { self->state.rules->apply(delta); },
+    [=](const customer_delta& delta) {
+      self->state.rules->apply(delta);
+      queue_on_delta(self, delta);
+    },
+    [=](const queue_join_request& req) { return queue_join(self, req); },
+    [=](const queue_status_request& req) { return queue_status_of(self, req); },
+    [=](const queue_leave_request& req) { return queue_leave(self, req); },
+    [=](const queue_settings_request& req) { return queue_configure(self, req); },
+    [=](const queue_settings_query&) -> caf::result<queue_room_status> { return queue_room(self); },
+    [=](queue_tick_atom) {
+      self->state.ticking = false;
+      queue_tick(self);
+    },
     [=](stop_atom) { return stop(self); },
   };
 }
@@ -279,6 +289,7 @@ event_actor::behavior_type event_main(self_ptr self, event_snapshot snapshot,
     self->state.rules->count_restored(section);
     start_section(self, std::move(section));
   }
+  start_room(self, std::move(snapshot.queue), std::move(snapshot.queue_entries));
   return event_behavior(self);
 }
 

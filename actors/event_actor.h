@@ -7,7 +7,9 @@
 // committed before they take effect, and the event pauses for the commit.
 #pragma once
 
+#include "actors/admission_pass.h"
 #include "actors/limits.h"
+#include "actors/waiting_room.h"
 #include "actors/protocol.h"
 
 namespace boxoffice {
@@ -19,6 +21,8 @@ struct event_context {
   // node): every write of the event and its sections carries it, so that a
   // node that lost the event cannot commit (docs/cluster.md, "Fencing").
   ownership held;
+  waiting_room_limits room_limits;
+  std::shared_ptr<const pass_keys> passes;  // null: a key made up for this event
 };
 
 // Spawns an event, and its sections, from a snapshot (a new event has an

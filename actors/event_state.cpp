@@ -18,9 +18,13 @@ void event_state::count_restored(const section_snapshot& section) {
     auto& u = usage_[hold.customer];
     u.holds += 1;
     u.tickets += hold.quantity;
+    holds_total_ += 1;
+    tickets_total_ += hold.quantity;
   }
-  for (const auto& order : section.orders)
+  for (const auto& order : section.orders) {
     usage_[order.customer].tickets += order.quantity;
+    tickets_total_ += order.quantity;
+  }
 }
 
 const section_info* event_state::find_section(section_id id) const {
@@ -85,6 +89,8 @@ std::optional<errc> event_state::admit_hold(customer_id customer, section_id sec
   auto& u = usage_[customer];
   u.holds += 1;
   u.tickets += seats;
+  holds_total_ += 1;
+  tickets_total_ += seats;
   return std::nullopt;
 }
 
@@ -97,12 +103,21 @@ void event_state::apply(const customer_delta& delta) {
     std::fprintf(stderr, "boxoffice: event invariant violated: negative usage\n");
     std::abort();
   }
+  holds_total_ = static_cast<uint64_t>(static_cast<int64_t>(holds_total_) + delta.holds);
+  tickets_total_ = static_cast<uint64_t>(static_cast<int64_t>(tickets_total_) + delta.tickets);
   if (holds == 0 && tickets == 0) {
     if (i != usage_.end())
       usage_.erase(i);
     return;
   }
   usage_[delta.customer] = usage{static_cast<uint32_t>(holds), static_cast<uint32_t>(tickets)};
+}
+
+uint64_t event_state::capacity() const {
+  uint64_t total = 0;
+  for (const auto& s : info_.sections)
+    total += s.layout.capacity;
+  return total;
 }
 
 event_state::usage event_state::usage_of(customer_id customer) const {

@@ -54,10 +54,18 @@ public:
   };
   usage usage_of(customer_id customer) const;
 
+  // The stock as the quotas count it: every live hold (admitted, even if its
+  // section has not placed it yet) and every ticket sold, across sections.
+  uint64_t capacity() const;
+  uint64_t tickets_counted() const { return tickets_total_; }
+  uint64_t holds_counted() const { return holds_total_; }
+
 private:
   event_info info_;
   reservation_limits limits_;
   std::unordered_map<customer_id, usage> usage_;  // only customers with something live
+  uint64_t tickets_total_ = 0;  // sums of usage_
+  uint64_t holds_total_ = 0;
 };
 
 } // namespace boxoffice

@@ -45,6 +45,7 @@ struct hold_request {
   std::vector<std::string> seats;
   int32_t quantity = 0;
   answer_key answer;
+  std::string pass;  // the waiting room's admission pass; checked while the room is on
 };
 
 struct hold_query { hold_ref ref; customer_id customer = 0; };
@@ -88,6 +89,66 @@ struct seat_map {
 struct event_view {
   event_info info;
   std::vector<section_stats> sections;  // in the order of info.sections
+  queue_settings queue;                 // the waiting room's settings
+};
+
+// --- The waiting room (issue 15) ------------------------------------------------
+
+// A queue entry's public id: its event, its number, and its secret (knowing
+// the id is what lets a client read, stream or leave the entry).
+struct queue_ref {
+  event_id event = 0;
+  uint64_t entry = 0;
+  std::string secret;
+};
+
+// A keyed join or settings change commits its answer with it (answer_saved).
+struct queue_join_request { event_id event = 0; customer_id customer = 0; answer_key answer; };
+struct queue_status_request { queue_ref ref; };
+struct queue_leave_request { queue_ref ref; };
+
+// What a waiter sees (waiting_room.h, queue_view), with what a client needs
+// to render and poll it.
+struct queue_status {
+  event_id event = 0;
+  queue_entry entry;
+  uint64_t position = 0;
+  uint64_t ahead = 0;
+  uint64_t eta_s = 0;
+  bool sold_out = false;
+  std::string pass;
+  uint32_t refresh_after_s = 5;
+  bool fresh = false;  // a join that made a new entry
+};
+
+// Changes the settings named in `fields` (bits of queue_field); the rest stay.
+enum queue_field : uint32_t {
+  queue_mode_field = 1,
+  queue_prequeue_at_field = 2,
+  queue_opens_at_field = 4,
+  queue_rate_field = 8,
+  queue_active_max_field = 16,
+  queue_pass_ttl_field = 32,
+  queue_length_max_field = 64,
+  queue_paused_field = 128,
+};
+struct queue_settings_request {
+  event_id event = 0;
+  uint32_t fields = 0;
+  queue_settings settings;
+  answer_key answer;
+};
+struct queue_settings_query { event_id event = 0; };
+
+// What the operator sees: the settings and the room's counters.
+struct queue_room_status {
+  event_id event = 0;
+  queue_settings settings;
+  uint64_t pre_queue = 0;
+  uint64_t waiting = 0;
+  uint64_t admitted = 0;
+  uint64_t admitted_total = 0;
+  bool sold_out = false;
 };
 
 // --- Admin requests ------------------------------------------------------------
@@ -156,6 +217,9 @@ inline event_id event_of(const event_request& x) { return x.event; }
 inline event_id event_of(const set_status_request& x) { return x.event; }
 inline event_id event_of(const edit_event_request& x) { return x.event; }
 inline event_id event_of(const add_section_request& x) { return x.event; }
+inline event_id event_of(const queue_join_request& x) { return x.event; }
+inline event_id event_of(const queue_settings_request& x) { return x.event; }
+inline event_id event_of(const queue_settings_query& x) { return x.event; }
 template <class T>
 auto event_of(const T& x) -> decltype(x.ref.event) { return x.ref.event; }
 
@@ -202,6 +266,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(boxoffice, caf::first_custom_type_id)
   CAF_ADD_ATOM(boxoffice, boxoffice, lease_atom, "lease")
   CAF_ADD_ATOM(boxoffice, boxoffice, cluster_atom, "cluster")
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::ownership))
+  CAF_ADD_ATOM(boxoffice, boxoffice, queue_tick_atom, "qtick")
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::hold_request))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::hold_query))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::extend_request))
@@ -225,6 +290,13 @@ CAF_BEGIN_TYPE_ID_BLOCK(boxoffice, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::customer_delta))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::section_snapshot))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::event_snapshot))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::queue_join_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::queue_status_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::queue_leave_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::queue_status))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::queue_settings_request))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::queue_settings_query))
+  CAF_ADD_TYPE_ID(boxoffice, (boxoffice::queue_room_status))
 CAF_END_TYPE_ID_BLOCK(boxoffice)
 
 // Journal messages stay on their node, so they are never serialized.
@@ -268,6 +340,11 @@ using section_actor = reservation_api::extend<
 
 // Everything addressed to one event, from outside it.
 using event_api = reservation_api::extend<
+  caf::replies_to<queue_join_request>::with<queue_status>,
+  caf::replies_to<queue_status_request>::with<queue_status>,
+  caf::replies_to<queue_leave_request>::with<queue_status>,
+  caf::replies_to<queue_settings_request>::with<queue_room_status>,
+  caf::replies_to<queue_settings_query>::with<queue_room_status>,
   caf::replies_to<event_request>::with<event_view>,
   caf::replies_to<set_status_request>::with<event_info>,
   caf::replies_to<edit_event_request>::with<event_info>,
@@ -275,6 +352,7 @@ using event_api = reservation_api::extend<
 
 using event_actor = event_api::extend<
   caf::reacts_to<customer_delta>,
+  caf::reacts_to<queue_tick_atom>,
   caf::replies_to<stop_atom>::with<stopped_atom>>;
 
 // Cluster mode: what the directory asks before it brings an event up on
@@ -345,8 +423,20 @@ typename Inspector::result_type inspect(Inspector& f, section_snapshot& x) {
            x.cancelled_orders, x.next_hold_id, x.next_order_id);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_settings& x) {
+  return f(caf::meta::type_name("queue_settings"), x.mode, x.prequeue_at, x.opens_at,
+           x.rate_per_s, x.active_max, x.pass_ttl_s, x.queue_length_max, x.paused, x.seed,
+           x.seed_hash, x.drawn);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_entry& x) {
+  return f(caf::meta::type_name("queue_entry"), x.id, x.customer, x.secret, x.joined_at,
+           x.state, x.rank, x.admitted_at, x.pass_expires_at, x.ended_at);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_snapshot& x) {
-  return f(caf::meta::type_name("event_snapshot"), x.info, x.sections);
+  return f(caf::meta::type_name("event_snapshot"), x.info, x.sections, x.queue,
+           x.queue_entries);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, customer_delta& x) {
@@ -364,7 +454,7 @@ typename Inspector::result_type inspect(Inspector& f, answer_key& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hold_request& x) {
   return f(caf::meta::type_name("hold_request"), x.event, x.section, x.customer, x.seats,
-           x.quantity, x.answer);
+           x.quantity, x.answer, x.pass);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hold_query& x) {
@@ -414,7 +504,42 @@ typename Inspector::result_type inspect(Inspector& f, seat_map& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_view& x) {
-  return f(caf::meta::type_name("event_view"), x.info, x.sections);
+  return f(caf::meta::type_name("event_view"), x.info, x.sections, x.queue);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_ref& x) {
+  return f(caf::meta::type_name("queue_ref"), x.event, x.entry, x.secret);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_join_request& x) {
+  return f(caf::meta::type_name("queue_join_request"), x.event, x.customer, x.answer);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_status_request& x) {
+  return f(caf::meta::type_name("queue_status_request"), x.ref);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_leave_request& x) {
+  return f(caf::meta::type_name("queue_leave_request"), x.ref);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_status& x) {
+  return f(caf::meta::type_name("queue_status"), x.event, x.entry, x.position, x.ahead, x.eta_s,
+           x.sold_out, x.pass, x.refresh_after_s, x.fresh);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_settings_request& x) {
+  return f(caf::meta::type_name("queue_settings_request"), x.event, x.fields, x.settings,
+           x.answer);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_settings_query& x) {
+  return f(caf::meta::type_name("queue_settings_query"), x.event);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_room_status& x) {
+  return f(caf::meta::type_name("queue_room_status"), x.event, x.settings, x.pre_queue,
+           x.waiting, x.admitted, x.admitted_total, x.sold_out);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, create_event_request& x) {

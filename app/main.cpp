@@ -59,7 +59,7 @@ account_rules account_rules_of(const settings& s) {
 
 // The access-token key: from the configuration, at least 32 bytes. Only the
 // demo makes one up (tokens then die with the process).
-std::shared_ptr<const token_signer> make_signer(const settings& s, bool demo) {
+std::string signer_key(const settings& s, bool demo) {
   auto key = s.auth.jwt_secret;
   if (key.empty() && demo) {
     key = new_random_token(token_signer::min_key_bytes);
@@ -68,7 +68,21 @@ std::shared_ptr<const token_signer> make_signer(const settings& s, bool demo) {
   if (key.size() < token_signer::min_key_bytes)
     throw config_error("config: auth.jwt_secret: must be set (BOXOFFICE_AUTH_JWT_SECRET), at "
                        "least " + std::to_string(token_signer::min_key_bytes) + " bytes");
-  return std::make_shared<const token_signer>(key, s.auth.access_token_ttl_s);
+  return key;
+}
+
+// The waiting room's pass keys (queue_pass.*). An empty secret is derived
+// from the token key, under a label of its own, so that one secret set in
+// production is enough and passes still verify after a restart.
+std::shared_ptr<const pass_keys> make_pass_keys(const settings& s, const std::string& jwt_key) {
+  const auto& q = s.queue_pass;
+  auto secret = q.secret;
+  if (secret.empty())
+    secret = hmac_sha256(jwt_key, "boxoffice waiting-room pass key");
+  std::vector<pass_keys::key> older;
+  if (!q.previous_key_id.empty() && !q.previous_secret.empty())
+    older.push_back({q.previous_key_id, q.previous_secret});
+  return std::make_shared<const pass_keys>(pass_keys::key{q.key_id, secret}, std::move(older));
 }
 
 cluster::link_settings link_settings_of(const settings& s) {
@@ -161,7 +175,8 @@ int serve(const options& opts) {
   telemetry::setup_logging(log_format_of(s.log.format), s.log.level);
   telemetry::register_process_metrics(metrics::default_registry());
   telemetry::register_instruments();
-  auto signer = make_signer(s, opts.demo);
+  auto jwt_key = signer_key(s, opts.demo);
+  auto signer = std::make_shared<const token_signer>(jwt_key, s.auth.access_token_ttl_s);
   auto rules = account_rules_of(s);
   // Before serving, on the main thread: connect, migrate, list the events.
   auto stored = sql_store{s.database.url}.event_ids();
@@ -193,7 +208,8 @@ int serve(const options& opts) {
                                                      s.actors.event_backlog_max, journal, loader,
                                                      stored,
                                                      cluster ? app::gate_of(*cluster)
-                                                             : ownership_gate{}});
+                                                             : ownership_gate{},
+                                                     s.waiting_room, make_pass_keys(s, jwt_key)});
   if (cluster)
     app::attach_directory(*cluster, dir);
   auto api_ctx = std::make_shared<http::api_context>(s, signer);

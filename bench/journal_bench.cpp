@@ -75,7 +75,7 @@ void next_hold(caf::event_based_actor* self, std::shared_ptr<client_state> st) {
     return;
   }
   auto section = std::uniform_int_distribution<section_id>(1, sections)(st->rng);
-  self->request(st->dir, caf::infinite, hold_request{st->event, section, st->next_customer++, {}, 1, {}})
+  self->request(st->dir, caf::infinite, hold_request{st->event, section, st->next_customer++, {}, 1, {}, {}})
     .then([=](hold_info&) {
             ++st->t->granted;
             st->t->last_grant = bench_clock::now().time_since_epoch().count();
@@ -113,7 +113,7 @@ void bench_durable_holds(const char* name, const std::string& url, int clients) 
   reservation_limits limits;
   limits.max_sections_per_event = sections;
   auto dir = spawn_directory(sys, directory_settings{limits, 0, 1024, journal, loader,
-                                                     sql_store{url}.event_ids(), {}});
+                                                     sql_store{url}.event_ids(), {}, {}, nullptr});
   {
     caf::scoped_actor self{sys};
     auto event = ask<event_info>(self, dir, create_event_request{"bench", "", "", 0, 0, {}}).id;

@@ -53,7 +53,7 @@ struct in_memory_journal {
   }
 
   directory_settings directory(const reservation_limits& limits) const {
-    return directory_settings{limits, 0, 1024, journal, loader, {}, {}};
+    return directory_settings{limits, 0, 1024, journal, loader, {}, {}, {}, nullptr};
   }
 };
 
@@ -226,12 +226,12 @@ void bench_memory(caf::actor_system& sys) {
   // Sell half the seats in 4-seat orders and hold a quarter more in 2-seat holds.
   for (customer_id c = 1; c <= 12'500; ++c) {
     hold_info h;
-    self->request(dir, caf::infinite, hold_request{info.id, 1, c, {}, 4, {}})
+    self->request(dir, caf::infinite, hold_request{info.id, 1, c, {}, 4, {}, {}})
       .receive([&](hold_info& x) { h = x; }, [](caf::error&) { std::exit(1); });
     ask(purchase_request{h.ref, c, {}}, order_info{});
   }
   for (customer_id c = 20'001; c <= 32'500; ++c)
-    ask(hold_request{info.id, 1, c, {}, 2, {}}, hold_info{});
+    ask(hold_request{info.id, 1, c, {}, 2, {}, {}}, hold_info{});
   auto busy = rss_bytes();
   double seats = rows * seats_per_row;
   std::printf("memory 100,000-seat event: %.1f bytes/seat empty, %.1f bytes/seat with "
@@ -267,7 +267,7 @@ int main() {
     auto random_seat = [](int c, std::mt19937& rng) {
       std::uniform_int_distribution<uint32_t> seat(0, rows * seats_per_row - 1);
       return hold_request{1, 1, static_cast<customer_id>(c + 1),
-                          {seat_label(reserved_layout(rows, seats_per_row), seat(rng))}, 0, {}};
+                          {seat_label(reserved_layout(rows, seats_per_row), seat(rng))}, 0, {}, {}};
     };
     auto release = [](const hold_info& h) { return release_request{h.ref, h.customer, {}}; };
     auto echo = sys.spawn(echo_section);
@@ -304,7 +304,7 @@ int main() {
     auto event = info.id;
     auto best = [event](int c, std::mt19937& rng) {
       return hold_request{event, 1, static_cast<customer_id>(c + 1), {},
-                          std::uniform_int_distribution<int32_t>(1, 4)(rng), {}};
+                          std::uniform_int_distribution<int32_t>(1, 4)(rng), {}, {}};
     };
     auto release = [](const hold_info& h) { return release_request{h.ref, h.customer, {}}; };
     bench_actor(sys, "actor  directory->event->section, best available 1-4, hold + release", dir,

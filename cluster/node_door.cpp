@@ -46,6 +46,11 @@ caf::behavior node_door(caf::event_based_actor* self, directory_actor dir) {
         [&](set_status_request& m) { ask<event_info>(self, dir, t, m, rp); },
         [&](edit_event_request& m) { ask<event_info>(self, dir, t, m, rp); },
         [&](add_section_request& m) { ask<section_info>(self, dir, t, m, rp); },
+        [&](queue_join_request& m) { ask<queue_status>(self, dir, t, m, rp); },
+        [&](queue_status_request& m) { ask<queue_status>(self, dir, t, m, rp); },
+        [&](queue_leave_request& m) { ask<queue_status>(self, dir, t, m, rp); },
+        [&](queue_settings_request& m) { ask<queue_room_status>(self, dir, t, m, rp); },
+        [&](queue_settings_query& m) { ask<queue_room_status>(self, dir, t, m, rp); },
       };
       if (!open(env.body))
         rp.deliver(make_error(errc::invalid_request));

@@ -136,6 +136,11 @@ router_actor::behavior_type router(self_ptr self, router_settings settings) {
     [self](set_status_request& m) { return route<event_info>(self, m); },
     [self](edit_event_request& m) { return route<event_info>(self, m); },
     [self](add_section_request& m) { return route<section_info>(self, m); },
+    [self](queue_join_request& m) { return route<queue_status>(self, m); },
+    [self](queue_status_request& m) { return route<queue_status>(self, m); },
+    [self](queue_leave_request& m) { return route<queue_status>(self, m); },
+    [self](queue_settings_request& m) { return route<queue_room_status>(self, m); },
+    [self](queue_settings_query& m) { return route<queue_room_status>(self, m); },
     // A new event is created here: this node takes it (the directory does).
     [self](create_event_request& m) { return self->delegate(self->state.settings.local, m); },
     [self](sweep_atom) { self->send(self->state.settings.local, sweep_atom::value); },

@@ -283,6 +283,23 @@ constexpr text_form node_id_or_empty{is_node_id_or_empty,
                                      "up to 64 letters, digits, '-', '_' or '.'; or empty"};
 constexpr text_form host_or_empty{is_host_or_empty, "a host name or IP address, or empty"};
 
+// Admission-pass keys: ids go inside a pass, whose fields '.' separates.
+bool is_pass_key_id_or_empty(const std::string& text) {
+  return text.size() <= 32 && std::all_of(text.begin(), text.end(), [](unsigned char c) {
+           return std::isalnum(c) != 0 || c == '-' || c == '_';
+         });
+}
+bool is_pass_key_id(const std::string& text) {
+  return !text.empty() && is_pass_key_id_or_empty(text);
+}
+bool is_secret_or_empty(const std::string& text) {
+  return text.empty() || text.size() >= 32;
+}
+constexpr text_form pass_key_id{is_pass_key_id, "1 to 32 letters, digits, '-' or '_'"};
+constexpr text_form pass_key_id_or_empty{is_pass_key_id_or_empty,
+                                         "up to 32 letters, digits, '-' or '_'; or empty"};
+constexpr text_form secret_or_empty{is_secret_or_empty, "32 bytes or more, or empty"};
+
 template <typename Section>
 key_descriptor flag_key(std::string path, std::string description, Section settings::*section,
                         bool Section::*field) {
@@ -310,6 +327,8 @@ const std::vector<key_descriptor>& key_table() {
   using actors = actor_settings;
   using limits = reservation_limits;
   using auth = auth_settings;
+  using room = waiting_room_limits;
+  using pass = queue_pass_settings;
   using cluster = cluster_settings;
   static const std::vector<key_descriptor> table = {
       number_key("server.shutdown_grace_s",
@@ -351,6 +370,14 @@ const std::vector<key_descriptor>& key_table() {
           "http.trusted_proxies",
           "Reverse proxies whose X-Forwarded-For names the client, for rate limits and logs",
           &settings::http, &http::trusted_proxies),
+      number_key("http.queue_heartbeat_s",
+                 "A waiting-room event stream sends a comment line at least this often",
+                 &settings::http, &http::queue_heartbeat_s, {1, 15, "seconds"}),
+      number_key("http.queue_stream_poll_ms",
+                 "How often an event stream reads its entry's state",
+                 &settings::http, &http::queue_stream_poll_ms, {50, 10000, "milliseconds"}),
+      number_key("http.queue_streams_max", "Waiting-room event streams open at once; past it, 503",
+                 &settings::http, &http::queue_streams_max, {1, 1000000, ""}),
       text_key("database.url",
                "Where data lives; a URL with a password belongs in BOXOFFICE_DATABASE_URL",
                &settings::database, &db::url, database_url, secrecy::url_password),
@@ -392,6 +419,22 @@ const std::vector<key_descriptor>& key_table() {
       number_key("reservation.ended_holds_kept_max",
                  "Ended holds remembered per section, to answer expired rather than not found",
                  &settings::reservation, &limits::ended_holds_kept_max, {0, 10000000, ""}),
+      number_key("waiting_room.tick_ms", "Longest time between two admission rounds of a room",
+                 &settings::waiting_room, &room::tick_ms, {5, 1000, "milliseconds"}),
+      number_key("waiting_room.tickets_per_shopper",
+                 "Seats set aside for each admitted shopper who holds none yet",
+                 &settings::waiting_room, &room::tickets_per_shopper, {1, 100, "seats"}),
+      number_key("waiting_room.stock_margin_pct",
+                 "Share of the free seats the room admits shoppers against",
+                 &settings::waiting_room, &room::stock_margin_pct, {1, 1000, "percent"}),
+      number_key("waiting_room.refresh_after_s", "Poll interval suggested to waiting clients",
+                 &settings::waiting_room, &room::refresh_after_s, {1, 300, "seconds"}),
+      number_key("waiting_room.rate_per_s_max", "Highest admission rate an event may set",
+                 &settings::waiting_room, &room::rate_per_s_max, {1, 1000000, "per second"}),
+      number_key("waiting_room.queue_length_max", "Longest line an event may set",
+                 &settings::waiting_room, &room::queue_length_max, {1, 100000000, "entries"}),
+      number_key("waiting_room.pass_ttl_s_max", "Longest pass lifetime an event may set",
+                 &settings::waiting_room, &room::pass_ttl_s_max, {1, 86400, "seconds"}),
       text_key("auth.jwt_secret", "Key that signs access tokens, at least 32 bytes; required",
                &settings::auth, &auth::jwt_secret, free_text, secrecy::whole),
       number_key("auth.access_token_ttl_s", "Lifetime of an access token", &settings::auth,
@@ -419,6 +462,16 @@ const std::vector<key_descriptor>& key_table() {
                &settings::auth, &auth::admin_email, email_or_empty, secrecy::none),
       text_key("auth.admin_password", "The password of that first admin", &settings::auth,
                &auth::admin_password, free_text, secrecy::whole),
+      text_key("queue_pass.key_id", "Id of the key that signs admission passes",
+               &settings::queue_pass, &pass::key_id, pass_key_id, secrecy::none),
+      text_key("queue_pass.secret",
+               "Key that signs admission passes, 32 bytes or more; empty: from auth.jwt_secret",
+               &settings::queue_pass, &pass::secret, secret_or_empty, secrecy::whole),
+      text_key("queue_pass.previous_key_id", "Id of the previous pass key (rotation); may be empty",
+               &settings::queue_pass, &pass::previous_key_id, pass_key_id_or_empty,
+               secrecy::none),
+      text_key("queue_pass.previous_secret", "The previous pass key: it still verifies",
+               &settings::queue_pass, &pass::previous_secret, secret_or_empty, secrecy::whole),
       number_key("idempotency.ttl_s", "Answers to an Idempotency-Key are replayed this long",
                  &settings::idempotency, &idempotency_settings::ttl_s, {60, 2592000, "seconds"}),
       number_key("idempotency.in_flight_max",
@@ -502,7 +555,9 @@ const char* section_description(const std::string& section) {
       {"database", "where every acknowledged change is committed, and group commit"},
       {"actors", "the actor system: threads, idle events, timeouts"},
       {"reservation", "the rules of holds, and limits per hold, customer, event and section"},
+      {"waiting_room", "the waiting rooms of events: admission rounds, stock, bounds of settings"},
       {"auth", "accounts and tokens: signing, password hashing, rate limits, the first admin"},
+      {"queue_pass", "the keys of waiting-room admission passes (HMAC-SHA256), for rotation"},
       {"idempotency", "answers replayed for a repeated Idempotency-Key"},
       {"cluster", "the node port (expose it on a trusted network only) and cluster mode"},
   };
@@ -638,6 +693,10 @@ void check_cross_key_rules(const settings& s) {
   if (h.request_deadline_ms <= s.actors.request_timeout_ms)
     order_broken("http.request_deadline_ms", h.request_deadline_ms, "actors.request_timeout_ms",
                  s.actors.request_timeout_ms + 1, "milliseconds");
+  if (!s.queue_pass.previous_key_id.empty()
+      && s.queue_pass.previous_key_id == s.queue_pass.key_id)
+    throw config_error("config: queue_pass.previous_key_id: '" + s.queue_pass.previous_key_id
+                       + "' is also queue_pass.key_id; a rotated key needs a new id");
   // The idle close must not overtake a request that is still arriving.
   for (auto [key, timeout] : {std::pair{"http.header_timeout_s", h.header_timeout_s},
                               std::pair{"http.body_timeout_s", h.body_timeout_s}})

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "actors/limits.h"
+#include "actors/waiting_room.h"
 
 #include <cstdint>
 #include <functional>
@@ -54,6 +55,11 @@ struct http_settings {
   // Requests handed to the actors and not answered yet; past it, new ones
   // are answered 503 + Retry-After at once instead of queueing.
   uint32_t max_in_flight_requests = 10000;
+  // Waiting-room event streams (SSE): a comment line at least this often,
+  // so proxies and clients see the stream alive; the state is read this often.
+  uint32_t queue_heartbeat_s = 10;
+  uint32_t queue_stream_poll_ms = 500;
+  uint32_t queue_streams_max = 10000;  // open at once; past it, 503
   // Reverse proxies (IPv4 or IPv6 literals, as inet_pton reads them) whose
   // X-Forwarded-For names the client; from any other peer it is ignored.
   // Empty: the peer address is the client.
@@ -160,6 +166,17 @@ struct cluster_settings {
   // --- end of cluster mode -------------------------------------------------
 };
 
+// The waiting room's admission passes (HMAC-SHA256): the key that signs,
+// named by key_id, and the previous key, which still verifies, for rotation.
+// Secrets of at least 32 bytes; an empty secret is derived from
+// auth.jwt_secret, so passes verify across restarts with nothing more set.
+struct queue_pass_settings {
+  std::string key_id = "k1";
+  std::string secret;
+  std::string previous_key_id;
+  std::string previous_secret;
+};
+
 struct settings {
   server_settings server;
   log_settings log;
@@ -167,7 +184,9 @@ struct settings {
   database_settings database;
   actor_settings actors;
   reservation_limits reservation;
+  waiting_room_limits waiting_room;
   auth_settings auth;
+  queue_pass_settings queue_pass;
   idempotency_settings idempotency;
   cluster_settings cluster;
 };

@@ -47,7 +47,9 @@ api_context::api_context(const settings& s, std::shared_ptr<const token_signer> 
       per_address(s.auth.attempts_per_address_per_min, s.auth.rate_limit_keys_max),
       per_account(s.auth.attempts_per_account_per_min, s.auth.rate_limit_keys_max),
       client_address(s.http.trusted_proxies),
-      limits(s.reservation) {}
+      limits(s.reservation),
+      streams{s.http.queue_heartbeat_s, s.http.queue_stream_poll_ms, s.http.queue_streams_max,
+              std::max<uint32_t>(1, s.http.keepalive_timeout_s / 2)} {}
 
 caller authenticate(const Rest::Request& req, const api_context& api, access need) {
   auto token = bearer_token(req);
@@ -181,6 +183,7 @@ std::vector<route> api_routes(std::shared_ptr<api_context> api) {
   add_event_routes(routes, api);
   add_hold_routes(routes, api);
   add_account_routes(routes, api);
+  add_queue_routes(routes, api);
   add_cluster_routes(routes, api);
   add_web_routes(routes);
   return routes;

@@ -16,6 +16,7 @@
 #include "http/client_address.h"
 #include "http/gateway.h"
 #include "http/idempotency.h"
+#include "http/queue_stream_limits.h"
 #include "http/routes.h"
 
 #include <atomic>
@@ -38,6 +39,7 @@ struct api_context {
   rate_limiter per_account;
   client_address_rule client_address;
   reservation_limits limits;
+  stream_limits streams;  // the waiting room's event streams (queue_stream.h)
   std::atomic<bool> started{false};  // set once every actor is up
 };
 
@@ -135,6 +137,7 @@ route_handler bind_api(std::shared_ptr<api_context> api, api_handler h);
 void add_event_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
 void add_hold_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
 void add_account_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
+void add_queue_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
 void add_cluster_routes(std::vector<route>& routes, std::shared_ptr<api_context> api);
 // The web pages at / and /web/{file} (web_routes.cpp).
 void add_web_routes(std::vector<route>& routes);

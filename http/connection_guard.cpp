@@ -16,6 +16,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -213,6 +214,15 @@ public:
     });
   }
 
+  // Makes Pistache's idle check count the connection as fresh (it measures
+  // keepalive_timeout from the parser's last reset), on the reactor thread.
+  void refresh(const std::shared_ptr<connection>& c) {
+    on_reactor(c, std::chrono::milliseconds(1), [c] {
+      if (auto p = c->peer.lock())
+        Http::Handler::getParser(p)->reset();
+    });
+  }
+
 private:
   Tcp::Handler& inner() { return *inner_; }
 
@@ -400,6 +410,48 @@ void send_response(const std::shared_ptr<Tcp::Peer>& peer, std::string bytes) {
   {
     std::lock_guard lock(c->m);
     c->in_flight = false;
+  }
+  c->owner->answered(c, peer);
+}
+
+void start_stream(const std::shared_ptr<Tcp::Peer>& peer, std::string head) {
+  auto c = connection_of(peer);
+  peer->setIdle(true);
+  if (c) {
+    std::lock_guard lock(c->m);
+    c->closing = true;  // the stream is the connection's last answer
+  }
+  send_bytes(peer, std::move(head));
+}
+
+void stream_write(const std::shared_ptr<Tcp::Peer>& peer, const std::string& data, bool chunked) {
+  if (data.empty())
+    return;  // an empty chunk would end the stream
+  if (!chunked)
+    return send_bytes(peer, data);
+  char size[20];
+  int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  std::string framed;
+  framed.reserve(static_cast<size_t>(n) + data.size() + 2);
+  framed.append(size, static_cast<size_t>(n)).append(data).append("\r\n");
+  send_bytes(peer, std::move(framed));
+}
+
+void keep_stream_alive(const std::shared_ptr<Tcp::Peer>& peer) {
+  if (auto c = connection_of(peer))
+    c->owner->refresh(c);
+}
+
+void end_stream(const std::shared_ptr<Tcp::Peer>& peer, bool chunked) {
+  if (chunked)
+    send_bytes(peer, "0\r\n\r\n");
+  auto c = connection_of(peer);
+  if (!c)
+    return;
+  {
+    std::lock_guard lock(c->m);
+    c->in_flight = false;
+    c->closing = true;
   }
   c->owner->answered(c, peer);
 }

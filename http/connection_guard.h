@@ -57,6 +57,22 @@ exchange current_exchange(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
 // one in. Any thread. `bytes` is the whole response (response.h builds it).
 void send_response(const std::shared_ptr<Pistache::Tcp::Peer>& peer, std::string bytes);
 
+// --- Streaming responses (Server-Sent Events) ---------------------------------
+// A stream is the answer to its connection's current request that never
+// finishes on its own: start_stream writes its head, stream_write its data,
+// end_stream its end, and then the connection closes (nothing after the
+// streamed request is read). Any thread; a gone connection is a no-op.
+// Pistache 0.0.5 would answer 408 inside the stream once header_timeout
+// passed (the peer is marked idle instead) and would close it at
+// keepalive_timeout after the request: keep_stream_alive, called more often
+// than that, tells it the connection is in use.
+// `chunked`: HTTP/1.1 chunked framing; else (HTTP/1.0) the data as is.
+void start_stream(const std::shared_ptr<Pistache::Tcp::Peer>& peer, std::string head);
+void stream_write(const std::shared_ptr<Pistache::Tcp::Peer>& peer, const std::string& data,
+                  bool chunked);
+void keep_stream_alive(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+void end_stream(const std::shared_ptr<Pistache::Tcp::Peer>& peer, bool chunked);
+
 // Called by the server as a request reaches a route (or the 404/405
 // answer), on the reactor thread: a request Pistache parsed and did not
 // dispatch was refused by Pistache itself, and its connection is closed.

@@ -1,6 +1,7 @@
 // Events and sections: search, read, create and edit (admins), seat maps.
 #include "http/api.h"
 #include "http/json_codec.h"
+#include "http/queue_codec.h"
 #include "persistence/query_service.h"
 
 namespace boxoffice::http {
@@ -87,8 +88,7 @@ void get_event(api_context& api, const Rest::Request& req, Http::ResponseWriter&
   api.gate->submit(w, ask_directory<event_view>(api, msg,
                                                 [inm = if_none_match(req)](const event_view& v) {
                                                   return conditional_reply(
-                                                    json_reply(200, dump(event_json(
-                                                                      v.info, &v.sections))),
+                                                    json_reply(200, dump(event_view_json(v))),
                                                     inm);
                                                 }));
 }

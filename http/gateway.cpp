@@ -179,6 +179,12 @@ void write_reply(Pistache::Http::ResponseWriter& w, const reply& r) {
   if (!r.cache_control.empty())
     set_header(w, "Cache-Control", r.cache_control);
   auto code = static_cast<Pistache::Http::Code>(r.status);
+  if (r.stream) {
+    auto started = send_stream(w, r.content_type.c_str(), r.body);
+    if (started.peer)
+      r.stream(started.peer, started.chunked);
+    return;
+  }
   if (r.body.empty())
     send_empty(w, code);
   else

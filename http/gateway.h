@@ -42,6 +42,10 @@ struct reply {
   std::optional<uint32_t> retry_after_s;  // 429/503
   std::string etag;                       // ETag header, quoted
   std::string cache_control;              // Cache-Control header
+  // Set: the reply starts a stream of content_type with body as its first
+  // data, and this is called with the stream's connection (response.h,
+  // send_stream) to go on writing it. Never recorded for a replay.
+  std::function<void(const std::shared_ptr<Pistache::Tcp::Peer>&, bool chunked)> stream;
 };
 
 reply json_reply(uint16_t status, std::string body, std::string location = {});

@@ -76,6 +76,10 @@ void place_hold(api_context& api, const Rest::Request& req, Http::ResponseWriter
     body.optional_text("seats", 0);
   }
   body.finish();
+  // While the event's waiting room is on, its actor refuses a hold without
+  // a valid admission pass (403 queue_pass_*).
+  if (auto pass = req.headers().tryGetRaw("Queue-Pass"))
+    msg.pass = pass->value();
   submit_write<hold_info>(api, req, w, who, std::move(msg),
                           [](const hold_info& h) { return hold_reply(201, h); });
 }

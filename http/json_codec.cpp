@@ -467,6 +467,15 @@ std::optional<timestamp_ms> body_reader::optional_time(const char* field) {
   return optional(field, [&] { return time(field); });
 }
 
+std::optional<bool> body_reader::optional_flag(const char* field) {
+  return optional(field, [&] {
+    const auto& v = get(field);
+    if (!v.is_boolean())
+      throw refusal{invalid_field(field, std::string("must be true or false, not ") + type_name(v))};
+    return v.get<bool>();
+  });
+}
+
 std::vector<std::string> body_reader::text_list(const char* field, size_t max_items,
                                                 size_t max_bytes) {
   const auto& v = get(field);

@@ -84,6 +84,7 @@ public:
   int64_t money(const char* field, int64_t max);  // cents, 0..max
   timestamp_ms time(const char* field);
   std::optional<timestamp_ms> optional_time(const char* field);
+  std::optional<bool> optional_flag(const char* field);
   std::vector<std::string> text_list(const char* field, size_t max_items, size_t max_bytes);
   void finish();
 

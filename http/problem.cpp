@@ -15,7 +15,7 @@ struct mapping {
 };
 
 // Why each status: see the header.
-constexpr std::array<mapping, 34> table{{
+constexpr std::array<mapping, 46> table{{
   {errc::invalid_request, 422, "The request is not valid"},
   {errc::invalid_quantity, 422, "The quantity must be positive"},
   {errc::too_many_seats, 422, "Too many seats in one hold"},
@@ -29,6 +29,18 @@ constexpr std::array<mapping, 34> table{{
   {errc::hold_lifetime_exceeded, 422, "The hold cannot be extended further"},
   {errc::order_not_found, 404, "Order not found"},
   {errc::order_cancelled, 409, "The order was already cancelled"},
+  {errc::invalid_queue_settings, 422, "The waiting-room settings are not valid"},
+  {errc::queue_off, 409, "This event has no waiting room"},
+  {errc::queue_not_open, 409, "The waiting room is not open yet"},
+  {errc::queue_full, 503, "The waiting room is full"},
+  {errc::queue_closed, 409, "The waiting room is closed"},
+  {errc::queue_entry_not_found, 404, "Queue entry not found"},
+  {errc::queue_pass_missing, 403, "An admission pass is required"},
+  {errc::queue_pass_forged, 403, "The admission pass is not valid"},
+  {errc::queue_pass_other_customer, 403, "The admission pass belongs to another customer"},
+  {errc::queue_pass_other_event, 403, "The admission pass is for another event"},
+  {errc::queue_pass_expired, 403, "The admission pass has expired"},
+  {errc::queue_pass_used, 403, "The admission pass was already used"},
   {errc::limit_exceeded, 409, "Ticket limit per customer reached"},
   {errc::too_many_holds, 409, "Hold limit per customer reached"},
   {errc::sale_not_open, 409, "The sale is not open"},
@@ -92,6 +104,8 @@ problem problem_for(errc e, std::string detail) {
     p.retry_after_s = retry_after_overloaded_s;  // a takeover is due within a lease
   else if (e == errc::idempotency_key_in_use)
     p.retry_after_s = retry_after_overloaded_s;  // the first attempt may still commit
+  else if (e == errc::queue_full)
+    p.retry_after_s = retry_after_overloaded_s;
   return p;
 }
 

@@ -99,6 +99,43 @@ std::string response_bytes::finish(std::string_view content_type, std::string_vi
   return std::move(out_);
 }
 
+std::string response_bytes::finish_stream(std::string_view content_type) {
+  header("Date", http_date());
+  header("Content-Type", content_type);
+  header("Cache-Control", "no-store");
+  // nginx buffers proxied answers unless told not to (deploy/nginx.conf).
+  header("X-Accel-Buffering", "no");
+  if (x_.http10) {
+    header("Connection", "close");
+  } else {
+    header("Connection", "keep-alive");
+    header("Transfer-Encoding", "chunked");
+  }
+  out_.append("\r\n");
+  return std::move(out_);
+}
+
+stream_start send_stream(Http::ResponseWriter& w, const char* content_type,
+                         const std::string& first) {
+  auto peer = w.getPeer();
+  if (!peer) {
+    close_current_trace(client_gone);
+    return {};
+  }
+  auto x = current_exchange(peer);
+  if (x.head) {
+    send_body(w, Http::Code::Ok, content_type, "");
+    return {};
+  }
+  if (!close_current_trace(200))
+    return {};
+  response_bytes r(x, 200);
+  r.headers(w.headers());
+  start_stream(peer, r.finish_stream(content_type));
+  stream_write(peer, first, !x.http10);
+  return {peer, !x.http10};
+}
+
 void send_body(Http::ResponseWriter& w, Http::Code code, const char* content_type,
                const std::string& body) {
   auto peer = w.getPeer();

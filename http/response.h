@@ -34,6 +34,9 @@ public:
   // Retry-After, Allow and WWW-Authenticate, as `p` implies.
   void problem_headers(const problem& p);
   std::string finish(std::string_view content_type, std::string_view body);
+  // The head of a streamed response (connection_guard.h, start_stream):
+  // chunked in HTTP/1.1, delimited by the close in HTTP/1.0.
+  std::string finish_stream(std::string_view content_type);
 
 private:
   exchange x_;
@@ -45,6 +48,16 @@ private:
 // a client already gone is logged as 499 and nothing is sent.
 void send_body(Pistache::Http::ResponseWriter& w, Pistache::Http::Code code,
                const char* content_type, const std::string& body);
+
+// Starts a 200 stream of `content_type` on w's connection with `first` as
+// its first data, and returns its peer and whether it is chunked; nullptr
+// when the client is gone, or for HEAD (answered with the head alone).
+struct stream_start {
+  std::shared_ptr<Pistache::Tcp::Peer> peer;
+  bool chunked = true;
+};
+stream_start send_stream(Pistache::Http::ResponseWriter& w, const char* content_type,
+                         const std::string& first);
 
 // No body (204, 304).
 void send_empty(Pistache::Http::ResponseWriter& w, Pistache::Http::Code code);

@@ -46,7 +46,9 @@ public:
 
 private:
   using key = std::tuple<int, event_id, section_id, uint64_t>;  // tag, event, section, id
-  enum tag : int { event_row, section_row, hold_row, order_row, tickets_freed, answer_row };
+  enum tag : int {
+    event_row, section_row, hold_row, order_row, tickets_freed, answer_row, queue_row, entry_row
+  };
   struct use {
     int last_write = -1;
     int last_read = -1;
@@ -90,6 +92,13 @@ private:
   // a hash collision only costs a level.
   int place(const answer_saved& c) {
     return place({}, {{answer_row, c.key.scope, 0, std::hash<std::string>{}(c.key.key)}});
+  }
+
+  int place(const queue_saved& c) {
+    return place({{event_row, c.event, 0, 0}}, {{queue_row, c.event, 0, 0}});
+  }
+  int place(const queue_entry_saved& c) {
+    return place({{event_row, c.event, 0, 0}}, {{entry_row, c.event, 0, c.entry.id}});
   }
 
   std::map<key, use> uses_;
@@ -257,6 +266,46 @@ private:
     if (run(insert_rows_sql("idempotency_keys", rows, idempotency_insert_once), rows) !=
         i64(changes.size()))
       refuse("answer_saved: the Idempotency-Key has another answer");
+  }
+
+  void write_run(const std::vector<const queue_saved*>& changes) {
+    row_set rows{{"event_id", bigint},   {"mode", text},         {"prequeue_at", bigint},
+                 {"opens_at", bigint},   {"rate_per_s", bigint}, {"active_max", bigint},
+                 {"pass_ttl_s", bigint}, {"queue_length_max", bigint}, {"paused", bigint},
+                 {"seed", text},         {"seed_hash", text},    {"drawn", bigint}};
+    for (const auto* c : changes) {
+      const auto& q = c->settings;
+      rows.add({i64(c->event), to_string(q.mode), q.prequeue_at, q.opens_at, i64(q.rate_per_s),
+                i64(q.active_max), i64(q.pass_ttl_s), i64(q.queue_length_max),
+                i64(q.paused ? 1 : 0), q.seed, q.seed_hash, i64(q.drawn ? 1 : 0)});
+    }
+    run(insert_rows_sql("queue_settings", rows,
+                        "on conflict (event_id) do update set mode = excluded.mode,"
+                        " prequeue_at = excluded.prequeue_at, opens_at = excluded.opens_at,"
+                        " rate_per_s = excluded.rate_per_s, active_max = excluded.active_max,"
+                        " pass_ttl_s = excluded.pass_ttl_s,"
+                        " queue_length_max = excluded.queue_length_max,"
+                        " paused = excluded.paused, seed = excluded.seed,"
+                        " seed_hash = excluded.seed_hash, drawn = excluded.drawn"),
+        rows);
+  }
+
+  void write_run(const std::vector<const queue_entry_saved*>& changes) {
+    row_set rows{{"event_id", bigint},    {"id", bigint},          {"customer_id", bigint},
+                 {"secret", text},        {"joined_at", bigint},   {"state", text},
+                 {"line_rank", bigint},        {"admitted_at", bigint}, {"pass_expires_at", bigint},
+                 {"ended_at", bigint}};
+    for (const auto* c : changes) {
+      const auto& e = c->entry;
+      rows.add({i64(c->event), i64(e.id), i64(e.customer), e.secret, e.joined_at,
+                to_string(e.state), i64(e.rank), e.admitted_at, e.pass_expires_at, e.ended_at});
+    }
+    run(insert_rows_sql("queue_entries", rows,
+                        "on conflict (event_id, id) do update set state = excluded.state,"
+                        " line_rank = excluded.line_rank, admitted_at = excluded.admitted_at,"
+                        " pass_expires_at = excluded.pass_expires_at,"
+                        " ended_at = excluded.ended_at"),
+        rows);
   }
 
   soci::session& sql_;

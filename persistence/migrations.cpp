@@ -219,6 +219,43 @@ std::vector<dialect_sql> schema_v4() {
   return {both("alter table idempotency_keys add column answer text not null default ''")};
 }
 
+// --- Migration 5: the waiting room (issue 15) ---------------------------------
+// One settings row per event that ever had a room, and every entry it kept
+// (an entry's row is rewritten as it moves: joined, drawn, admitted, ended).
+// seed: hex, secret until drawn; seed_hash is published from the first save.
+std::vector<dialect_sql> schema_v5() {
+  return {
+    both("create table queue_settings ("
+         " event_id bigint primary key references events (id),"
+         " mode text not null check (mode in ('off', 'queue', 'safety_net')),"
+         " prequeue_at bigint not null,"
+         " opens_at bigint not null,"
+         " rate_per_s bigint not null check (rate_per_s > 0),"
+         " active_max bigint not null check (active_max > 0),"
+         " pass_ttl_s bigint not null check (pass_ttl_s > 0),"
+         " queue_length_max bigint not null check (queue_length_max > 0),"
+         " paused bigint not null,"
+         " seed text not null,"
+         " seed_hash text not null,"
+         " drawn bigint not null)"),
+    both("create table queue_entries ("
+         " event_id bigint not null references events (id),"
+         " id bigint not null,"
+         " customer_id bigint not null,"
+         " secret text not null,"
+         " joined_at bigint not null,"
+         " state text not null check (state in ('pre_queue', 'waiting', 'admitted', 'used',"
+         "  'left', 'expired', 'closed')),"
+         " line_rank bigint not null,"
+         " admitted_at bigint not null,"
+         " pass_expires_at bigint not null,"
+         " ended_at bigint not null,"
+         " primary key (event_id, id))"),
+    both("create index queue_entries_by_customer on queue_entries (event_id, customer_id)"),
+  };
+}
+// --- end of migration 5 -------------------------------------------------------
+
 // Any fixed number will do; every boxoffice process migrates under it.
 constexpr const char* pg_migration_lock = "select pg_advisory_xact_lock(7957695015157073513)";
 
@@ -255,6 +292,7 @@ const std::vector<migration>& migrations() {
     {2, "accounts, refresh tokens, idempotency keys, event search", schema_v2()},
     {3, "cancelled tickets kept, one live ticket per seat", schema_v3()},
     {4, "idempotency answers committed with their change", schema_v4()},
+    {5, "waiting room: queue settings and entries", schema_v5()},
   };
   return all;
 }

@@ -160,6 +160,52 @@ void load_sections(soci::session& sql, long long id, event_snapshot& snap) {
     });
 }
 
+// The waiting room of the event (migration 5): its settings, if it ever had
+// any, and its entries.
+void load_queue(soci::session& sql, long long id, event_snapshot& snap) {
+  for_each_row<std::string, long long, long long, long long, long long, long long, long long,
+               long long, std::string, std::string, long long>(
+    sql,
+    "select mode, prequeue_at, opens_at, rate_per_s, active_max, pass_ttl_s, queue_length_max,"
+    " paused, seed, seed_hash, drawn from queue_settings where event_id = :e",
+    id, [&](auto& mode, long long prequeue_at, long long opens_at, long long rate,
+            long long active_max, long long ttl, long long length_max, long long paused,
+            auto& seed, auto& seed_hash, long long drawn) {
+      auto& q = snap.queue;
+      parse_queue_mode(mode, q.mode);
+      q.prequeue_at = prequeue_at;
+      q.opens_at = opens_at;
+      q.rate_per_s = static_cast<uint32_t>(rate);
+      q.active_max = static_cast<uint32_t>(active_max);
+      q.pass_ttl_s = static_cast<uint32_t>(ttl);
+      q.queue_length_max = static_cast<uint32_t>(length_max);
+      q.paused = paused != 0;
+      q.seed = std::move(seed);
+      q.seed_hash = std::move(seed_hash);
+      q.drawn = drawn != 0;
+    });
+  for_each_row<long long, long long, std::string, long long, std::string, long long, long long,
+               long long, long long>(
+    sql,
+    "select id, customer_id, secret, joined_at, state, line_rank, admitted_at, pass_expires_at,"
+    " ended_at from queue_entries where event_id = :e order by id",
+    id, [&](long long eid, long long customer, auto& secret, long long joined_at, auto& state,
+            long long rank, long long admitted_at, long long pass_expires_at,
+            long long ended_at) {
+      queue_entry e;
+      e.id = static_cast<uint64_t>(eid);
+      e.customer = static_cast<uint64_t>(customer);
+      e.secret = std::move(secret);
+      e.joined_at = joined_at;
+      parse_entry_state(state, e.state);
+      e.rank = static_cast<uint64_t>(rank);
+      e.admitted_at = admitted_at;
+      e.pass_expires_at = pass_expires_at;
+      e.ended_at = ended_at;
+      snap.queue_entries.push_back(std::move(e));
+    });
+}
+
 } // namespace
 
 sql_store::sql_store(const std::string& database_url, commit_fence fence,
@@ -232,8 +278,10 @@ std::optional<event_snapshot> sql_store::load_event(event_id id) {
     // One snapshot: the tables agree with each other.
     sql_transaction tx(sql, kind(), sql_transaction::mode::snapshot_read);
     snap = load_info(sql, static_cast<long long>(id));
-    if (snap)
+    if (snap) {
       load_sections(sql, static_cast<long long>(id), *snap);
+      load_queue(sql, static_cast<long long>(id), *snap);
+    }
     tx.commit();
   });
   return snap;

@@ -117,7 +117,7 @@ void simulation::impl::act(customer& c) {
     return;
   }
   // A new hold: named seats, best available, or general admission.
-  hold_request req{event, 0, c.id, {}, 0, {}};
+  hold_request req{event, 0, c.id, {}, 0, {}, {}};
   if (c.how == customer::pick::general) {
     req.section = general[draw(0, general.size() - 1)].id;
     req.quantity = static_cast<int32_t>(c.want);

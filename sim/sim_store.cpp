@@ -237,6 +237,32 @@ void sim_db::apply_one(const change& c) {
           violated("Idempotency-Key " + x.key.key + " answered twice (two effects)");
         answers[k] = x;
       },
+      [&](const queue_saved& x) {
+        auto ev = evs.find(x.event);
+        if (ev == evs.end())
+          return violated("queue settings for an unknown event");
+        ev->second.queue = x.settings;
+      },
+      [&](const queue_entry_saved& x) {
+        auto ev = evs.find(x.event);
+        if (ev == evs.end())
+          return violated("queue entry for an unknown event");
+        auto& entries = ev->second.queue_entries;
+        auto i = entries.find(x.entry.id);
+        if (i == entries.end()) {
+          entries.emplace(x.entry.id, x.entry);
+          return;
+        }
+        // As the SQL upsert: who joined, and when, never change.
+        auto& e = i->second;
+        if (e.customer != x.entry.customer || e.secret != x.entry.secret)
+          violated("queue entry " + std::to_string(x.entry.id) + " rewritten for another customer");
+        e.state = x.entry.state;
+        e.rank = x.entry.rank;
+        e.admitted_at = x.entry.admitted_at;
+        e.pass_expires_at = x.entry.pass_expires_at;
+        e.ended_at = x.entry.ended_at;
+      },
     },
     c);
 }
@@ -267,6 +293,9 @@ std::optional<event_snapshot> sim_db::load(event_id id) const {
     }
     snap.sections.push_back(std::move(sec));
   }
+  snap.queue = ev->second.queue;
+  for (const auto& [eid, e] : ev->second.queue_entries)
+    snap.queue_entries.push_back(e);
   return snap;
 }
 

@@ -50,6 +50,9 @@ struct stored_event {
   event_info info;  // sections live in `sections`
   std::map<section_id, stored_section> sections;
   std::map<customer_id, customer_books> customers;
+  // The waiting room (migration 5): its settings and entries, by entry id.
+  queue_settings queue;
+  std::map<uint64_t, queue_entry> queue_entries;
 };
 
 // Switches the simulator turns; the store reads them on every call.

@@ -133,7 +133,8 @@ void simulation::impl::start_node() {
   std::vector<event_id> stored;
   for (const auto& [id, ev] : db.events)
     stored.push_back(id);
-  dir = spawn_directory(sys, directory_settings{sc.limits, 0, 1024, journal, loader, stored, {}});
+  dir = spawn_directory(sys, directory_settings{sc.limits, 0, 1024, journal, loader, stored,
+                                                     {}, {}, nullptr});
 }
 
 // Everything in memory is lost at once; the store stays. Requests in flight

@@ -132,4 +132,30 @@ void section_gauges::publish(uint32_t free, uint32_t held, uint32_t sold) {
   sold_->set(sold);
 }
 
+queue_gauges::queue_gauges(uint64_t event) {
+  auto& r = metrics::default_registry();
+  metrics::label_values e{std::to_string(event)};
+  depth_ = r.gauges("boxoffice_queue_depth", "Waiting-room entries in line (pre-queue included)",
+                    {"event"}).with(e);
+  active_ = r.gauges("boxoffice_queue_active_shoppers", "Admitted shoppers with a live pass",
+                     {"event"}).with(e);
+  admitted_ = r.gauges("boxoffice_queue_admitted_total",
+                       "Admissions since the event's room was loaded", {"event"}).with(e);
+}
+
+void queue_gauges::publish(uint64_t depth, uint64_t active, uint64_t admitted_total) {
+  if (!depth_)
+    return;
+  depth_->set(static_cast<double>(depth));
+  active_->set(static_cast<double>(active));
+  admitted_->set(static_cast<double>(admitted_total));
+}
+
+void add_queue_streams(int delta) {
+  static auto streams = metrics::default_registry()
+                          .gauges("boxoffice_queue_streams", "Waiting-room event streams open")
+                          .with({});
+  streams->add(delta);
+}
+
 } // namespace boxoffice::telemetry

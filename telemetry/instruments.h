@@ -45,4 +45,19 @@ private:
   std::shared_ptr<metrics::gauge> free_, held_, sold_;
 };
 
+// The waiting room of one event: entries in line, admitted shoppers, and
+// admissions since it was loaded.
+class queue_gauges {
+public:
+  queue_gauges() = default;
+  explicit queue_gauges(uint64_t event);
+  void publish(uint64_t depth, uint64_t active, uint64_t admitted_total);
+
+private:
+  std::shared_ptr<metrics::gauge> depth_, active_, admitted_;
+};
+
+// Server-Sent Event streams open now (the waiting room's).
+void add_queue_streams(int delta);
+
 } // namespace boxoffice::telemetry

@@ -190,6 +190,9 @@ struct event_fixture : durable_fixture {
   reservation_limits limits;
   uint32_t idle_stop_s;
   uint32_t backlog_max;
+  waiting_room_limits room_limits;
+  std::shared_ptr<const pass_keys> passes =
+    std::make_shared<pass_keys>(pass_keys::key{"t1", std::string(32, 'k')});
   directory_actor dir;
   event_id event = 0;
 
@@ -208,7 +211,7 @@ struct event_fixture : durable_fixture {
 
   void start_directory() {
     dir = spawn_directory(sys, directory_settings{limits, idle_stop_s, backlog_max, journal,
-                                                  loader, stored_events(), {}});
+                                                  loader, stored_events(), {}, room_limits, passes});
   }
 
   void stop_directory() {
@@ -243,11 +246,11 @@ struct event_fixture : durable_fixture {
   }
 
   caf::expected<hold_info> hold(customer_id c, section_id s, std::vector<std::string> seats) {
-    return ask<hold_info>(dir, hold_request{event, s, c, std::move(seats), 0, {}});
+    return ask<hold_info>(dir, hold_request{event, s, c, std::move(seats), 0, {}, {}});
   }
 
   caf::expected<hold_info> hold_best(customer_id c, section_id s, int32_t quantity) {
-    return ask<hold_info>(dir, hold_request{event, s, c, {}, quantity, {}});
+    return ask<hold_info>(dir, hold_request{event, s, c, {}, quantity, {}, {}});
   }
 
   caf::expected<order_info> purchase(customer_id c, const hold_ref& ref) {

@@ -60,7 +60,7 @@ struct cluster_fixture : test::durable_fixture {
     start_journal();
     gate = sys.spawn(fake_gate, log);
     dir = spawn_directory(sys, directory_settings{{}, 0, 1024, journal, loader,
-                                                  stored_events(), gate});
+                                                  stored_events(), gate, {}, nullptr});
   }
   ~cluster_fixture() override {
     caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
@@ -86,7 +86,7 @@ struct cluster_fixture : test::durable_fixture {
   }
 
   caf::expected<hold_info> hold(event_id e, section_id s, const std::string& seat) {
-    return ask<hold_info>(dir, hold_request{e, s, 1, {seat}, 0, {}});
+    return ask<hold_info>(dir, hold_request{e, s, 1, {seat}, 0, {}, {}});
   }
 
   seat_status seat(event_id e, section_id s, size_t index) {

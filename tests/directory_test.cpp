@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(requests_during_a_hand_over_wait_and_are_served) {
 BOOST_AUTO_TEST_CASE(a_hold_made_during_a_hand_over_is_not_lost) {
   advance_time(61s);
   sched.run_once();  // the directory sweeps and asks the event to stop
-  auto during = start<hold_info>(dir, hold_request{event, s, 3, {"C-1"}, 0, {}});
+  auto during = start<hold_info>(dir, hold_request{event, s, 3, {"C-1"}, 0, {}, {}});
   sched.prioritize(last_client);
   sched.run_once();  // the hold reaches the directory mid hand-over
   sched.run();

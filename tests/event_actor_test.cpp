@@ -36,9 +36,9 @@ BOOST_FIXTURE_TEST_SUITE(event_actor, sale_fixture)
 BOOST_AUTO_TEST_CASE(two_customers_race_for_one_seat_in_either_order) {
   for (bool a_first : {true, false}) {
     std::string seat = a_first ? "A-1" : "A-2";
-    auto a = start<hold_info>(dir, hold_request{event, stalls, 1, {seat}, 0, {}});
+    auto a = start<hold_info>(dir, hold_request{event, stalls, 1, {seat}, 0, {}, {}});
     auto a_client = last_client;
-    auto b = start<hold_info>(dir, hold_request{event, stalls, 2, {seat}, 0, {}});
+    auto b = start<hold_info>(dir, hold_request{event, stalls, 2, {seat}, 0, {}, {}});
     auto b_client = last_client;
     sched.prioritize(a_first ? a_client : b_client);
     sched.run_once();  // the chosen client's request reaches the directory first
@@ -55,7 +55,7 @@ BOOST_AUTO_TEST_CASE(two_customers_race_for_one_seat_in_either_order) {
 BOOST_AUTO_TEST_CASE(many_customers_race_for_one_seat_exactly_one_wins) {
   std::vector<test::pending<hold_info>> answers;
   for (customer_id c = 1; c <= 50; ++c)
-    answers.push_back(start<hold_info>(dir, hold_request{event, circle, c, {"B-6"}, 0, {}}));
+    answers.push_back(start<hold_info>(dir, hold_request{event, circle, c, {"B-6"}, 0, {}, {}}));
   sched.run();
   int wins = 0;
   for (auto& a : answers) {
@@ -120,17 +120,17 @@ BOOST_AUTO_TEST_CASE(bad_requests_are_refused_and_change_nothing) {
     errc expected;
   };
   const bad_case cases[] = {
-    {{event, stalls, 1, {"Z-1"}, 0, {}}, errc::unknown_seat},
-    {{event, stalls, 1, {"A-11"}, 0, {}}, errc::unknown_seat},
-    {{event, stalls, 1, {"A-1", "A-1"}, 0, {}}, errc::invalid_request},
-    {{event, stalls, 1, {"A-1"}, 2, {}}, errc::invalid_request},
-    {{event, stalls, 1, {}, 0, {}}, errc::invalid_quantity},
-    {{event, stalls, 1, {}, -3, {}}, errc::invalid_quantity},
-    {{event, stalls, 1, {}, 11, {}}, errc::too_many_seats},
-    {{event, standing, 1, {}, 21, {}}, errc::too_many_seats},
-    {{event, standing, 1, {"A-1"}, 0, {}}, errc::invalid_request},
-    {{event, 99, 1, {}, 1, {}}, errc::section_not_found},
-    {{event + 1, stalls, 1, {}, 1, {}}, errc::event_not_found},
+    {{event, stalls, 1, {"Z-1"}, 0, {}, {}}, errc::unknown_seat},
+    {{event, stalls, 1, {"A-11"}, 0, {}, {}}, errc::unknown_seat},
+    {{event, stalls, 1, {"A-1", "A-1"}, 0, {}, {}}, errc::invalid_request},
+    {{event, stalls, 1, {"A-1"}, 2, {}, {}}, errc::invalid_request},
+    {{event, stalls, 1, {}, 0, {}, {}}, errc::invalid_quantity},
+    {{event, stalls, 1, {}, -3, {}, {}}, errc::invalid_quantity},
+    {{event, stalls, 1, {}, 11, {}, {}}, errc::too_many_seats},
+    {{event, standing, 1, {}, 21, {}, {}}, errc::too_many_seats},
+    {{event, standing, 1, {"A-1"}, 0, {}, {}}, errc::invalid_request},
+    {{event, 99, 1, {}, 1, {}, {}}, errc::section_not_found},
+    {{event + 1, stalls, 1, {}, 1, {}, {}}, errc::event_not_found},
   };
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT("expected " << to_string(c.expected)) {
@@ -226,7 +226,7 @@ BOOST_AUTO_TEST_CASE(concurrent_views_are_all_answered_with_every_section) {
 BOOST_AUTO_TEST_CASE(a_view_arriving_as_the_event_stops_is_turned_away) {
   auto snapshot = ask<event_snapshot>(loader, load_atom::value, event);
   BOOST_REQUIRE(snapshot);
-  auto ev = spawn_event(sys, std::move(*snapshot), event_context{journal, limits, {}});
+  auto ev = spawn_event(sys, std::move(*snapshot), event_context{journal, limits, {}, {}, nullptr});
   auto stopped = start<stopped_atom>(ev, stop_atom::value);
   auto view = start<event_view>(ev, event_request{event});
   sched.run();

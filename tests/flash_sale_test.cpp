@@ -55,9 +55,9 @@ struct flash_sale : test::event_fixture {
       auto row = static_cast<char>('A' + c.id % rows);
       for (int32_t i = 0; i < c.wanted; ++i)
         seats.push_back(std::string{row} + "-" + std::to_string(1 + (c.id + i) % seats_per_row));
-      return hold_request{event, s, c.id, seats, 0, {}};
+      return hold_request{event, s, c.id, seats, 0, {}, {}};
     }
-    return hold_request{event, s, c.id, {}, c.wanted, {}};
+    return hold_request{event, s, c.id, {}, c.wanted, {}, {}};
   }
 
   // One round: everyone still waiting asks at once; the holders who mean to

@@ -44,7 +44,7 @@ struct section_fixture : test::durable_fixture {
   }
 
   caf::expected<hold_info> hold(customer_id c, std::vector<std::string> seats) {
-    return ask<hold_info>(section, hold_request{7, 1, c, std::move(seats), 0, {}});
+    return ask<hold_info>(section, hold_request{7, 1, c, std::move(seats), 0, {}, {}});
   }
 
   section_stats stats() { return *ask<section_stats>(section, stats_request{7, 1}); }
@@ -214,7 +214,7 @@ BOOST_AUTO_TEST_CASE(restored_holds_past_their_deadline_expire_at_once) {
   advance_time(1s);
   sched.run();
   BOOST_CHECK(same(deltas->back(), 2, -1, -1));
-  auto fresh = ask<hold_info>(copy, hold_request{7, 1, 3, {"E-3"}, 0, {}});
+  auto fresh = ask<hold_info>(copy, hold_request{7, 1, 3, {"E-3"}, 0, {}, {}});
   BOOST_REQUIRE(fresh);
   BOOST_CHECK_GT(fresh->ref.hold, later->ref.hold);  // ids keep growing after a restore
 }
@@ -249,7 +249,7 @@ BOOST_AUTO_TEST_CASE(a_new_hold_expires_before_a_longer_restored_one) {
   auto snapshot = stored();
   snapshot.holds.at(0).expires_at = now_ms() + 3'600'000;  // promised under a longer, older ttl
   auto copy = spawn(snapshot);
-  BOOST_REQUIRE(ask<hold_info>(copy, hold_request{7, 1, 2, {"E-2"}, 0, {}}));
+  BOOST_REQUIRE(ask<hold_info>(copy, hold_request{7, 1, 2, {"E-2"}, 0, {}, {}}));
   advance_time(600s);
   sched.run();
   BOOST_CHECK(std::any_of(deltas->begin(), deltas->end(),
@@ -316,7 +316,7 @@ BOOST_AUTO_TEST_CASE(failed_release_purchase_extend_and_cancel_change_nothing) {
 // A commit slower than the hold's lifetime: the expiry ends the hold before
 // the commit answers, so the client must not be told it has a hold.
 BOOST_AUTO_TEST_CASE(a_hold_that_expires_while_its_commit_is_in_flight_is_not_acknowledged) {
-  auto pending = start<hold_info>(section, hold_request{7, 1, 1, {"B-2"}, 0, {}});
+  auto pending = start<hold_info>(section, hold_request{7, 1, 1, {"B-2"}, 0, {}, {}});
   sched.run_once();  // the client sends
   sched.run_once();  // the section places the hold and asks the journal
   advance_time(600s);  // the deadline passes before the journal has run
@@ -331,7 +331,7 @@ BOOST_AUTO_TEST_CASE(a_seat_being_released_is_not_free_until_the_release_is_stor
   auto h = hold(1, {"D-4"});
   BOOST_REQUIRE(h);
   auto releasing = start<hold_info>(section, release_request{h->ref, 1, {}});
-  auto grabbing = start<hold_info>(section, hold_request{7, 1, 2, {"D-4"}, 0, {}});
+  auto grabbing = start<hold_info>(section, hold_request{7, 1, 2, {"D-4"}, 0, {}, {}});
   sched.run();
   BOOST_REQUIRE(releasing->has_value() && grabbing->has_value());
   BOOST_CHECK(**releasing);

@@ -482,4 +482,58 @@ BOOST_DATA_TEST_CASE(a_large_event_recovers_quickly, data::make(backends), name)
   BOOST_TEST(ms < 10'000);  // aim: < 2 s in a release build; Debug/ASan are slower
 }
 
+// Migration 5: the waiting room's settings and entries come back as written;
+// an entry rewritten in the same batch keeps its last state.
+BOOST_DATA_TEST_CASE(the_waiting_room_round_trips, data::make(backends), name) {
+  scratch_database db{name};
+  if (!db.available())
+    return;
+  boxoffice::sql_store store{db.url()};
+  store.apply(setup());
+  queue_settings q;
+  q.mode = queue_mode::safety_net;
+  q.prequeue_at = t0;
+  q.opens_at = t0 + 60'000;
+  q.rate_per_s = 25;
+  q.active_max = 300;
+  q.pass_ttl_s = 120;
+  q.queue_length_max = 5000;
+  q.paused = true;
+  q.seed = "ab12";
+  q.seed_hash = "cd34";
+  q.drawn = true;
+  queue_entry a{1, 11, "00ff", t0, entry_state::pre_queue, 0, 0, 0, 0};
+  auto a_ranked = a;
+  a_ranked.state = entry_state::admitted;
+  a_ranked.rank = 1;
+  a_ranked.admitted_at = t0 + 61'000;
+  a_ranked.pass_expires_at = t0 + 181'000;
+  queue_entry b{2, 12, "ee01", t0 + 5, entry_state::left, 2, 0, 0, t0 + 9};
+  store.apply({queue_saved{ev, q}, queue_entry_saved{ev, a}, queue_entry_saved{ev, b},
+               queue_entry_saved{ev, a_ranked}});
+  auto snap = load(store);
+  const auto& got = snap.queue;
+  BOOST_TEST((got.mode == queue_mode::safety_net));
+  BOOST_TEST(got.prequeue_at == q.prequeue_at);
+  BOOST_TEST(got.opens_at == q.opens_at);
+  BOOST_TEST(got.rate_per_s == 25u);
+  BOOST_TEST(got.active_max == 300u);
+  BOOST_TEST(got.pass_ttl_s == 120u);
+  BOOST_TEST(got.queue_length_max == 5000u);
+  BOOST_TEST(got.paused);
+  BOOST_TEST(got.seed == "ab12");
+  BOOST_TEST(got.seed_hash == "cd34");
+  BOOST_TEST(got.drawn);
+  BOOST_TEST_REQUIRE(snap.queue_entries.size() == 2u);
+  const auto& e = snap.queue_entries[0];
+  BOOST_TEST(e.id == 1u);
+  BOOST_TEST(e.customer == 11u);
+  BOOST_TEST(e.secret == "00ff");
+  BOOST_TEST((e.state == entry_state::admitted));
+  BOOST_TEST(e.rank == 1u);
+  BOOST_TEST(e.pass_expires_at == t0 + 181'000);
+  BOOST_TEST((snap.queue_entries[1].state == entry_state::left));
+  BOOST_TEST(snap.queue_entries[1].ended_at == t0 + 9);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

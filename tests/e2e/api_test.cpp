@@ -208,7 +208,13 @@ BOOST_AUTO_TEST_CASE(browse_hold_extend_release_purchase_orders_cancel) {
                     {"venue", "Test Hall"}, {"starts_at", "2030-01-01T20:00:00.000Z"},
                     {"max_tickets_per_customer", 8}, {"status", "on_sale"},
                     {"sections", {section_view(stalls, 30, 0, 0),
-                                  section_view(standing, 50, 0, 0)}}};
+                                  section_view(standing, 50, 0, 0)}},
+                    // The waiting room, off until an admin turns it on.
+                    {"waiting_room", {{"mode", "off"}, {"prequeue_at", nullptr},
+                                      {"opens_at", nullptr}, {"rate_per_s", 10},
+                                      {"active_max", 100}, {"pass_ttl_s", 600},
+                                      {"queue_length_max", 100000}, {"paused", false},
+                                      {"lottery", nullptr}}}};
       BOOST_TEST(expect_json(server.call("GET", event_path(event)), 200) == expected);
       check_stalls(server, event, "ffffffffff", "ffffffffff", "ffffffffff");
 

@@ -143,7 +143,7 @@ BOOST_FIXTURE_TEST_CASE(each_node_serves_its_events_and_a_killed_nodes_are_taken
       BOOST_TEST(r.headers.count("retry-after") == 1u);
       return false;
     }
-    BOOST_TEST(r.status == 201);
+    BOOST_TEST(r.status == 201, r.body);
     return true;
   });
   BOOST_TEST_REQUIRE(forwarded.has_value(), "b never forwarded a's event to a");

@@ -126,7 +126,7 @@ void next_hold(caf::event_based_actor* self, std::shared_ptr<client_state> st) {
   auto quantity = std::uniform_int_distribution<int32_t>(1, 3)(st->rng);
   auto general = std::uniform_int_distribution<int>(0, 3)(st->rng) == 0;
   hold_request req{st->event, general ? st->section + 1 : st->section, st->next_customer++, {},
-                   quantity, {}};
+                   quantity, {}, {}};
   self->request(st->dir, 2s, req)
     .then(
       [=](hold_info& h) {

@@ -139,7 +139,8 @@ queue_gauges::queue_gauges(uint64_t event) {
                     {"event"}).with(e);
   active_ = r.gauges("boxoffice_queue_active_shoppers", "Admitted shoppers with a live pass",
                      {"event"}).with(e);
-  admitted_ = r.gauges("boxoffice_queue_admitted_total",
+  // A gauge, not a counter: it restarts when the event's room is loaded.
+  admitted_ = r.gauges("boxoffice_queue_admitted",
                        "Admissions since the event's room was loaded", {"event"}).with(e);
 }
 

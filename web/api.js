@@ -73,6 +73,18 @@ const words = {
   not_owner: 'This event is moving between our servers; try again in a moment',
   owner_unreachable: 'The server selling this event cannot be reached; try again in a moment',
   cluster_disabled: 'This box office runs on a single server: there is no cluster to show',
+  invalid_queue_settings: 'These waiting-room settings do not fit together',
+  queue_off: 'This event has no waiting room right now',
+  queue_not_open: 'The waiting room is not open yet',
+  queue_full: 'The waiting room is full; try again in a moment',
+  queue_closed: 'The waiting room is closed',
+  queue_entry_not_found: 'Your place in the waiting room was not found; join again',
+  queue_pass_missing: 'Wait for your turn in the waiting room first',
+  queue_pass_forged: 'Your admission pass is not valid; join the waiting room again',
+  queue_pass_other_customer: 'This admission pass belongs to someone else',
+  queue_pass_other_event: 'This admission pass is for another event',
+  queue_pass_expired: 'Your admission pass has expired; join the waiting room again',
+  queue_pass_used: 'Your admission pass was already used',
 };
 
 export class Problem extends Error {

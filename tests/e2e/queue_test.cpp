@@ -89,8 +89,9 @@ BOOST_AUTO_TEST_CASE(join_poll_stream_and_leave) {
       auto view = expect_json(server.call("GET", event_path(event)), 200);
       BOOST_TEST(view["waiting_room"]["mode"] == "queue");
       // A wrong secret is no entry.
-      check_problem(server.call("GET", "/v1/queue/" + id.substr(0, id.size() - 1) + "0"), 404,
-                    "queue_entry_not_found");
+      auto forged = id;
+      forged.back() = forged.back() == '0' ? '1' : '0';  // a secret one digit off
+      check_problem(server.call("GET", "/v1/queue/" + forged), 404, "queue_entry_not_found");
 
       // The stream: position first; admitted once unpaused; alive past the
       // header (1 s) and keep-alive (2 s) timeouts; closed when left.

@@ -201,10 +201,14 @@ void server_process::kill_now() {
 
 int server_process::stop() {
   ::kill(pid_, SIGTERM);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-  return status;
+  // Bounded: a server that hangs on SIGTERM fails the test (with its log)
+  // instead of stalling the whole suite until CI's own limit kills it.
+  if (auto status = wait_exit(std::chrono::seconds(30)))
+    return *status;
+  BOOST_ERROR("the server did not exit within 30 s of SIGTERM; the end of " << log_path_
+              << ":\n" << tail_of(log_path_, 80));
+  kill_now();
+  return -1;
 }
 
 void server_process::send_signal(int signal) {

@@ -5,11 +5,28 @@
 # -t1 -c64 with keep-alive for 5 s each, on a fresh SQLite demo database.
 # For before/after comparisons of the HTTP path; every ratio printed comes
 # from one round, so a noisy machine moves both sides of it.
+#
+# Besides requests/s, each line gives the server's CPU time per request
+# (user + system, from /proc/PID/stat, in µs): what a request costs the
+# server, which other load on a shared machine moves far less than it moves
+# the rate (a busy machine slows wrk and the server alike, but a request
+# still costs the server the same work).
 # Usage: bench/http_before_after.sh BEFORE_BINARY AFTER_BINARY [BARE_BINARY] [ROUNDS]
 set -u
 bare=${3:-./build/release/bare_pistache}
 rounds=${4:-3}
-rate() { wrk -t1 -c64 -d5s -H 'Connection: keep-alive' "$1" | awk '/Requests\/sec/{print $2}'; }
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# measure URL PID -> "RATE CPU_US_PER_REQUEST"
+measure() {
+  local before after out requests
+  before=$(cpu_ticks "$2")
+  out=$(wrk -t1 -c64 -d5s -H 'Connection: keep-alive' "$1")
+  after=$(cpu_ticks "$2")
+  requests=$(awk '/requests in/{print $1}' <<< "$out")
+  awk -v r="$(awk '/Requests\/sec/{print $2}' <<< "$out")" -v n="$requests" \
+      -v t="$(( (after - before) * tick_us ))" 'BEGIN{printf "%s %.1f", r, (n > 0 ? t / n : 0)}'
+}
 serve() { # binary port -> pid in $pid, dir in $dir
   dir=$(mktemp -d)
   BOXOFFICE_DATABASE_URL=sqlite://$dir/b.db BOXOFFICE_HTTP_PORT=$2 BOXOFFICE_CLUSTER_LISTEN_PORT=0 \
@@ -21,17 +38,20 @@ for round in $(seq "$rounds"); do
   "$bare" 24001 > /dev/null 2>&1 &
   bare_pid=$!
   sleep 0.5
-  b=$(rate http://127.0.0.1:24001/v1/health)
+  read -r b b_cpu <<< "$(measure http://127.0.0.1:24001/v1/health $bare_pid)"
   kill $bare_pid; wait $bare_pid 2>/dev/null
-  line="round=$round bare=$b"
+  line="round=$round load=$(cut -d' ' -f1 /proc/loadavg) bare=$b bare_cpu_us=$b_cpu"
   for side in before after; do
     [ $side = before ] && bin=$1 port=24101 || bin=$2 port=24201
     serve "$bin" $port
-    h=$(rate http://127.0.0.1:$port/v1/health)
-    s=$(rate http://127.0.0.1:$port/v1/events/1/sections/1/seats)
+    read -r h h_cpu <<< "$(measure http://127.0.0.1:$port/v1/health $pid)"
+    read -r s s_cpu <<< "$(measure http://127.0.0.1:$port/v1/events/1/sections/1/seats $pid)"
     kill $pid; wait $pid 2>/dev/null; rm -rf "$dir"
-    eval "${side}_h=$h ${side}_s=$s"
-    line+=" ${side}_health=$h ${side}_seatmap=$s"
+    eval "${side}_h=$h ${side}_s=$s ${side}_hc=$h_cpu ${side}_sc=$s_cpu"
+    line+=" ${side}_health=$h/${h_cpu}us ${side}_seatmap=$s/${s_cpu}us"
   done
-  echo "$line $(python3 -c "print(f'after/before health={$after_h/$before_h:.3f} seatmap={$after_s/$before_s:.3f}  health/bare before={$before_h/$b:.3f} after={$after_h/$b:.3f}')")"
+  echo "$line"
+  python3 -c "print(f'  after/before rate: health={$after_h/$before_h:.3f} seatmap={$after_s/$before_s:.3f}'
+      f'  cpu/request: health={$after_hc/$before_hc:.3f} seatmap={$after_sc/$before_sc:.3f}'
+      f'  health/bare before={$before_h/$b:.3f} after={$after_h/$b:.3f}')"
 done

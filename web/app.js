@@ -66,9 +66,21 @@ async function eventsPage() {
   });
   const list = h('ul', { class: 'events', 'aria-live': 'polite' });
   const msg = h('p');
+  // Searches can overlap (the page's own first search and an early Enter):
+  // only the latest answer is shown, and an answer listing the same events
+  // leaves the list alone, so the link a keyboard or screen-reader user is on
+  // keeps the focus.
+  let latest = 0;
+  let shown = '';
   const search = async () => {
+    const mine = ++latest;
     try {
       const r = await api.get(`/v1/events?page_size=50&q=${encodeURIComponent(q.value)}`);
+      if (mine !== latest) return;
+      const ids = JSON.stringify(r.items.map((e) => [e.id, e.title, e.venue, e.starts_at]));
+      notice(msg, r.total ? `${r.total} event${r.total === 1 ? '' : 's'}` : 'No event matches.', 'info');
+      if (ids === shown) return;
+      shown = ids;
       list.replaceChildren(
         ...r.items.map((e) =>
           h(
@@ -79,9 +91,8 @@ async function eventsPage() {
           ),
         ),
       );
-      notice(msg, r.total ? `${r.total} event${r.total === 1 ? '' : 's'}` : 'No event matches.', 'info');
     } catch (e) {
-      notice(msg, e.message);
+      if (mine === latest) notice(msg, e.message);
     }
   };
   const form = h(

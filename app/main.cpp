@@ -30,8 +30,10 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <csignal>
 #include <iostream>
+#include <thread>
 #include <thread>
 
 namespace {
@@ -148,8 +150,17 @@ telemetry::log_format log_format_of(const std::string& name) {
   return name == "text" ? telemetry::log_format::text : telemetry::log_format::json;
 }
 
-void announce_demo(caf::actor_system& sys, const directory_actor& dir) {
+// `patience`: how long a cluster node may refuse (not_owner) while it is
+// still joining: it creates events only once it is active.
+void announce_demo(caf::actor_system& sys, const directory_actor& dir,
+                   std::chrono::milliseconds patience) {
+  const auto until = std::chrono::steady_clock::now() + patience;
   auto demo = create_demo_event(sys, dir);
+  while (!demo && demo.error() == make_error(errc::not_owner)
+         && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // main thread, before serving
+    demo = create_demo_event(sys, dir);
+  }
   if (!demo)
     throw std::runtime_error("could not create the demo event: " + sys.render(demo.error()));
   for (size_t i = 0; i < demo->sections.size(); ++i)
@@ -272,7 +283,10 @@ int serve(const options& opts) {
       spdlog::info("node port {}:{}", s.cluster.listen_address, *port);
     }
     if (opts.demo && stored.empty())
-      announce_demo(sys, dir);
+      announce_demo(sys, dir,
+                    s.cluster.enabled ? std::chrono::milliseconds(4 * s.cluster.heartbeat_ms
+                                                                  + 1000 * s.cluster.lease_s)
+                                      : std::chrono::milliseconds(0));
     else if (opts.demo)
       spdlog::info("demo: the database already holds {} events; none added", stored.size());
   } catch (const std::exception& e) {

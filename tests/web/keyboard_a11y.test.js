@@ -4,8 +4,7 @@
 // serious or critical violation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import AxeBuilder from '@axe-core/playwright';
-import { serverAndBrowser, shot, admin } from './harness.js';
+import { serverAndBrowser, shot, admin, noSeriousViolations } from './harness.js';
 
 const stalls = { name: 'Stalls', kind: 'reserved', rows: 4, seats_per_row: 8, price_cents: 2000 };
 const env = serverAndBrowser('keyboard');
@@ -56,24 +55,6 @@ test('a purchase works with the keyboard alone', async () => {
   await shot(page, 'keyboard-confirmed');
   await page.context().close();
 });
-
-async function noSeriousViolations(page, name) {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => ['serious', 'critical'].includes(v.impact));
-  const all = result.violations.map((v) => `${v.id}(${v.impact})`);
-  console.log(`# axe ${name}: ${result.passes.length} rules pass, violations: ${all.join(' ') || 'none'}`);
-  assert.deepEqual(
-    bad.map(
-      (v) =>
-        `${v.id}: ${v.nodes
-          .map((n) => n.target.join(' '))
-          .slice(0, 3)
-          .join(', ')}`,
-    ),
-    [],
-    name,
-  );
-}
 
 test('axe finds no serious or critical violation on the pages', async () => {
   const id = await env.server.event('Accessible gala', [

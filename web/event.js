@@ -233,12 +233,12 @@ export async function eventPage(eventId) {
     document.body.dataset.mapReady = String(s.id);
   }
 
-  function openShop() {
+  function openShop(pass, focus) {
     shopping = true;
     buy.hidden = false;
     showCounts(event);
     const first = event.sections.find((s) => s.kind === 'reserved') ?? event.sections[0];
-    if (first && !current) openSection(first);
+    if (first && !current) openSection(first, focus);
   }
   function hideShop() {
     shopping = false;

@@ -37,7 +37,8 @@ const endings = {
 };
 
 // `box`: the element the room is drawn in. `msg`: the page's message area.
-// `onAdmitted(pass)`: the buyer may shop now; `onEnded()`: the turn is over
+// `onAdmitted(pass, focus)`: the buyer may shop now (`focus`: the keyboard
+// focus was in the room, move it to the map); `onEnded()`: the turn is over
 // (given up, or the pass expired or was used). Answers { pass() (the live
 // pass token or null), check(), stop() }.
 export function waitingRoom(box, msg, event, { onAdmitted, onEnded, alive }) {
@@ -47,11 +48,12 @@ export function waitingRoom(box, msg, event, { onAdmitted, onEnded, alive }) {
   let stopped = false;
   const status = h('div', { id: 'queue-status', role: 'status', 'aria-live': 'polite' });
   const actions = h('div', { class: 'controls' });
+  const intro = h('p', {
+    text: 'Many people want tickets for this event. Join the line: you are let in one by one while seats are left, and then the seat map appears here.',
+  });
   box.replaceChildren(
     h('h2', { id: 'queue-h', tabindex: '-1', text: 'Waiting room' }),
-    h('p', {
-      text: 'Many people want tickets for this event. Join the line: you are let in one by one while seats are left, and then the seat map appears here.',
-    }),
+    intro,
     status,
     actions,
   );
@@ -61,12 +63,20 @@ export function waitingRoom(box, msg, event, { onAdmitted, onEnded, alive }) {
   const facts = (...rows) =>
     h('dl', { class: 'queue-facts' }, ...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
 
+  // Buttons change with the state: a keyboard user's focus stays in the room.
+  function setActions(...buttons) {
+    const hadFocus = actions.contains(document.activeElement);
+    actions.replaceChildren(...buttons.filter(Boolean));
+    if (hadFocus) (actions.querySelector('button') ?? box.querySelector('#queue-h')).focus();
+  }
+
   function show(s) {
     if (stopped) return;
     if (entry?.state === 'admitted' && s.state !== 'admitted') onEnded();
     entry = s;
     const state = s.state;
     box.dataset.queueState = state;
+    intro.hidden = state === 'admitted';
     if (state === 'admitted') {
       closeStream();
       stopPolling();
@@ -76,8 +86,10 @@ export function waitingRoom(box, msg, event, { onAdmitted, onEnded, alive }) {
           text: `It is your turn: choose your seats before ${new Date(s.pass.expires_at).toLocaleTimeString()}.`,
         }),
       );
+      // The focus goes to the map (onAdmitted), never to "Give up my turn".
+      const hadFocus = box.contains(document.activeElement);
       actions.replaceChildren(button('leave-queue', 'Give up my turn', leave));
-      onAdmitted(s.pass.token);
+      onAdmitted(s.pass.token, hadFocus);
       return;
     }
     if (state === 'waiting') {
@@ -109,12 +121,10 @@ export function waitingRoom(box, msg, event, { onAdmitted, onEnded, alive }) {
       stopPolling();
       keep(event.id, null);
       status.replaceChildren(h('p', { class: 'notice info', text: endings[state] ?? endings.gone }));
-      actions.replaceChildren(
-        state === 'closed' || state === 'used' ? null : button('join-queue', 'Join the line', join, true),
-      );
+      setActions(state === 'closed' || state === 'used' ? null : button('join-queue', 'Join the line', join, true));
       return;
     }
-    actions.replaceChildren(button('leave-queue', 'Leave the line', leave));
+    setActions(button('leave-queue', 'Leave the line', leave));
   }
 
   function closeStream() {
@@ -208,9 +218,7 @@ export function waitingRoom(box, msg, event, { onAdmitted, onEnded, alive }) {
           : 'Sign in to join the line (one place per account).',
       }),
     );
-    actions.replaceChildren(
-      button('join-queue', api.account() ? 'Join the line' : 'Sign in to join the line', join, true),
-    );
+    setActions(button('join-queue', api.account() ? 'Join the line' : 'Sign in to join the line', join, true));
   }
 
   function stop() {

@@ -108,6 +108,15 @@ test('the operator watches the room, resumes and pauses it, sets the rate, and s
   assert.match(await ops.locator('#room-state').textContent(), /Queue: paused, nobody is let in/);
   await shot(ops, 'operator-room-paused');
 
+  // The highest "admitted per second" the panel ever shows, from here on.
+  await ops.evaluate(() => {
+    window.maxRate = 0;
+    const figures = document.getElementById('room-figures');
+    new MutationObserver(() => {
+      const v = Number(figures.querySelector('tr[data-figure="admitted_per_s"] td')?.textContent);
+      window.maxRate = Math.max(window.maxRate, v);
+    }).observe(figures, { childList: true, subtree: true });
+  });
   await ops.getByRole('button', { name: 'Resume admission' }).click();
   await ops.getByText('Admission resumed.').waitFor();
   await ops.waitForFunction(
@@ -118,6 +127,7 @@ test('the operator watches the room, resumes and pauses it, sets the rate, and s
     { timeout: 4000 },
   );
   assert.equal(await figure('admitted_total').textContent(), '3');
+  await ops.waitForFunction(() => window.maxRate > 0, null, { timeout: 3000 });
   assert.equal((await env.server.roomStatus(id)).settings.paused, false);
 
   // Each admitted shopper holds two seats: 6 held, in 3 holds due within the minute.

@@ -1,7 +1,8 @@
 // The waiting room in the browser: a buyer in line sees "sold out" and then
 // "closed" in plain words (and axe finds no serious violation on the queue
 // page); with the event stream blocked the page polls and still moves
-// (position, admission), and the buyer can give the turn up; the operator's
+// (position, admission), and the buyer can give the turn up; an open page
+// follows the room being turned on and off; the operator's
 // room panel shows depth and active shoppers, pauses and resumes admission
 // and sets the rate, and the section counters show the holds expiring in the
 // next minute; the cluster panel says plainly that this is a single server.
@@ -92,6 +93,22 @@ test('with the stream blocked the page polls: it moves up the line, is admitted,
   await page.getByText('You left the waiting room.').first().waitFor();
   assert.ok(await page.locator('.buy').isHidden(), 'the map is hidden again');
   await page.getByRole('button', { name: 'Join the line' }).waitFor();
+  await page.context().close();
+});
+
+test('an open event page follows the room: turned on, the map hides behind the line; turned off, it is back', async () => {
+  const id = await env.server.event('Switched show', [stalls]);
+  const page = await (await env.chrome.newContext()).newPage();
+  await signIn(page, env.server.base, await env.server.customer('switched'));
+  await page.goto(`${env.server.base}/#/event/${id}`);
+  await page.locator('body[data-map-ready]').waitFor();
+  await env.server.room(id, { mode: 'queue', rate_per_s: 50, active_max: 5, paused: true });
+  await page.getByRole('button', { name: 'Join the line' }).waitFor({ timeout: 3000 });
+  assert.equal(await page.locator('#seatsvg').count(), 0);
+  assert.ok(await page.locator('.buy').isHidden());
+  await env.server.room(id, { mode: 'off' });
+  await page.locator('body[data-map-ready]').waitFor({ timeout: 3000 });
+  assert.ok(await page.locator('#queue').isHidden());
   await page.context().close();
 });
 

@@ -1,6 +1,6 @@
-// Keyboard only: sign in, search, open the event, pick two seats on the map
-// with the arrow keys, hold them and buy, all with Tab, arrows, Space and
-// Enter. Then axe-core scans every page a buyer or an operator sees: no
+// Keyboard only: sign in, search, open the event, join its waiting room and
+// be admitted, pick two seats on the map with the arrow keys, hold them and
+// buy, all with Tab, arrows, Space and Enter. Then axe-core scans every page a buyer or an operator sees: no
 // serious or critical violation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,8 +18,9 @@ async function tabTo(page, selector) {
   throw new Error(`Tab never reached ${selector}`);
 }
 
-test('a purchase works with the keyboard alone', async () => {
+test('a purchase works with the keyboard alone, through the waiting room', async () => {
   const id = await env.server.event('Keyboard recital', [stalls]);
+  await env.server.room(id, { mode: 'queue', rate_per_s: 50, active_max: 5 });
   const buyer = await env.server.customer('keys');
   const page = await (await env.chrome.newContext()).newPage();
   await page.goto(`${env.server.base}/#/login`);
@@ -35,7 +36,11 @@ test('a purchase works with the keyboard alone', async () => {
   await page.getByRole('link', { name: 'Keyboard recital' }).waitFor();
   await tabTo(page, `a[href="#/event/${id}"]`);
   await page.keyboard.press('Enter');
+  await tabTo(page, '#join-queue');
+  await page.keyboard.press('Enter');
   await page.locator('body[data-map-ready]').waitFor();
+  // Admitted: the focus went to the map's heading, not to "Give up my turn".
+  await page.waitForFunction(() => document.activeElement?.matches('#maparea h2'));
   await tabTo(page, '#seatsvg');
   assert.match(await page.locator('#announce').textContent(), /A-1, free/);
   await page.keyboard.press('ArrowDown');

@@ -11,11 +11,15 @@ import * as api from './api.js';
 import { h, notice } from './dom.js';
 import { needLogin } from './app.js';
 
+// Kept per account and event: after a sign-out and another sign-in in the
+// same tab, the new account does not see the old one's place.
 const load = () => JSON.parse(sessionStorage.getItem('queue') || '{}');
+const slot = (eventId) => `${api.account()?.email}/${eventId}`;
+const kept = (eventId) => load()[slot(eventId)];
 function keep(eventId, entryId) {
   const all = load();
-  if (entryId) all[eventId] = entryId;
-  else delete all[eventId];
+  if (entryId) all[slot(eventId)] = entryId;
+  else delete all[slot(eventId)];
   sessionStorage.setItem('queue', JSON.stringify(all));
 }
 
@@ -24,7 +28,9 @@ export function waitText(s) {
   if (s <= 0) return 'less than a minute';
   if (s < 60) return plural(s, 'second', 'seconds');
   const m = Math.ceil(s / 60);
-  return m < 60 ? `about ${plural(m, 'minute', 'minutes')}` : `about ${plural(Math.round(m / 60), 'hour', 'hours')}`;
+  return m < 60
+    ? `about ${plural(m, 'minute', 'minutes')}`
+    : `about ${plural(Math.round(m / 60), 'hour', 'hours')}`;
 }
 
 // What a finished entry's state means, in plain words.
@@ -61,7 +67,11 @@ export function waitingRoom(box, msg, event, { onAdmitted, onEnded, alive }) {
   const button = (id, text, onclick, primary) =>
     h('button', { type: 'button', id, class: primary ? 'primary' : null, text, onclick });
   const facts = (...rows) =>
-    h('dl', { class: 'queue-facts' }, ...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
+    h(
+      'dl',
+      { class: 'queue-facts' },
+      ...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]),
+    );
 
   // Buttons change with the state: a keyboard user's focus stays in the room.
   function setActions(...buttons) {
@@ -94,7 +104,10 @@ export function waitingRoom(box, msg, event, { onAdmitted, onEnded, alive }) {
     }
     if (state === 'waiting') {
       status.replaceChildren(
-        h('p', { class: 'queue-place', text: s.people_ahead === 0 ? 'You are next in line.' : `You are number ${s.position} in line.` }),
+        h('p', {
+          class: 'queue-place',
+          text: s.people_ahead === 0 ? 'You are next in line.' : `You are number ${s.position} in line.`,
+        }),
         facts(
           ['People ahead of you', String(s.people_ahead)],
           ['Estimated wait', waitText(s.estimated_wait_s)],
@@ -121,7 +134,8 @@ export function waitingRoom(box, msg, event, { onAdmitted, onEnded, alive }) {
       stopPolling();
       keep(event.id, null);
       status.replaceChildren(h('p', { class: 'notice info', text: endings[state] ?? endings.gone }));
-      setActions(state === 'closed' || state === 'used' ? null : button('join-queue', 'Join the line', join, true));
+      const again = state !== 'closed' && state !== 'used';
+      setActions(again ? button('join-queue', 'Join the line', join, true) : null);
       return;
     }
     setActions(button('leave-queue', 'Leave the line', leave));
@@ -197,7 +211,7 @@ export function waitingRoom(box, msg, event, { onAdmitted, onEnded, alive }) {
 
   // Where the buyer stands now: a kept entry is read again, else an offer to join.
   async function check() {
-    const id = load()[event.id];
+    const id = kept(event.id);
     if (id) {
       try {
         const r = await api.call(`/v1/queue/${id}`);
@@ -218,7 +232,8 @@ export function waitingRoom(box, msg, event, { onAdmitted, onEnded, alive }) {
           : 'Sign in to join the line (one place per account).',
       }),
     );
-    setActions(button('join-queue', api.account() ? 'Join the line' : 'Sign in to join the line', join, true));
+    const label = api.account() ? 'Join the line' : 'Sign in to join the line';
+    setActions(button('join-queue', label, join, true));
   }
 
   function stop() {

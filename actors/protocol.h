@@ -445,7 +445,7 @@ typename Inspector::result_type inspect(Inspector& f, customer_delta& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, section_stats& x) {
   return f(caf::meta::type_name("section_stats"), x.section, x.capacity, x.free, x.held,
-           x.sold, x.live_holds, x.orders);
+           x.sold, x.live_holds, x.orders, x.holds_expiring_60s);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, answer_key& x) {

@@ -2,14 +2,53 @@
 
 #include "cluster/placement.h"
 
+#include "telemetry/metrics.h"
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 
 namespace boxoffice::cluster {
 
 namespace {
+
+using tick_atom = caf::atom_constant<caf::atom("cl_tick")>;
+
+// --- Metrics ------------------------------------------------------------------
+
+metrics::gauge& members_in(member_state s) {
+  static auto& family = metrics::default_registry().gauges(
+    "boxoffice_cluster_members", "Live cluster members by state, as this node last read them",
+    {"state"});
+  return *family.with({to_string(s)});
+}
+
+metrics::gauge& owned_events() {
+  static auto g = metrics::default_registry()
+                    .gauges("boxoffice_cluster_owned_events", "Events this node owns now")
+                    .with({});
+  return *g;
+}
+
+metrics::counter& moves(const char* outcome) {
+  static auto& family = metrics::default_registry().counters(
+    "boxoffice_cluster_moves_total",
+    "Planned moves of an event away from this node: done, or called off (it stays)",
+    {"outcome"});
+  return *family.with({outcome});
+}
+
+metrics::histogram& move_seconds() {
+  static auto h = metrics::default_registry()
+                    .histograms("boxoffice_cluster_move_seconds",
+                                "A planned move on the old owner: from holding the event's "
+                                "requests to the new owner recorded",
+                                {}, metrics::latency_buckets_s())
+                    .with({});
+  return *h;
+}
 
 struct ownership_state {
   ownership_settings settings;
@@ -23,6 +62,10 @@ struct ownership_state {
   std::map<uint64_t, int64_t> owned;  // event -> epoch this incarnation took it at
   bool scanning = false;              // a takeover scan is under way
   bool rescan = false;                // a new view came meanwhile
+  caf::actor links;                   // the link manager; null: active once joined
+  std::map<uint64_t, std::string> moving;  // event -> node it is moving to
+  // Leaving (SIGTERM): answered once every event has moved away.
+  std::vector<caf::typed_response_promise<bool>> handed_over;
   static inline const char* name = "cluster_ownership";
 };
 
@@ -190,19 +233,139 @@ void scan_orphans(self_ptr self) {
       [=](const caf::error&) { self->state.scanning = false; });
 }
 
+// --- Planned moves (old owner's side) ------------------------------------------
+
+const member* active_member(const ownership_state& st, const std::string& node_id) {
+  for (const auto& m : st.view.members)
+    if (m.id.node_id == node_id && m.state == member_state::active)
+      return &m;
+  return nullptr;
+}
+
+bool any_active_peer(const ownership_state& st) {
+  for (const auto& m : st.view.members)
+    if (m.state == member_state::active && m.id.node_id != st.self.node_id)
+      return true;
+  return false;
+}
+
+// After any change of what this node owns: the gauge, and a leave waiting
+// for every event to be gone (or for nowhere left to put them).
+void settle(self_ptr self) {
+  auto& st = self->state;
+  owned_events().set(static_cast<double>(st.owned.size()));
+  if (st.handed_over.empty())
+    return;
+  const bool done = st.owned.empty();
+  if (done || !any_active_peer(st) || !may_serve(st))
+    for (auto& rp : std::exchange(st.handed_over, {}))
+      rp.deliver(done);
+}
+
+void call_off(self_ptr self, uint64_t event, ownership held, const char* why) {
+  auto& st = self->state;
+  spdlog::warn("cluster: move of event {} called off ({}); it stays here", event, why);
+  moves("called_off").inc();
+  if (st.directory)
+    self->send(st.directory, adopt_atom::value, event_id{event}, held);
+  settle(self);
+}
+
+// Moves `event` to `to`: the directory holds the event's new requests and
+// answers once its commits in flight are answered; one transaction records
+// `to` as the owner at the next epoch (this node's later commits of it are
+// fenced); the directory refuses the held requests naming `to`, and the
+// router takes them there. A read through the router then brings the event
+// up on `to` at once. A database failure calls the move off: the event
+// runs here again, at the epoch it had.
+void move_out(self_ptr self, uint64_t event, node_incarnation to) {
+  auto& st = self->state;
+  const auto mover = st.self;
+  const auto started = self->clock().now();
+  st.moving[event] = to.node_id;
+  self->request(st.directory, call_timeout, handover_atom::value, event_id{event})
+    .then(
+      [=](ownership) {
+        auto& st = self->state;
+        auto held = st.owned.find(event);
+        if (st.self != mover || held == st.owned.end()) {
+          st.moving.erase(event);
+          return;  // lost meanwhile: dropped with the rest
+        }
+        const ownership at{mover.incarnation, held->second};
+        self->request(st.worker, call_timeout, handoff_atom::value, mover, event, at.epoch, to)
+          .then(
+            [=](bool recorded) {
+              auto& st = self->state;
+              st.moving.erase(event);
+              if (st.self != mover)
+                return;
+              if (!recorded) {
+                call_off(self, event, at, "the new owner may not take it");
+                return;
+              }
+              st.owned.erase(event);
+              const auto took = std::chrono::duration<double>(self->clock().now() - started);
+              move_seconds().observe(took.count());
+              moves("done").inc();
+              spdlog::info("cluster: event {} moved to {} at epoch {} ({:.1f} ms)", event,
+                           to.node_id, at.epoch + 1, took.count() * 1000);
+              self->send(st.directory, moved_atom::value, event_id{event}, to.node_id,
+                         http_address_of(st, to.node_id));
+              self->request(st.directory, call_timeout, event_request{event, true})
+                .then([](event_view&) {}, [](caf::error&) {});
+              settle(self);
+            },
+            [=](const caf::error&) {
+              self->state.moving.erase(event);
+              if (self->state.self == mover)
+                call_off(self, event, at, "database unavailable");
+            });
+      },
+      [=](const caf::error&) {  // loading or stopping: the next tick tries again
+        self->state.moving.erase(event);
+      });
+}
+
+// Every event whose placement names another active member moves there, at
+// most moves_in_flight_max at once. Leaving, this node is in no placement,
+// so all of them go.
+void rebalance(self_ptr self) {
+  auto& st = self->state;
+  if (may_serve(st) && st.directory) {
+    std::vector<std::pair<uint64_t, node_incarnation>> starts;
+    for (const auto& [event, epoch] : st.owned) {
+      if (st.moving.size() + starts.size() >= st.settings.moves_in_flight_max)
+        break;
+      if (st.moving.count(event) != 0)
+        continue;
+      auto where = placed(st, event);
+      if (!where || *where == st.self.node_id)
+        continue;
+      if (const auto* to = active_member(st, *where))
+        starts.emplace_back(event, to->id);
+    }
+    for (auto& [event, to] : starts)
+      move_out(self, event, to);
+  }
+  settle(self);
+}
+
 void lost(self_ptr self, const std::string& why) {
   auto& st = self->state;
   spdlog::warn("cluster: stops serving its {} events ({})", st.owned.size(), why);
   st.owned.clear();
+  st.moving.clear();
   st.self.incarnation = 0;
   st.state = member_state::joining;
   if (st.directory) {
     self->send(st.directory, lease_atom::value, int64_t{0});
     self->send(st.directory, drop_atom::value);
   }
+  settle(self);
 }
 
-void become_active(self_ptr self) {
+void go_active(self_ptr self) {
   auto& st = self->state;
   const auto joining = st.self;
   self->request(st.agent, call_timeout, state_atom::value, member_state::active)
@@ -223,10 +386,51 @@ void become_active(self_ptr self) {
       });
 }
 
+// joining -> active once linked to every active member (the events that
+// move here are then reachable from every node), as the view that lists
+// this incarnation shows them.
+void become_active(self_ptr self) {
+  auto& st = self->state;
+  if (!st.links) {
+    go_active(self);
+    return;
+  }
+  auto again = [=] {
+    self->delayed_send(self, std::chrono::milliseconds(100), joined_atom::value,
+                       self->state.self);
+  };
+  if (find_member(st, st.self) == nullptr) {
+    again();  // the view does not list this incarnation yet
+    return;
+  }
+  std::vector<std::string> peers;
+  for (const auto& m : st.view.members)
+    if (m.state == member_state::active && m.id.node_id != st.self.node_id)
+      peers.push_back(m.id.node_id);
+  const auto joining = st.self;
+  self->request(st.links, call_timeout, links_atom::value, std::move(peers))
+    .then(
+      [=](bool linked) {
+        if (self->state.self != joining || self->state.state != member_state::joining)
+          return;
+        if (linked)
+          go_active(self);
+        else
+          again();
+      },
+      [=](const caf::error&) { again(); });
+}
+
 caf::result<bool> leave(self_ptr self, uint8_t step) {
   auto& st = self->state;
   if (st.self.incarnation == 0)
     return false;
+  if (step == 2) {  // wait until every event has moved away
+    auto rp = self->make_response_promise<bool>();
+    st.handed_over.push_back(rp);
+    rebalance(self);
+    return rp;
+  }
   const auto to = step == 0 ? member_state::leaving : member_state::dead;
   auto rp = self->make_response_promise<bool>();
   self->request(st.agent, call_timeout, state_atom::value, to)
@@ -237,6 +441,8 @@ caf::result<bool> leave(self_ptr self, uint8_t step) {
           st.state = to;
         if (to == member_state::dead && changed)
           lost(self, "left the cluster");
+        else if (changed)
+          rebalance(self);
         rp.deliver(changed);
       },
       [=](const caf::error&) mutable { rp.deliver(false); });
@@ -270,6 +476,7 @@ caf::behavior ownership_behavior(self_ptr self, ownership_settings settings,
                                  membership_worker worker) {
   self->state.settings = std::move(settings);
   self->state.worker = std::move(worker);
+  self->send(self, tick_atom::value);
   return {
     [=](caf::actor agent) { self->state.agent = std::move(agent); },
     [=](attach_atom, caf::actor dir) {
@@ -289,9 +496,27 @@ caf::behavior ownership_behavior(self_ptr self, ownership_settings settings,
         become_active(self);
     },
     [=](const membership_view& view) {
-      self->state.view = view;
+      auto& st = self->state;
+      st.view = view;
+      for (auto s : {member_state::joining, member_state::active, member_state::leaving}) {
+        auto n = std::count_if(view.members.begin(), view.members.end(),
+                               [s](const member& m) { return m.state == s; });
+        members_in(s).set(static_cast<double>(n));
+      }
+      if (const auto* me = find_member(st, st.self);
+          me && me->state == member_state::leaving && st.state == member_state::active) {
+        spdlog::info("cluster: drained: {} hands its events over", st.self.node_id);
+        st.state = member_state::leaving;
+      }
       scan_orphans(self);
+      rebalance(self);
     },
+    [=](tick_atom) {
+      rebalance(self);
+      self->delayed_send(self, std::chrono::milliseconds(self->state.settings.rebalance_ms),
+                         tick_atom::value);
+    },
+    [=](links_atom, caf::actor links) { self->state.links = std::move(links); },
     [=](lease_until_atom, int64_t until_ns) {
       self->state.lease_until_ns = until_ns;
       tell_directory(self);

@@ -321,10 +321,17 @@ caf::result<event_info> create_event(self_ptr self, create_event_request& req) {
           auto& entry = self->state.events[info.id];
           entry.last_used = wall_clock_ms(self->clock());
           entry.held = held;
+          entry.moving = false;
           run(self, entry, event_snapshot{info, {}, {}, {}});
+          for (auto& w : std::exchange(entry.backlog, {}))
+            w.pass_on(entry.actor);
           rp.deliver(info);
         },
-        [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        [=](caf::error& err) mutable {
+          if (auto i = self->state.events.find(info.id); i != self->state.events.end())
+            fail_backlog(i->second, err);
+          rp.deliver(std::move(err));
+        });
   };
   if (!clustered(self)) {
     commit(info, {});
@@ -335,6 +342,10 @@ caf::result<event_info> create_event(self_ptr self, create_event_request& req) {
     .then(
       [=](event_id id, ownership held) mutable {
         self->state.next_event_id = std::max(self->state.next_event_id, id + 1);
+        // Being created: a move of it (or a request) waits for the commit.
+        auto& entry = self->state.events[id];
+        entry.moving = true;
+        entry.held = held;
         auto numbered = info;
         numbered.id = id;
         commit(std::move(numbered), held);

@@ -131,6 +131,14 @@ caf::behavior link_manager(manager_ptr self, router_actor router, link_settings 
     for (auto i = links.begin(); i != links.end();)
       i = i->second.address() == dm.source ? links.erase(i) : std::next(i);
   });
+  // Peer links are not linked to the manager (one peer going down must not
+  // end the others): the manager ends them when it is told to end, or they
+  // would keep the actor system (and a stopping node) alive.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (auto& [node, link] : self->state.links)
+      self->send_exit(link, msg.reason);
+    self->quit(msg.reason);
+  });
   if (self->state.worker)
     self->send(self, poll_atom::value);
   return {

@@ -148,6 +148,8 @@ caf::result<ownership> acquire(self_ptr self, uint64_t event) {
   auto& st = self->state;
   if (!may_serve(st))
     return make_error(errc::not_owner);
+  if (auto to = st.moving.find(event); to != st.moving.end())
+    return elsewhere(st, to->second);  // it is on its way there
   if (auto found = st.owned.find(event); found != st.owned.end())
     return ownership{st.self.incarnation, found->second};
   auto rp = self->make_response_promise<ownership>();

@@ -199,7 +199,9 @@ int serve(const options& opts) {
   auto cluster = app::start_cluster(sys, s);
   auto committer = spawn_committer(sys, app::journal_store_factory(s), thread_model::detached,
                                    cluster ? commit_mode::fenced : commit_mode::direct);
-  auto loader = spawn_loader(sys, make_store);
+  // Cluster mode: a joining node recovers its share of the events at once.
+  constexpr uint32_t cluster_loaders = 4;
+  auto loader = spawn_loaders(sys, make_store, cluster ? cluster_loaders : 1);
   auto journal = spawn_journal(sys,
                                journal_settings{s.database.journal_batch_rows_max,
                                                 s.database.journal_batch_wait_ms,

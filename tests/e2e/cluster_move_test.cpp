@@ -64,7 +64,19 @@ public:
   void mark() {
     std::lock_guard lock{mutex_};
     window_.clear();
+    worst_.clear();
     marked_ = true;
+  }
+  // Per event in `events`, the longest request since mark(): what a client
+  // that arrived as its move began waited (the event's unavailability, plus
+  // one request's own time). p50, p99 and max over those events.
+  std::string worst_of(const std::vector<uint64_t>& events) const {
+    std::lock_guard lock{mutex_};
+    std::vector<int64_t> v;
+    for (auto e : events)
+      if (auto i = worst_.find(e); i != worst_.end())
+        v.push_back(i->second);
+    return summary(v, "events");
   }
   size_t ok() const { return ok_; }
   std::vector<std::string> failures() const {
@@ -78,16 +90,20 @@ public:
   // p50, p99 and max of the latencies (ms) since mark().
   std::string window_latency() const {
     std::lock_guard lock{mutex_};
-    auto v = window_;
-    if (v.empty())
-      return "no requests";
-    std::sort(v.begin(), v.end());
-    auto at = [&](double q) { return v[std::min(v.size() - 1, size_t(q * double(v.size())))]; };
-    return std::to_string(v.size()) + " requests, p50 " + std::to_string(at(0.5)) + " ms, p99 "
-           + std::to_string(at(0.99)) + " ms, max " + std::to_string(v.back()) + " ms";
+    return summary(window_, "requests");
   }
 
 private:
+  static std::string summary(std::vector<int64_t> v, const char* what) {
+    if (v.empty())
+      return std::string{"no "} + what;
+    std::sort(v.begin(), v.end());
+    auto at = [&](double q) { return v[std::min(v.size() - 1, size_t(q * double(v.size())))]; };
+    return std::to_string(v.size()) + " " + what + ", p50 " + std::to_string(at(0.5))
+           + " ms, p99 " + std::to_string(at(0.99)) + " ms, max " + std::to_string(v.back())
+           + " ms";
+  }
+
   void run(const std::string& base, const std::string& token, size_t n) {
     boxoffice::test::client http;
     size_t turn = n;
@@ -107,8 +123,10 @@ private:
                         std::chrono::steady_clock::now() - started)
                         .count();
       std::lock_guard lock{mutex_};
-      if (marked_)
+      if (marked_) {
         window_.push_back(ms);
+        worst_[event] = std::max(worst_[event], static_cast<int64_t>(ms));
+      }
       if (r.status == 201) {
         ++ok_;
         auto body = json::parse(r.body);
@@ -127,6 +145,7 @@ private:
   mutable std::mutex mutex_;
   bool marked_ = false;
   std::vector<int64_t> window_;
+  std::map<uint64_t, int64_t> worst_;  // event -> longest request since mark()
   std::vector<std::string> failures_;
   std::vector<hold_seen> holds_;
   std::vector<std::thread> threads_;
@@ -246,6 +265,11 @@ BOOST_FIXTURE_TEST_CASE(a_node_joining_mid_sale_takes_only_its_share_and_no_requ
   }
   BOOST_TEST(moved > 0u);
   BOOST_TEST_MESSAGE("join: " << moved << " of " << events.size() << " events moved to c");
+  std::vector<uint64_t> to_c;
+  for (auto e : events)
+    if (placed_on(e, {"a", "b", "c"}) == "c")
+      to_c.push_back(e);
+  BOOST_TEST_MESSAGE("join: longest request per moved event: " << load.worst_of(to_c));
   print_moves(a, "a", a_moves);
   print_moves(*b, "b", b_moves);
   audit(a.database_url(), load.holds());
@@ -265,6 +289,7 @@ BOOST_FIXTURE_TEST_CASE(a_drained_node_hands_its_events_over_mid_sale_and_keeps_
   BOOST_TEST_REQUIRE(drained.has_value(), "b's events did not move to a");
   BOOST_TEST_MESSAGE("drain: every event on a " << drained->count() << " ms after the command; "
                                                 << load.window_latency());
+  BOOST_TEST_MESSAGE("drain: longest request per event: " << load.worst_of(events));
   std::this_thread::sleep_for(300ms);  // b still takes requests and forwards them
   load.stop();
   no_failures(load);
@@ -297,6 +322,7 @@ BOOST_FIXTURE_TEST_CASE(sigterm_hands_the_events_over_mid_sale_and_no_request_fa
   BOOST_TEST_MESSAGE("sigterm: exit after "
                      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
                      << " ms; " << load.window_latency());
+  BOOST_TEST_MESSAGE("sigterm: longest request per event: " << load.worst_of(events));
   no_failures(load);
   audit(b->database_url(), load.holds());
 }

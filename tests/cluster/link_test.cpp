@@ -255,6 +255,23 @@ BOOST_AUTO_TEST_CASE(a_request_pending_on_a_dead_owner_fails_at_once_and_forgets
   BOOST_TEST(local->asked > 10);  // it asked again on every try
 }
 
+BOOST_AUTO_TEST_CASE(a_request_refused_while_its_event_moves_waits_and_reaches_the_new_owner) {
+  auto [local, router, script, door] = two_nodes(2000ms);
+  // Mid-move: the local directory names n2, n2 names n1 (not recorded yet).
+  script->mode = door_mode::not_owner_self;
+  auto r = ask<event_view>(router, event_request{7, true});
+  sched.run();
+  BOOST_TEST(!r->has_value());  // not refused: parked
+  BOOST_TEST(script->seen == 1);
+  // The move lands here; the parked request tries again within 5 ms.
+  local->owns = true;
+  sched.advance_time(5ms);
+  sched.run();
+  BOOST_REQUIRE(r->has_value());
+  BOOST_REQUIRE(**r);
+  BOOST_TEST((**r)->info.title == "local");
+}
+
 BOOST_AUTO_TEST_CASE(the_router_gives_up_at_the_requests_one_deadline) {
   auto [local, router, script, door] = two_nodes(800ms);  // a silent door
   auto r = ask<event_view>(router, event_request{7, true});

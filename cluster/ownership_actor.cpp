@@ -273,12 +273,59 @@ void call_off(self_ptr self, uint64_t event, ownership held, const char* why) {
   settle(self);
 }
 
+using time_point = caf::actor_clock::time_point;
+
+// The new owner is recorded: the directory refuses the held requests naming
+// it (the routers take them there), and one read through the router brings
+// the event up there at once.
+void moved_to(self_ptr self, uint64_t event, const node_incarnation& to, int64_t epoch,
+              time_point started) {
+  auto& st = self->state;
+  st.owned.erase(event);
+  const auto took = std::chrono::duration<double>(self->clock().now() - started);
+  move_seconds().observe(took.count());
+  moves("done").inc();
+  spdlog::info("cluster: event {} moved to {} at epoch {} ({:.1f} ms)", event, to.node_id, epoch,
+               took.count() * 1000);
+  self->send(st.directory, moved_atom::value, event_id{event}, to.node_id,
+             http_address_of(st, to.node_id));
+  self->request(st.directory, call_timeout, event_request{event, true})
+    .then([](event_view&) {}, [](caf::error&) {});
+  settle(self);
+}
+
+// The handoff changed nothing: if the row is still this node's at `at`, the
+// new owner could not take it and the move is called off; if another node
+// holds it (this one was presumed gone), this node lets it go.
+void handoff_refused(self_ptr self, uint64_t event, ownership at) {
+  const auto mover = self->state.self;
+  self->request(self->state.worker, call_timeout, owner_atom::value, event)
+    .then(
+      [=](const owner_lookup& found) {
+        auto& st = self->state;
+        if (st.self != mover)
+          return;
+        if (found.owner && found.owner->owner == mover && found.owner->epoch == at.epoch) {
+          call_off(self, event, at, "the new owner may not take it");
+          return;
+        }
+        st.owned.erase(event);
+        const auto node = found.owner ? found.owner->owner.node_id : std::string{};
+        spdlog::warn("cluster: event {} is no longer this node's (owner: {})", event, node);
+        self->send(st.directory, moved_atom::value, event_id{event}, node,
+                   http_address_of(st, node));
+        settle(self);
+      },
+      [=](const caf::error&) {
+        if (self->state.self == mover)
+          call_off(self, event, at, "database unavailable");
+      });
+}
+
 // Moves `event` to `to`: the directory holds the event's new requests and
 // answers once its commits in flight are answered; one transaction records
 // `to` as the owner at the next epoch (this node's later commits of it are
-// fenced); the directory refuses the held requests naming `to`, and the
-// router takes them there. A read through the router then brings the event
-// up on `to` at once. A database failure calls the move off: the event
+// fenced); then moved_to. A database failure calls the move off: the event
 // runs here again, at the epoch it had.
 void move_out(self_ptr self, uint64_t event, node_incarnation to) {
   auto& st = self->state;
@@ -298,25 +345,13 @@ void move_out(self_ptr self, uint64_t event, node_incarnation to) {
         self->request(st.worker, call_timeout, handoff_atom::value, mover, event, at.epoch, to)
           .then(
             [=](bool recorded) {
-              auto& st = self->state;
-              st.moving.erase(event);
-              if (st.self != mover)
+              self->state.moving.erase(event);
+              if (self->state.self != mover)
                 return;
-              if (!recorded) {
-                call_off(self, event, at, "the new owner may not take it");
-                return;
-              }
-              st.owned.erase(event);
-              const auto took = std::chrono::duration<double>(self->clock().now() - started);
-              move_seconds().observe(took.count());
-              moves("done").inc();
-              spdlog::info("cluster: event {} moved to {} at epoch {} ({:.1f} ms)", event,
-                           to.node_id, at.epoch + 1, took.count() * 1000);
-              self->send(st.directory, moved_atom::value, event_id{event}, to.node_id,
-                         http_address_of(st, to.node_id));
-              self->request(st.directory, call_timeout, event_request{event, true})
-                .then([](event_view&) {}, [](caf::error&) {});
-              settle(self);
+              if (recorded)
+                moved_to(self, event, to, at.epoch + 1, started);
+              else
+                handoff_refused(self, event, at);
             },
             [=](const caf::error&) {
               self->state.moving.erase(event);

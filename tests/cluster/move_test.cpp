@@ -5,7 +5,8 @@
 // directory, recorded at the next epoch in one transaction, the directory
 // told where it went); when the database fails or the new owner may not
 // take it, the move is called off and the event runs here again at its
-// epoch; a later tick tries again. No move happens toward a joining node.
+// epoch; a later tick tries again; an event another node took meanwhile is
+// let go. No move happens toward a joining node.
 #include "cluster/messages.h"
 #include "cluster/ownership_actor.h"
 #include "cluster/placement.h"
@@ -232,6 +233,17 @@ BOOST_AUTO_TEST_CASE(a_new_owner_gone_mid_move_calls_it_off) {
   sched.run();
   BOOST_TEST(dirlog->moved.empty());
   BOOST_TEST(acquire()->epoch == 3);
+}
+
+BOOST_AUTO_TEST_CASE(an_event_taken_by_another_node_meanwhile_is_let_go_not_run_again) {
+  // a was presumed gone and c took the event; a has not heard yet.
+  db->owners[event] = event_owner{event, {"c", 1}, 4};
+  view({active("a", 1), active("b", 1), active("c", 1)});
+  BOOST_TEST(db->handoffs >= 1);
+  BOOST_TEST(dirlog->adopted.empty());
+  BOOST_TEST_REQUIRE(dirlog->moved.size() == 1u);
+  BOOST_TEST(dirlog->moved.front().second == "c");
+  BOOST_TEST(db->owners.at(event).owner.node_id == "c");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -152,12 +152,14 @@ void simulation::impl::send(customer& c, op_kind kind, bool new_key) {
   c.gave_up = false;
   auto idx = static_cast<size_t>(&c - crowd.data());
   auto attempt = c.attempt;
-  auto on_hold = [this, idx, attempt](caf::expected<hold_info>& r) {
-    answered(crowd[idx], attempt, r);
-  };
-  auto on_order = [this, idx, attempt](caf::expected<order_info>& r) {
-    answered(crowd[idx], attempt, r);
-  };
+  std::function<void(caf::expected<hold_info>&, caf::actor_id)> on_hold =
+    [this, idx, attempt](caf::expected<hold_info>& r, caf::actor_id client) {
+      answered(crowd[idx], attempt, r, client);
+    };
+  std::function<void(caf::expected<order_info>&, caf::actor_id)> on_order =
+    [this, idx, attempt](caf::expected<order_info>& r, caf::actor_id client) {
+      answered(crowd[idx], attempt, r, client);
+    };
   // As the HTTP layer serves a keyed write: the client gets 503 at the
   // gateway's timeout (give_up), the key stays in use (in_server) until the
   // actors' own answer, awaited for keyed_write_timeout_ms.
@@ -215,14 +217,18 @@ void simulation::impl::retry(customer& c) {
       auto o = decode_answer<order_info>(kept->second.reply);
       if (!o)
         return fail(who(c) + ": the kept answer does not decode");
+      if (auto bad = model.replayed(c.id, c.key.key, nullptr, &*o); !bad.empty())
+        return fail(who(c) + ": the kept answer of " + name_of(c.kind) + " is " + bad);
       caf::expected<order_info> x{std::move(*o)};
-      return answered(c, c.attempt, x);
+      return answered(c, c.attempt, x, 0);
     }
     auto h = decode_answer<hold_info>(kept->second.reply);
     if (!h)
       return fail(who(c) + ": the kept answer does not decode");
+    if (auto bad = model.replayed(c.id, c.key.key, &*h, nullptr); !bad.empty())
+      return fail(who(c) + ": the kept answer of " + name_of(c.kind) + " is " + bad);
     caf::expected<hold_info> x{std::move(*h)};
-    return answered(c, c.attempt, x);
+    return answered(c, c.attempt, x, 0);
   }
   if (c.late_refusal)
     return refused(c, *c.late_refusal);
@@ -230,7 +236,13 @@ void simulation::impl::retry(customer& c) {
 }
 
 template <class Reply>
-void simulation::impl::answered(customer& c, uint32_t attempt, caf::expected<Reply>& r) {
+void simulation::impl::answered(customer& c, uint32_t attempt, caf::expected<Reply>& r,
+                                caf::actor_id client) {
+  // Every reply of the actors against the reference model (a replay from
+  // the store, client 0, was judged in retry).
+  if (client != 0)
+    if (auto bad = model.reply(client, r); !bad.empty())
+      return fail(who(c) + ": " + name_of(c.kind) + " " + bad);
   bool current = attempt == c.attempt && !c.gave_up && !c.done;
   if (attempt == c.attempt)
     c.in_server = false;
@@ -272,9 +284,9 @@ void simulation::impl::answered(customer& c, uint32_t attempt, caf::expected<Rep
 }
 
 template void simulation::impl::answered<hold_info>(customer&, uint32_t,
-                                                    caf::expected<hold_info>&);
+                                                    caf::expected<hold_info>&, caf::actor_id);
 template void simulation::impl::answered<order_info>(customer&, uint32_t,
-                                                     caf::expected<order_info>&);
+                                                     caf::expected<order_info>&, caf::actor_id);
 
 // Every acknowledged change must be in the store when its answer arrives.
 void simulation::impl::check_durable(customer& c, op_kind kind, const hold_info* h,

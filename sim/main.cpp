@@ -101,6 +101,7 @@ int run_one(const run_options& o, bool verbose) {
     if (verbose)
       std::cout << "sold=" << r.sold << "/" << r.capacity << " holds=" << r.holds
                 << " orders=" << r.orders << " refusals=" << r.refusals
+                << " replies_checked=" << r.replies_checked
                 << " messages=" << r.messages << " wall_s=" << wall
                 << " msgs_per_s=" << static_cast<uint64_t>(r.messages / std::max(wall, 1e-9))
                 << "\ncoverage sold_out=" << r.cov.sold_out

@@ -49,6 +49,7 @@ struct result {
   uint64_t trace = 0;          // hash of every step and every answer
   coverage cov;
   uint64_t holds = 0, orders = 0, refusals = 0, sold = 0, capacity = 0;
+  uint64_t replies_checked = 0;  // replies compared with the reference model
   std::string report() const;  // PASSED ... or the failure
 };
 

@@ -80,7 +80,8 @@ sim_config::sim_config() {
 
 simulation::impl::impl(scenario s, uint64_t sd)
   : sc(std::move(s)), seed(sd), rng(sd ^ 0x5eed5eed5eedull), sys(cfg),
-    sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+    sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
+    model(db, sc.limits) {
   sched.clock().current_time += std::chrono::hours(1);
   t0 = now();
   db.observer.now = [this] { return now(); };
@@ -130,6 +131,8 @@ void simulation::impl::start_node() {
   loader = spawn_loader(sys, make, thread_model::scheduled);
   proxy = sys.spawn(disk_main, committer, this, epoch);
   journal = spawn_journal(sys, sc.journal, caf::actor_cast<committer_actor>(proxy));
+  model.node_started(caf::actor_cast<caf::actor>(journal).id(),
+                     caf::actor_cast<caf::actor>(loader).id());
   std::vector<event_id> stored;
   for (const auto& [id, ev] : db.events)
     stored.push_back(id);
@@ -142,6 +145,7 @@ void simulation::impl::start_node() {
 void simulation::impl::crash_node(const char* why) {
   note(std::string{"*** "} + why + ": node restarts from the store");
   mix(0xc4a54);
+  model.node_died();
   caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
   for (auto a : {caf::actor_cast<caf::actor>(journal), proxy, caf::actor_cast<caf::actor>(committer),
                  caf::actor_cast<caf::actor>(loader)})
@@ -203,13 +207,21 @@ bool simulation::impl::step() {
       std::swap(sched.jobs.front(), sched.jobs[draw(0, sched.jobs.size() - 1)]);
     auto* actor = dynamic_cast<caf::scheduled_actor*>(sched.jobs.front());
     uint64_t id = actor ? actor->id() : 0;
-    if (render && actor) {
-      auto* msg = actor->mailbox().peek();
+    const caf::mailbox_element* msg = actor ? actor->peek_at_next_mailbox_element() : nullptr;
+    if (render && actor)
       note_actor(actor->name(), id, msg ? caf::to_string(msg->content()) : std::string{"?"});
-    } else if (actor) {
+    else if (actor)
       note_actor(actor->name(), id, {});
+    // The model sees the message before the actor handles it, and the run
+    // ends before an actor acts on a contradiction (its own abort included).
+    model.before(actor, msg, now());
+    if (!model.error.empty()) {
+      fail(model.error);
+      return true;
     }
+    auto latest = sys.latest_actor_id();
     sched.run_once();
+    model.after(id, latest, sched.jobs);
     ++res.messages;
     ++res.steps;
     mix(id);
@@ -320,6 +332,19 @@ void simulation::impl::check_books(bool final_check) {
         if ((r->seats[i] == seat_status::sold) != (stored->seat_order[i] != 0))
           return fail("section " + std::to_string(s.id) + " seat " + std::to_string(i) +
                       ": actors and store disagree");
+      // And the reference model's books, seat by seat.
+      auto* m = model.section(s.id);
+      if (!m)
+        return fail("final check: the reference model has no live section " + std::to_string(s.id));
+      auto ms = m->stats();
+      if (ms.held != st.held || ms.sold != st.sold)
+        return fail("section " + std::to_string(s.id) + ": actors hold " + std::to_string(st.held) +
+                    " and sold " + std::to_string(st.sold) + ", the reference model " +
+                    std::to_string(ms.held) + " and " + std::to_string(ms.sold));
+      for (size_t i = 0; i < r->seats.size() && i < m->seats().size(); ++i)
+        if (static_cast<uint8_t>(r->seats[i]) != m->seats()[i])
+          return fail("section " + std::to_string(s.id) + " seat " + std::to_string(i) +
+                      ": actors and the reference model disagree");
     });
   }
   if (final_check)
@@ -366,6 +391,7 @@ result simulation::impl::finish() {
   res.violation = violation;
   res.virtual_s = (now() - t0) / 1000.0;
   res.trace = trace;
+  res.replies_checked = model.compared;
   for (const auto& n : last)
     res.last.push_back(format(n));
   res.cov.expired_then_held = db.expired_then_held;

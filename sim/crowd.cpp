@@ -64,6 +64,21 @@ void simulation::impl::populate() {
       ++res.cov.node_crashes;
       crash_node("node crash");
     });
+  for (uint32_t i = 0; i < f.actor_crashes; ++i)
+    at(now() + static_cast<timestamp_ms>(draw(1, sc.sale_s * 1000)), [this] {
+      // One actor dies (an exception in a handler would end it so); the
+      // directory loads its event again on the next request.
+      auto targets = model.crash_targets();
+      if (!faults_on || targets.empty())
+        return;
+      auto target = caf::actor_cast<caf::actor>(targets[draw(0, targets.size() - 1)]);
+      if (!target)
+        return;
+      ++res.cov.actor_crashes;
+      note("*** actor #" + std::to_string(target.id()) + " crashes; the node runs on");
+      mix(0xac7);
+      caf::anon_send_exit(target, caf::exit_reason::kill);
+    });
   for (uint32_t i = 0; i < f.clock_jumps; ++i)
     at(now() + static_cast<timestamp_ms>(draw(1, sc.sale_s * 1000)), [this] {
       if (!faults_on)

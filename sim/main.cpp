@@ -109,7 +109,8 @@ int run_one(const run_options& o, bool verbose) {
                 << " crash_after_commit=" << r.cov.crash_after_commit
                 << " idempotent_retry=" << r.cov.idempotent_retry
                 << " commit_failure_undone=" << r.cov.commit_failure_undone
-                << " node_crashes=" << r.cov.node_crashes << " clock_jumps=" << r.cov.clock_jumps
+                << " node_crashes=" << r.cov.node_crashes << " actor_crashes=" << r.cov.actor_crashes
+                << " clock_jumps=" << r.cov.clock_jumps
                 << " client_timeouts=" << r.cov.client_timeouts << "\n";
     std::cout << r.report() << std::endl;
     return 0;
@@ -132,7 +133,7 @@ int run_one(const run_options& o, bool verbose) {
 int run_ci(uint32_t random) {
   std::vector<run_options> set;
   for (const char* f : {"none", "commit_fail", "latency", "outage", "crash", "crash_after_commit",
-                        "clock_jump", "timeout"})
+                        "actor_crash", "clock_jump", "timeout"})
     for (uint64_t seed : {1, 2})
       set.push_back(run_options{seed, "small", f, 0});
   for (uint64_t seed = 10; seed < 40; ++seed)

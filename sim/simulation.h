@@ -34,6 +34,7 @@ struct coverage {
   uint64_t idempotent_retry = 0;       // a retry got the first answer from the store
   uint64_t commit_failure_undone = 0;  // a failed commit was undone and refused
   uint64_t node_crashes = 0;
+  uint64_t actor_crashes = 0;          // an event or section actor killed, the node running on
   uint64_t clock_jumps = 0;
   uint64_t client_timeouts = 0;
 };

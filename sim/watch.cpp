@@ -48,20 +48,17 @@ void watch::node_died() {
     s.dead = true;
 }
 
-void watch::event_died(caf::actor_id event) {
-  auto i = events_.find(event);
-  if (i == events_.end())
-    return;
-  i->second.dead = true;
-  for (auto s : i->second.sections)
-    sections_.at(s).dead = true;
-}
-
-caf::actor_id watch::live_event() const {
-  for (auto i = events_.rbegin(); i != events_.rend(); ++i)
-    if (!i->second.dead)
-      return i->first;
-  return 0;
+std::vector<caf::actor_addr> watch::crash_targets() const {
+  std::vector<caf::actor_addr> targets;
+  for (const auto& [id, e] : events_) {
+    if (e.dead)
+      continue;
+    targets.push_back(e.addr);
+    for (auto s : e.sections)
+      if (!sections_.at(s).dead)
+        targets.push_back(sections_.at(s).addr);
+  }
+  return targets;
 }
 
 const section_model* watch::section(section_id id) const {
@@ -98,8 +95,8 @@ void watch::before(caf::scheduled_actor* actor, const caf::mailbox_element* msg,
   if (!actor)
     return;
   switch (kind_of(actor)) {
-    case kind::event: return on_event(actor->id(), msg);
-    case kind::section: return on_section(actor->id(), msg, now);
+    case kind::event: return on_event(actor, msg);
+    case kind::section: return on_section(actor, msg, now);
     case kind::journal: return on_journal(msg);
     case kind::loader:
       if (msg && msg->content().match_elements<load_atom, event_id>()) {
@@ -146,13 +143,15 @@ void watch::after(caf::actor_id actor, caf::actor_id latest_before,
     spawned_[born[i]] = {actor, waiting[i]};
 }
 
-void watch::on_event(caf::actor_id id, const caf::mailbox_element* msg) {
+void watch::on_event(caf::scheduled_actor* actor, const caf::mailbox_element* msg) {
+  auto id = actor->id();
   auto i = events_.find(id);
   if (i == events_.end()) {
     // A new event actor: from the loader's read, or (just created) the store.
     if (db_.events.size() != 1)
       return contradiction("the simulator models one event per run");
     event_run run;
+    run.addr = actor->address();
     run.event = db_.events.begin()->first;
     run.snapshot = std::exchange(loaded_, std::nullopt);
     run.model.restore(run.snapshot ? *run.snapshot : db_.events.begin()->second);
@@ -161,6 +160,10 @@ void watch::on_event(caf::actor_id id, const caf::mailbox_element* msg) {
   auto& ev = i->second;
   if (ev.dead)
     return;
+  if (as<caf::exit_msg>(msg)) {  // killed, or its section was (they are linked)
+    ev.dead = true;
+    return;
+  }
   if (auto* req = as<hold_request>(msg)) {
     auto stored = db_.events.find(ev.event);
     auto info = stored->second.info;
@@ -199,7 +202,8 @@ void watch::on_event(caf::actor_id id, const caf::mailbox_element* msg) {
   }
 }
 
-void watch::start_section(caf::actor_id id, timestamp_ms now) {
+void watch::start_section(caf::scheduled_actor* actor, timestamp_ms now) {
+  auto id = actor->id();
   auto origin = spawned_.find(id);
   if (origin == spawned_.end())
     return contradiction("a section actor no event actor was seen to start");
@@ -214,6 +218,7 @@ void watch::start_section(caf::actor_id id, timestamp_ms now) {
   if (!books)
     return contradiction("a section the store does not have");
   section_run run;
+  run.addr = actor->address();
   run.event_actor = event_actor;
   run.id = sid;
   run.model = std::make_unique<section_model>(ev.event, books->info, limits_);
@@ -235,13 +240,19 @@ void watch::made(caf::actor_id section, section_run& s, caf::actor_id client,
   s.unsent.push_back(section_run::pending{client, key, std::get<model_change>(std::move(c))});
 }
 
-void watch::on_section(caf::actor_id id, const caf::mailbox_element* msg, timestamp_ms now) {
+void watch::on_section(caf::scheduled_actor* actor, const caf::mailbox_element* msg,
+                       timestamp_ms now) {
+  auto id = actor->id();
   if (!sections_.count(id))
-    start_section(id, now);
+    start_section(actor, now);
   auto it = sections_.find(id);
   if (it == sections_.end() || it->second.dead || !msg)
     return;
   auto& s = it->second;
+  if (as<caf::exit_msg>(msg)) {  // killed, or its event was
+    s.dead = true;
+    return;
+  }
   auto& m = *s.model;
   auto client = sender_of(msg);
   // Every handler but stop's first ends the holds due at its time.

@@ -11,8 +11,9 @@
 // (customer_delta) are checked against the model's too.
 //
 // One event per run (the scenarios make one). Actors that died (a node
-// crash, or one event killed with its sections) leave their pending replies
-// in doubt: the client may get an error for them, never a wrong success.
+// crash, or an exit message: one event killed with its sections) leave their
+// pending replies in doubt: the client may get an error for them, never a
+// wrong success.
 #pragma once
 
 #include "sim/reference.h"
@@ -34,8 +35,8 @@ public:
   void node_started(caf::actor_id journal, caf::actor_id loader);
   // Everything of the node is gone.
   void node_died();
-  // This event actor and its sections are gone; the rest runs on.
-  void event_died(caf::actor_id event);
+  // The live event actor and its live sections: whom the actor_crash fault may kill.
+  std::vector<caf::actor_addr> crash_targets() const;
 
   // Before `actor` handles `msg` (null: it only starts).
   void before(caf::scheduled_actor* actor, const caf::mailbox_element* msg, timestamp_ms now);
@@ -52,8 +53,6 @@ public:
 
   // The live model of a section (null if none runs).
   const section_model* section(section_id id) const;
-  // The event actor now running (0 if none): the single-actor crash fault's target.
-  caf::actor_id live_event() const;
 
   std::string error;  // the first contradiction found; the run fails on it
   uint64_t compared = 0;  // replies compared with the model
@@ -62,6 +61,7 @@ private:
   enum class kind : uint8_t { other, event, section, journal, loader };
   struct section_run {
     caf::actor_id event_actor = 0;
+    caf::actor_addr addr;
     section_id id = 0;
     std::unique_ptr<section_model> model;
     bool dead = false;
@@ -75,6 +75,7 @@ private:
   };
   struct event_run {
     event_id event = 0;
+    caf::actor_addr addr;
     event_model model;
     std::optional<stored_event> snapshot;  // what it was loaded from
     std::vector<caf::actor_id> sections;
@@ -87,10 +88,10 @@ private:
   };
 
   kind kind_of(caf::scheduled_actor* actor);
-  void on_event(caf::actor_id id, const caf::mailbox_element* msg);
-  void on_section(caf::actor_id id, const caf::mailbox_element* msg, timestamp_ms now);
+  void on_event(caf::scheduled_actor* actor, const caf::mailbox_element* msg);
+  void on_section(caf::scheduled_actor* actor, const caf::mailbox_element* msg, timestamp_ms now);
   void on_journal(const caf::mailbox_element* msg);
-  void start_section(caf::actor_id id, timestamp_ms now);
+  void start_section(caf::scheduled_actor* actor, timestamp_ms now);
   template <class Change>
   void made(caf::actor_id section, section_run& s, caf::actor_id client, const answer_key& key,
             Change&& c);

@@ -156,7 +156,12 @@ void simulation::impl::act(customer& c) {
 }
 
 void simulation::impl::send(customer& c, op_kind kind, bool new_key) {
+  if (new_key && sc.ops_max && res.ops >= sc.ops_max) {  // a shrunk run: no more requests
+    c.done = true;
+    return;
+  }
   if (new_key) {
+    ++res.ops;
     c.kind = kind;
     c.key = answer_key{c.id, "c" + std::to_string(c.id) + "-" + std::to_string(++c.next_key),
                        name_of(kind)};

@@ -1,6 +1,6 @@
 // boxoffice-sim: runs one simulated sale from a seed, or the CI seed set.
 //   boxoffice-sim --seed S [--scenario small|flash|soak|FILE.yaml] [--faults none|swarm|LIST]
-//                 [--steps N]
+//                 [--steps N] [--customers N] [--ops N] [--trace]
 //   boxoffice-sim ci [--random N]
 // Exit status 0: passed; 1: an invariant broke (the reproduce command is printed).
 #include "sim/simulation.h"
@@ -26,6 +26,7 @@ struct run_options {
   std::string faults = "swarm";
   uint64_t steps = 0;
   uint32_t customers = 0;  // 0: the scenario's
+  uint32_t ops = 0;        // 0: the scenario's ops_max
   bool trace = false;  // print every step and message
 };
 
@@ -53,6 +54,8 @@ std::string command_of(const run_options& o) {
     cmd += " --steps " + std::to_string(o.steps);
   if (o.customers)
     cmd += " --customers " + std::to_string(o.customers);
+  if (o.ops)
+    cmd += " --ops " + std::to_string(o.ops);
   return cmd;
 }
 
@@ -62,24 +65,23 @@ scenario scenario_of(const run_options& o) {
     s.steps_max = o.steps;
   if (o.customers)
     s.customers = o.customers;
+  if (o.ops)
+    s.ops_max = o.ops;
   return s;
 }
 
-// Shrinking: halve the crowd while the seed still fails (any invariant),
-// and print the smallest failing command found.
-void shrink(run_options o, uint32_t customers) {
-  std::string smallest;
-  while (customers > 1) {
-    o.customers = customers / 2;
-    auto r = simulation{scenario_of(o), o.seed}.run();
-    if (r.passed)
-      break;
-    customers = o.customers;
-    smallest = command_of(o) + "   (" + r.violation + ", step " +
-               std::to_string(r.failed_step) + ")";
+// Shrinking (sim/shrink.cpp): fewer customers, then fewer operations,
+// while the seed still fails; prints the smallest failing command found.
+void print_shrunk(run_options o, const scenario& s, const result& r) {
+  auto small = shrink(s, o.seed, r);
+  if (!small.smaller) {
+    std::cout << "shrunk: nothing smaller fails (" << small.runs << " runs)" << std::endl;
+    return;
   }
-  if (!smallest.empty())
-    std::cout << "shrunk: " << smallest << std::endl;
+  o.customers = small.smallest.customers;
+  o.ops = small.smallest.ops_max;
+  std::cout << "shrunk (" << small.runs << " runs): " << command_of(o) << "\n  fails at step "
+            << small.last.failed_step << ": " << small.last.violation << std::endl;
 }
 
 // One run, printed as the issue asks; on a failure the seed runs again with
@@ -123,7 +125,7 @@ int run_one(const run_options& o, bool verbose) {
     std::cout << "NOT DETERMINISTIC: the first run failed at step " << r.failed_step << ": "
               << r.violation << "\n";
   std::cout << "reproduce with: " << command_of(o) << std::endl;
-  shrink(o, s.customers);
+  print_shrunk(o, s, r);
   return 1;
 }
 
@@ -192,6 +194,7 @@ int main(int argc, char** argv) {
   app.add_option("--faults", o.faults, "none, swarm, or a comma list of faults");
   app.add_option("--steps", o.steps, "at most this many steps (0: the scenario's steps_max)");
   app.add_option("--customers", o.customers, "override the scenario's crowd (shrinking prints it)");
+  app.add_option("--ops", o.ops, "at most this many requests by the crowd (shrinking prints it)");
   app.add_flag("--trace", o.trace, "print every step and message as it happens");
   uint32_t random = 3;
   auto ci = app.add_subcommand("ci", "the CI seed set (fixed seeds plus random ones)");

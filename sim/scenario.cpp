@@ -78,6 +78,7 @@ scenario load_scenario(const std::string& path) {
   read(root, "reorder", s.reorder);
   read(root, "timer_race", s.timer_race);
   read(root, "steps_max", s.steps_max);
+  read(root, "ops_max", s.ops_max);
   if (auto b = root["behaviour"]) {
     auto& m = s.behaviour;
     read(b, "named", m.named);
@@ -184,7 +185,7 @@ void print(std::ostream& out, const scenario& s) {
       << " journal batch_rows_max=" << s.journal.batch_rows_max
       << " batch_wait_ms=" << s.journal.batch_wait_ms << "\n"
       << "interleaving reorder=" << s.reorder << " timer_race=" << s.timer_race
-      << " steps_max=" << s.steps_max << "\n"
+      << " steps_max=" << s.steps_max << " ops_max=" << s.ops_max << "\n"
       << "faults=" << s.faults_name << " commit_fail=" << f.commit_fail
       << " commit_latency_ms_max=" << f.commit_latency_ms_max << " outage_at_s=" << f.outage_at_s
       << " outage_s=" << f.outage_s << " crash_after_commit=" << f.crash_after_commit

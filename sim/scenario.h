@@ -63,6 +63,8 @@ struct scenario {
   double reorder = 0.5;              // probability the next actor is drawn, not the first ready
   double timer_race = 0.15;          // probability time moves while messages are pending
   uint64_t steps_max = 5'000'000;    // safety net: a run longer than this fails (no progress)
+  uint32_t ops_max = 0;              // 0: no bound; else the crowd makes at most this many
+                                     // requests (retries under the same key count once)
   fault_plan faults;
   std::string faults_name = "none";
 };

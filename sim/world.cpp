@@ -222,6 +222,9 @@ bool simulation::impl::step() {
     auto latest = sys.latest_actor_id();
     sched.run_once();
     model.after(id, latest, sched.jobs);
+    for (const auto& check : checks)
+      if (auto bad = check(db); !bad.empty())
+        fail(bad);
     ++res.messages;
     ++res.steps;
     mix(id);
@@ -423,6 +426,9 @@ simulation::~simulation() {
 
 void simulation::render_messages(bool on) { impl_->render = on; }
 void simulation::echo_steps(bool on) { impl_->echo = on; }
+void simulation::add_check(std::function<std::string(const sim_db&)> check) {
+  impl_->checks.push_back(std::move(check));
+}
 const sim_db& simulation::db() const { return impl_->db; }
 
 result simulation::run() {

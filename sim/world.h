@@ -74,6 +74,7 @@ struct simulation::impl {
   watch model;  // the reference model, fed every message the actors handle
   bool render = false;
   bool echo = false;
+  std::vector<std::function<std::string(const sim_db&)>> checks;  // the developer's own
 
   // The node (replaced on a crash).
   committer_actor committer;

@@ -2,6 +2,7 @@
 // (the same seed twice, the same trace), each fault on its own, and a
 // hand-made scenario (two buyers, one seat). The CI seed set runs as its own
 // CTest entry (boxoffice-sim ci).
+#include "sim/reference.h"
 #include "sim/simulation.h"
 
 #include <boost/test/unit_test.hpp>
@@ -15,6 +16,11 @@ struct quiet_logs {
   quiet_logs() { spdlog::set_level(spdlog::level::off); }
   ~quiet_logs() { spdlog::set_level(spdlog::level::info); }
 };
+
+// The refusal's code, or "ok" for a change made.
+std::string code(const std::variant<errc, sim::model_change>& v) {
+  return std::holds_alternative<errc>(v) ? to_string(std::get<errc>(v)) : "ok";
+}
 
 } // namespace
 
@@ -43,7 +49,7 @@ BOOST_AUTO_TEST_CASE(other_seeds_give_other_traces) {
 
 BOOST_AUTO_TEST_CASE(every_fault_alone_passes_and_fires) {
   for (const char* fault : {"commit_fail", "latency", "outage", "crash", "crash_after_commit",
-                            "clock_jump", "timeout"}) {
+                            "actor_crash", "clock_jump", "timeout"}) {
     BOOST_TEST_CONTEXT(fault) {
       auto s = sim::derive(5, "small", fault);
       if (std::string{fault} == "crash_after_commit")
@@ -51,7 +57,8 @@ BOOST_AUTO_TEST_CASE(every_fault_alone_passes_and_fires) {
       auto r = sim::simulation{s, 5}.run();
       BOOST_TEST(r.passed, r.report());
       auto fired = r.cov.commit_failure_undone + r.cov.node_crashes + r.cov.crash_after_commit +
-                   r.cov.clock_jumps + r.cov.client_timeouts;
+                   r.cov.actor_crashes + r.cov.clock_jumps + r.cov.client_timeouts;
+      BOOST_TEST(r.replies_checked > 0u);  // the reference model judged the replies
       if (std::string{fault} != "latency")
         BOOST_TEST(fired > 0u);
     }
@@ -81,6 +88,76 @@ BOOST_AUTO_TEST_CASE(two_buyers_one_seat) {
       BOOST_TEST(r.sold <= 1u);
     }
   }
+}
+
+// Shrinking, on a developer's own invariant that the sale breaks (nobody
+// may own more than two tickets; the limit is six): the smaller run found
+// still fails, and is smaller.
+BOOST_AUTO_TEST_CASE(shrinking_finds_a_smaller_failing_run) {
+  auto greedy = [](sim::simulation& sim) {
+    sim.add_check([](const sim::sim_db& db) -> std::string {
+      for (const auto& [eid, ev] : db.events)
+        for (const auto& [cid, books] : ev.customers)
+          if (books.sold > 2)
+            return "customer " + std::to_string(cid) + " owns " + std::to_string(books.sold);
+      return {};
+    });
+  };
+  auto s = sim::derive(3, "small", "none");
+  sim::simulation first{s, 3};
+  greedy(first);
+  auto failed = first.run();
+  BOOST_TEST_REQUIRE(!failed.passed);
+  auto small = sim::shrink(s, 3, failed, 40, greedy);
+  BOOST_TEST_REQUIRE(small.smaller);
+  BOOST_TEST(small.runs <= 40u);
+  BOOST_TEST((small.smallest.customers < s.customers ||
+              (small.smallest.ops_max > 0 && small.smallest.ops_max < failed.ops)));
+  sim::simulation again{small.smallest, 3};
+  greedy(again);
+  auto r = again.run();
+  BOOST_TEST(!r.passed);
+  BOOST_TEST(r.violation == small.last.violation);
+  BOOST_TEST(r.steps < failed.steps);
+}
+
+// The reference model on its own: the rules as the README states them.
+BOOST_AUTO_TEST_CASE(reference_model_follows_the_rules) {
+  reservation_limits limits;
+  limits.hold_ttl_s = 10;
+  limits.hold_max_lifetime_s = 25;
+  section_info info{1, "R", section_layout{section_kind::reserved, 1, 5, 5}, 100};
+  sim::section_model m{7, info, limits};
+  // Best available: one seat in an empty row of five takes the centre.
+  auto a = m.hold(1, {}, 1, 1000);
+  BOOST_TEST_REQUIRE(std::holds_alternative<sim::model_change>(a));
+  auto held = m.committed(std::get<sim::model_change>(a), 1001);
+  BOOST_TEST(held.hold.seats == std::vector<std::string>{"A-3"});
+  // Two more: A-1+A-2 and A-4+A-5 strand nothing and are as far from the centre: left wins.
+  auto b = m.hold(2, {}, 2, 1002);
+  BOOST_TEST_REQUIRE(std::holds_alternative<sim::model_change>(b));
+  BOOST_TEST(std::get<sim::model_change>(b).answer.hold.seats ==
+             (std::vector<std::string>{"A-1", "A-2"}));
+  // A failed commit gives the seats back and the quota with it.
+  m.deltas.clear();
+  m.failed(std::get<sim::model_change>(b));
+  BOOST_TEST(m.stats().held == 1u);
+  BOOST_TEST_REQUIRE(m.deltas.size() == 1u);
+  BOOST_TEST(m.deltas.front().tickets == -2);
+  // Another customer cannot buy customer 1's hold; past its deadline nobody can.
+  BOOST_TEST(code(m.purchase(held.hold.ref.hold, 2, 2000)) == "hold_not_found");
+  m.expire_due(11'000);
+  BOOST_TEST(code(m.purchase(held.hold.ref.hold, 1, 11'000)) == "hold_expired");
+  // Extending stops at the maximum lifetime.
+  auto c = m.hold(3, {"A-5"}, 0, 20'000);
+  auto id = std::get<sim::model_change>(c).hold.id;
+  m.committed(std::get<sim::model_change>(c), 20'000);
+  auto e1 = m.extend(id, 3, 29'000);
+  BOOST_TEST(std::get<sim::model_change>(e1).answer.hold.expires_at == 39'000);
+  auto e2 = m.extend(id, 3, 38'000);
+  BOOST_TEST(std::get<sim::model_change>(e2).answer.hold.expires_at == 45'000);
+  BOOST_TEST(code(m.extend(id, 3, 40'000)) == "hold_lifetime_exceeded");
+  BOOST_TEST(code(m.hold(4, {"A-5"}, 0, 40'000)) == "seat_unavailable");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -61,6 +61,15 @@ std::vector<caf::actor_addr> watch::crash_targets() const {
   return targets;
 }
 
+std::vector<caf::actor_addr> watch::all_actors() const {
+  std::vector<caf::actor_addr> all;
+  for (const auto& [id, e] : events_)
+    all.push_back(e.addr);
+  for (const auto& [id, s] : sections_)
+    all.push_back(s.addr);
+  return all;
+}
+
 const section_model* watch::section(section_id id) const {
   const section_model* found = nullptr;
   caf::actor_id newest = 0;
@@ -351,8 +360,9 @@ std::string watch::judge(caf::actor_id client, const caf::expected<Info>& r) {
   if (!p.final) {
     if (r)
       return "answered before its commit was known";
-    return in_doubt(p) ? std::string{} : "refused (" + code_text(to_errc(r.error())) +
-                                           ") while its change waits for its commit";
+    return in_doubt(p) ? std::string{}
+                       : "refused (" + code_text(to_errc(r.error())) +
+                           "), where the model made the change and waits for its commit";
   }
   if (r)
     return compare(p.answer, *r);

@@ -37,6 +37,8 @@ public:
   void node_died();
   // The live event actor and its live sections: whom the actor_crash fault may kill.
   std::vector<caf::actor_addr> crash_targets() const;
+  // Every event and section actor seen (to end them at once when a run ends).
+  std::vector<caf::actor_addr> all_actors() const;
 
   // Before `actor` handles `msg` (null: it only starts).
   void before(caf::scheduled_actor* actor, const caf::mailbox_element* msg, timestamp_ms now);

@@ -413,6 +413,13 @@ result simulation::impl::finish() {
 simulation::simulation(scenario s, uint64_t seed) : impl_(std::make_unique<impl>(std::move(s), seed)) {}
 simulation::~simulation() {
   auto& w = *impl_;
+  // Events and sections first, so that none handles another message (a
+  // failed run stops right before an actor would act on a contradiction).
+  // (High priority: an exit of normal priority waits behind their mailbox.)
+  for (const auto& addr : w.model.all_actors())
+    if (auto a = caf::actor_cast<caf::actor>(addr))
+      caf::anon_send<caf::message_priority::high>(a, caf::exit_msg{caf::actor_addr{},
+                                                                   caf::exit_reason::kill});
   caf::anon_send_exit(w.dir, caf::exit_reason::user_shutdown);
   for (auto a : {caf::actor_cast<caf::actor>(w.journal), w.proxy,
                  caf::actor_cast<caf::actor>(w.committer), caf::actor_cast<caf::actor>(w.loader)})

@@ -370,7 +370,10 @@ void section_model::failed(const model_change& c) {
       }
       return;
     case model_op::extend:
-      if (auto i = holds_.find(c.hold.id); i != holds_.end()) {
+      // Undone only if no later extend has moved the deadline since: a
+      // failed extend must not take back one that came after it.
+      if (auto i = holds_.find(c.hold.id);
+          i != holds_.end() && i->second.expires_at == c.hold.expires_at) {
         deadlines_.erase({i->second.expires_at, i->first});
         i->second.expires_at = c.previous_expires_at;
         deadlines_.emplace(c.previous_expires_at, i->first);

@@ -35,9 +35,10 @@ void watch::contradiction(const std::string& what) {
     error = "reference model: " + what;
 }
 
-void watch::node_started(caf::actor_id journal, caf::actor_id loader) {
+void watch::node_started(caf::actor_id journal, caf::actor_id loader, caf::actor_id directory) {
   journal_ = journal;
   loader_ = loader;
+  directory_ = directory;
   loaded_.reset();
 }
 
@@ -91,6 +92,8 @@ watch::kind watch::kind_of(caf::scheduled_actor* actor) {
     k = kind::journal;
   else if (id == loader_)
     k = kind::loader;
+  else if (std::strcmp(actor->name(), "boxoffice.directory") == 0)
+    k = kind::directory;
   else if (std::strcmp(actor->name(), "boxoffice.event") == 0)
     k = kind::event;
   else if (std::strcmp(actor->name(), "boxoffice.section") == 0)
@@ -114,16 +117,26 @@ void watch::before(caf::scheduled_actor* actor, const caf::mailbox_element* msg,
           loaded_ = e->second;  // the books the next event actor starts from
       }
       return;
+    case kind::directory:
     case kind::other: return;
   }
 }
 
 void watch::after(caf::actor_id actor, caf::actor_id latest_before,
                   const std::deque<caf::resumable*>& jobs) {
-  auto e = events_.find(actor);
-  if (e == events_.end() || e->second.dead)
+  auto k = kinds_.find(actor);
+  if (k != kinds_.end() && k->second == kind::directory) {
+    for (auto* job : jobs) {
+      auto* a = dynamic_cast<caf::scheduled_actor*>(job);
+      if (a && a->id() > latest_before && kind_of(a) == kind::event)
+        started_by_[a->id()] = actor;
+    }
     return;
-  // The sections this event actor spawned, in id order: they are its
+  }
+  auto e = events_.find(actor);
+  if (e == events_.end())
+    return;
+  // The sections this event actor spawned (a dead one's are born dead), in id order: they are its
   // sections not yet started, in section order (start or add_section).
   std::vector<caf::actor_id> born;
   for (auto* job : jobs) {
@@ -160,6 +173,8 @@ void watch::on_event(caf::scheduled_actor* actor, const caf::mailbox_element* ms
     if (db_.events.size() != 1)
       return contradiction("the simulator models one event per run");
     event_run run;
+    auto by = started_by_.find(id);
+    run.dead = by != started_by_.end() && by->second != directory_;
     run.addr = actor->address();
     run.event = db_.events.begin()->first;
     run.snapshot = std::exchange(loaded_, std::nullopt);

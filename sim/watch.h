@@ -32,7 +32,7 @@ class watch {
 public:
   watch(const sim_db& db, const reservation_limits& limits);
 
-  void node_started(caf::actor_id journal, caf::actor_id loader);
+  void node_started(caf::actor_id journal, caf::actor_id loader, caf::actor_id directory);
   // Everything of the node is gone.
   void node_died();
   // The live event actor and its live sections: whom the actor_crash fault may kill.
@@ -60,7 +60,7 @@ public:
   uint64_t compared = 0;  // replies compared with the model
 
 private:
-  enum class kind : uint8_t { other, event, section, journal, loader };
+  enum class kind : uint8_t { other, directory, event, section, journal, loader };
   struct section_run {
     caf::actor_id event_actor = 0;
     caf::actor_addr addr;
@@ -105,7 +105,10 @@ private:
 
   const sim_db& db_;
   reservation_limits limits_;
-  caf::actor_id journal_ = 0, loader_ = 0;
+  caf::actor_id journal_ = 0, loader_ = 0, directory_ = 0;
+  // Which directory started each event actor: a dead node's directory may
+  // still start one from a load it had asked for (it is born dead).
+  std::unordered_map<caf::actor_id, caf::actor_id> started_by_;
   std::unordered_map<caf::actor_id, kind> kinds_;
   std::map<caf::actor_id, event_run> events_;
   std::unordered_map<caf::actor_id, section_run> sections_;

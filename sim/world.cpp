@@ -131,14 +131,27 @@ void simulation::impl::start_node() {
   loader = spawn_loader(sys, make, thread_model::scheduled);
   proxy = sys.spawn(disk_main, committer, this, epoch);
   journal = spawn_journal(sys, sc.journal, caf::actor_cast<committer_actor>(proxy));
-  model.node_started(caf::actor_cast<caf::actor>(journal).id(),
-                     caf::actor_cast<caf::actor>(loader).id());
+
   std::vector<event_id> stored;
   for (const auto& [id, ev] : db.events)
     stored.push_back(id);
   dir = spawn_directory(sys, directory_settings{sc.limits, 0, 1024, journal, loader, stored,
                                                      {}, {}, nullptr});
+  model.node_started(caf::actor_cast<caf::actor>(journal).id(),
+                     caf::actor_cast<caf::actor>(loader).id(), caf::actor_cast<caf::actor>(dir).id());
 }
+
+namespace {
+
+// An exit of high priority: the actor handles it before anything in its
+// mailbox, as a process that dies handles nothing more.
+void kill_now(const caf::actor& a) {
+  if (a)
+    caf::anon_send<caf::message_priority::high>(a, caf::exit_msg{caf::actor_addr{},
+                                                                 caf::exit_reason::kill});
+}
+
+} // namespace
 
 // Everything in memory is lost at once; the store stays. Requests in flight
 // die with the actors (their clients hear the gateway's timeout).
@@ -146,10 +159,11 @@ void simulation::impl::crash_node(const char* why) {
   note(std::string{"*** "} + why + ": node restarts from the store");
   mix(0xc4a54);
   model.node_died();
-  caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
-  for (auto a : {caf::actor_cast<caf::actor>(journal), proxy, caf::actor_cast<caf::actor>(committer),
-                 caf::actor_cast<caf::actor>(loader)})
-    caf::anon_send_exit(a, caf::exit_reason::kill);
+  for (const auto& addr : model.all_actors())
+    kill_now(caf::actor_cast<caf::actor>(addr));
+  for (auto a : {caf::actor_cast<caf::actor>(dir), caf::actor_cast<caf::actor>(journal), proxy,
+                 caf::actor_cast<caf::actor>(committer), caf::actor_cast<caf::actor>(loader)})
+    kill_now(a);
   start_node();
 }
 
@@ -415,11 +429,8 @@ simulation::~simulation() {
   auto& w = *impl_;
   // Events and sections first, so that none handles another message (a
   // failed run stops right before an actor would act on a contradiction).
-  // (High priority: an exit of normal priority waits behind their mailbox.)
   for (const auto& addr : w.model.all_actors())
-    if (auto a = caf::actor_cast<caf::actor>(addr))
-      caf::anon_send<caf::message_priority::high>(a, caf::exit_msg{caf::actor_addr{},
-                                                                   caf::exit_reason::kill});
+    kill_now(caf::actor_cast<caf::actor>(addr));
   caf::anon_send_exit(w.dir, caf::exit_reason::user_shutdown);
   for (auto a : {caf::actor_cast<caf::actor>(w.journal), w.proxy,
                  caf::actor_cast<caf::actor>(w.committer), caf::actor_cast<caf::actor>(w.loader)})

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <ctime>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -94,11 +95,13 @@ int run_one(const run_options& o, bool verbose) {
   if (verbose)
     print(std::cout, s);
   auto started = std::chrono::steady_clock::now();
+  auto cpu_started = std::clock();
   simulation sim{s, o.seed};
   sim.render_messages(o.trace);
   sim.echo_steps(o.trace);
   auto r = sim.run();
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double cpu = static_cast<double>(std::clock() - cpu_started) / CLOCKS_PER_SEC;
   if (r.passed) {
     if (verbose)
       std::cout << "sold=" << r.sold << "/" << r.capacity << " holds=" << r.holds
@@ -106,6 +109,8 @@ int run_one(const run_options& o, bool verbose) {
                 << " replies_checked=" << r.replies_checked
                 << " messages=" << r.messages << " wall_s=" << wall
                 << " msgs_per_s=" << static_cast<uint64_t>(r.messages / std::max(wall, 1e-9))
+                << " cpu_s=" << cpu
+                << " msgs_per_cpu_s=" << static_cast<uint64_t>(r.messages / std::max(cpu, 1e-9))
                 << "\ncoverage sold_out=" << r.cov.sold_out
                 << " expired_then_held=" << r.cov.expired_then_held
                 << " crash_after_commit=" << r.cov.crash_after_commit

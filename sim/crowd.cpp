@@ -220,6 +220,12 @@ void simulation::impl::give_up(customer& c, uint32_t attempt) {
 
 // A retry with the same Idempotency-Key, as the HTTP layer serves it: 409
 // while the first still runs, the kept answer if there is one, else again.
+// These three rules restate http/idempotency.cpp's keeper, which the
+// simulator does not run: it reads its keys from the SQL database through
+// account_store and times its leases with the system clock, so it would
+// need an injectable store and clock first (a follow-up). The
+// kept answer itself comes from the store the real journal wrote, decoded
+// by the real answer_codec, and is judged by the reference model.
 void simulation::impl::retry(customer& c) {
   if (c.done)
     return;

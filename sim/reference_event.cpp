@@ -77,19 +77,14 @@ std::string seats_text(const std::vector<std::string>& s) {
   return "[" + out + "]";
 }
 
-} // namespace
+template <class A, class B>
+std::string differ(const char* what, A got, B want) {
+  return what + std::string{": "} + std::to_string(got) + ", the model " + std::to_string(want);
+}
 
-std::string compare(const model_reply& want, const hold_info& got) {
-  if (want.refused)
-    return "a hold, where the model refuses (" + std::string{to_string(*want.refused)} + ")";
-  if (want.is_order)
-    return "a hold, where the model answers an order";
-  const auto& w = want.hold;
-  auto differ = [&](const char* what, auto a, auto b) {
-    return what + std::string{": "} + std::to_string(a) + ", the model " + std::to_string(b);
-  };
-  if (got.ref.section != w.ref.section || got.ref.hold != w.ref.hold)
-    return differ("hold id", got.ref.hold, w.ref.hold) + " (section " + std::to_string(w.ref.section) + ")";
+// The fields a hold and an order share.
+template <class Info>
+std::string compare_common(const Info& got, const Info& w) {
   if (got.customer != w.customer)
     return differ("customer", got.customer, w.customer);
   if (got.seats != w.seats)
@@ -100,6 +95,22 @@ std::string compare(const model_reply& want, const hold_info& got) {
     return differ("total_cents", got.total_cents, w.total_cents);
   if (got.created_at != w.created_at)
     return differ("created_at", got.created_at, w.created_at);
+  return {};
+}
+
+} // namespace
+
+std::string compare(const model_reply& want, const hold_info& got) {
+  if (want.refused)
+    return "a hold, where the model refuses (" + std::string{to_string(*want.refused)} + ")";
+  if (want.is_order)
+    return "a hold, where the model answers an order";
+  const auto& w = want.hold;
+  if (got.ref.section != w.ref.section || got.ref.hold != w.ref.hold)
+    return differ("hold id", got.ref.hold, w.ref.hold) + " (section " +
+           std::to_string(w.ref.section) + ")";
+  if (auto bad = compare_common(got, w); !bad.empty())
+    return bad;
   if (got.expires_at != w.expires_at)
     return differ("expires_at", got.expires_at, w.expires_at);
   return {};
@@ -111,24 +122,11 @@ std::string compare(const model_reply& want, const order_info& got) {
   if (!want.is_order)
     return "an order, where the model answers a hold";
   const auto& w = want.order;
-  auto differ = [&](const char* what, auto a, auto b) {
-    return what + std::string{": "} + std::to_string(a) + ", the model " + std::to_string(b);
-  };
   if (got.ref.section != w.ref.section || got.ref.order != w.ref.order)
     return differ("order id", got.ref.order, w.ref.order);
-  if (got.customer != w.customer)
-    return differ("customer", got.customer, w.customer);
   if (got.from_hold.hold != w.from_hold.hold)
     return differ("from hold", got.from_hold.hold, w.from_hold.hold);
-  if (got.seats != w.seats)
-    return "seats " + seats_text(got.seats) + ", the model " + seats_text(w.seats);
-  if (got.quantity != w.quantity)
-    return differ("quantity", got.quantity, w.quantity);
-  if (got.total_cents != w.total_cents)
-    return differ("total_cents", got.total_cents, w.total_cents);
-  if (got.created_at != w.created_at)
-    return differ("created_at", got.created_at, w.created_at);
-  return {};
+  return compare_common(got, w);
 }
 
 } // namespace boxoffice::sim

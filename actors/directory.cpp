@@ -356,11 +356,32 @@ caf::result<event_info> create_event(self_ptr self, create_event_request& req) {
 
 // An event that died (not one that stopped) is loaded again on its next
 // request; its requests in flight got the error from its dead handle.
+// An event actor died. Its writes may still be in the journal: the event is
+// loaded again only once they are all answered, or the new actors would
+// start from books without them (and reuse their hold and order ids; the
+// simulator's actor_crash found it). An empty write for the event is that
+// barrier: the journal answers writes in the order it took them, committed
+// or not, and either way the store then holds all there is. Requests wait
+// in the backlog meanwhile.
 void on_down(self_ptr self, const caf::down_msg& down) {
   for (auto& [id, entry] : self->state.events) {
     if (entry.actor && entry.actor.address() == down.source) {
       spdlog::error("event {} stopped unexpectedly: {}", id, self->system().render(down.reason));
       entry.actor = nullptr;
+      entry.moving = true;
+      const auto event = id;
+      const auto generation = self->state.generation;
+      auto settled = [=] {
+        auto i = self->state.events.find(event);
+        if (i == self->state.events.end() || generation != self->state.generation)
+          return;  // dropped meanwhile: its backlog was answered then
+        i->second.moving = false;
+        if (!i->second.backlog.empty())
+          bring_up(self, event);
+      };
+      self->request(self->state.settings.journal, caf::infinite,
+                    journal_write{{}, event, entry.held})
+        .then([=](committed_atom) { settled(); }, [=](caf::error&) { settled(); });
       return;
     }
   }

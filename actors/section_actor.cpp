@@ -182,18 +182,19 @@ caf::result<hold_info> place_hold(self_ptr self, section_state& rules, const hol
 
 caf::result<hold_info> extend_hold(self_ptr self, section_state& rules,
                                    const extend_request& req, timestamp_ms now) {
-  auto before = rules.find_hold(req.ref.hold, req.customer, now);
   auto hold = rules.extend(req.ref.hold, req.customer, now);
   if (!hold)
     return make_error(hold.error());
   auto info = to_info(self->state, *hold);
-  auto previous = before->expires_at;
   return durably<hold_info>(
     self,
     keyed(self, hold_extended{self->state.ctx.event, self->state.info.id, hold->id, hold->expires_at},
           req.answer, info, now),
-    [info](section_state&, timestamp_ms) { return info; },
-    [id = hold->id, previous](section_state& rules) { rules.undo_extend(id, previous); });
+    [info, id = hold->id, to = hold->expires_at](section_state& rules, timestamp_ms) {
+      rules.extend_committed(id, to);
+      return info;
+    },
+    [id = hold->id, to = hold->expires_at](section_state& rules) { rules.undo_extend(id, to); });
 }
 
 caf::result<hold_info> release_hold(self_ptr self, section_state& rules,

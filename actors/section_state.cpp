@@ -218,6 +218,8 @@ outcome<hold_record> section_state::extend(hold_id id, customer_id customer, tim
     return errc::hold_lifetime_exceeded;
   // Never shortens: an extend right after the hold was made changes nothing.
   auto deadline = std::max(hold.expires_at, std::min(now + limits_.hold_ttl_s * ms_per_s, latest));
+  auto& pending = extending_.try_emplace(id, extending{0, hold.expires_at}).first->second;
+  ++pending.in_flight;
   deadlines_.erase({hold.expires_at, id});
   hold.expires_at = deadline;
   deadlines_.insert({deadline, id});
@@ -263,13 +265,28 @@ bool section_state::undo_hold(hold_id id) {
   return true;
 }
 
-void section_state::undo_extend(hold_id id, timestamp_ms previous_expires_at) {
-  auto i = holds_.find(id);
-  if (i == holds_.end())
+void section_state::extend_committed(hold_id id, timestamp_ms extended_to) {
+  auto e = extending_.find(id);
+  if (e == extending_.end())
     return;
+  e->second.committed = extended_to;
+  if (--e->second.in_flight == 0)
+    extending_.erase(e);
+}
+
+void section_state::undo_extend(hold_id id, timestamp_ms extended_to) {
+  auto e = extending_.find(id);
+  if (e == extending_.end())
+    return;
+  auto committed = e->second.committed;
+  if (--e->second.in_flight == 0)
+    extending_.erase(e);
+  auto i = holds_.find(id);
+  if (i == holds_.end() || i->second.expires_at != extended_to)
+    return;  // ended meanwhile, or moved by a later extend
   deadlines_.erase({i->second.expires_at, id});
-  i->second.expires_at = previous_expires_at;
-  deadlines_.insert({previous_expires_at, id});
+  i->second.expires_at = committed;
+  deadlines_.insert({committed, id});
 }
 
 void section_state::undo_purchase(order_id order, const hold_record& hold) {

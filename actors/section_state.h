@@ -72,7 +72,13 @@ public:
   void finish_cancel(order_id id);
   // Returns whether the hold was still live (an expiry may have ended it).
   bool undo_hold(hold_id id);
-  void undo_extend(hold_id id, timestamp_ms previous_expires_at);
+  // An extend to `extended_to` committed, or failed. A failed one takes the
+  // deadline back to the last committed one, and only if no later extend
+  // has moved it since: a failed extend never takes back a later one (which
+  // commits after it: commits resolve in order), nor leaves a deadline that
+  // no commit made.
+  void extend_committed(hold_id id, timestamp_ms extended_to);
+  void undo_extend(hold_id id, timestamp_ms extended_to);
   void undo_purchase(order_id order, const hold_record& hold);
   void undo_release(hold_id id);
   void undo_cancel(order_id id);
@@ -119,6 +125,13 @@ private:
   uint32_t held_ = 0;
   uint32_t sold_ = 0;
   std::unordered_map<hold_id, hold_record> holds_;
+  // Holds with extends whose commit is not known yet: how many, and the
+  // last deadline known committed (bounded by the commits in flight).
+  struct extending {
+    uint32_t in_flight = 0;
+    timestamp_ms committed = 0;
+  };
+  std::unordered_map<hold_id, extending> extending_;
   // Live holds by deadline. An order-statistics tree (libstdc++'s policy
   // based data structures) rather than a std::set, so that counting the
   // holds due in a window is two ranks (holds_expiring), not a walk.

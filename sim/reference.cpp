@@ -120,6 +120,7 @@ void section_model::restore(const stored_section& stored, timestamp_ms now) {
     take(m.seats, free_seat, held_seat);
     held_ += m.quantity;
     deadlines_.emplace(m.expires_at, id);
+    committed_deadline_[id] = m.expires_at;
     holds_[id] = std::move(m);
   }
 }
@@ -316,13 +317,16 @@ model_reply section_model::committed(const model_change& c, timestamp_ms now) {
     case model_op::hold: {
       // A commit slower than the hold's lifetime finds it ended: say why.
       model_reply r;
+      committed_deadline_[c.hold.id] = c.hold.expires_at;
       if (auto bad = live(c.hold.id, c.hold.customer, now))
         r.refused = bad;
       else
         r.hold = info_of(holds_.at(c.hold.id));
       return r;
     }
-    case model_op::extend: return c.answer;
+    case model_op::extend:
+      committed_deadline_[c.hold.id] = c.hold.expires_at;
+      return c.answer;
     case model_op::release:
       if (auto node = releasing_.extract(c.hold.id); !node.empty()) {
         take(node.mapped().seats, held_seat, free_seat);
@@ -358,13 +362,17 @@ void section_model::failed(const model_change& c) {
       }
       return;
     case model_op::extend:
-      // Undone only if no later extend has moved the deadline since: a
-      // failed extend must not take back one that came after it.
+      // Undone only if no later extend has moved the deadline since (a
+      // failed extend must not take back one that came after it), and then
+      // to the last deadline a commit made: the one before may have been a
+      // failed extend's too.
       if (auto i = holds_.find(c.hold.id);
           i != holds_.end() && i->second.expires_at == c.hold.expires_at) {
+        auto back = committed_deadline_.count(c.hold.id) ? committed_deadline_.at(c.hold.id)
+                                                         : c.previous_expires_at;
         deadlines_.erase({i->second.expires_at, i->first});
-        i->second.expires_at = c.previous_expires_at;
-        deadlines_.emplace(c.previous_expires_at, i->first);
+        i->second.expires_at = back;
+        deadlines_.emplace(back, i->first);
       }
       return;
     case model_op::release:

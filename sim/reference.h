@@ -112,6 +112,8 @@ private:
   std::map<std::string, uint32_t> by_label_;
   uint32_t held_ = 0, sold_ = 0;
   std::map<hold_id, model_hold> holds_;
+  // Per hold, the last deadline a commit made (its own, then each extend's).
+  std::map<hold_id, timestamp_ms> committed_deadline_;
   std::set<std::pair<timestamp_ms, hold_id>> deadlines_;
   std::map<hold_id, model_hold> releasing_;
   std::map<order_id, model_order> orders_, cancelling_;

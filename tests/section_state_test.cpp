@@ -407,6 +407,44 @@ BOOST_AUTO_TEST_CASE(another_customers_hold_is_not_found) {
   BOOST_TEST(why(s->purchase(id, alice, t0)) == "ok");
 }
 
+// Two extends in flight (commits resolve in order): a failed one never takes
+// back a later one, and a deadline goes back only to one a commit made
+// (simulator seed 6773 found the first; the second is its twin).
+BOOST_AUTO_TEST_CASE(a_failed_extend_goes_back_to_the_last_committed_deadline) {
+  section s{reserved_layout(1, 10)};
+  auto id = s->hold(alice, {"A-1"}, 0, t0)->id;
+  const auto d0 = t0 + ttl;
+  auto d1 = s->extend(id, alice, t0 + 100 * second)->expires_at;
+  auto d2 = s->extend(id, alice, t0 + 200 * second)->expires_at;
+  BOOST_TEST_REQUIRE(d0 < d1);
+  BOOST_TEST_REQUIRE(d1 < d2);
+  // The first fails, the second commits: the second's deadline stays.
+  s->undo_extend(id, d1);
+  BOOST_TEST(s->find_hold(id, alice, t0)->expires_at == d2);
+  s->extend_committed(id, d2);
+  BOOST_TEST(s->find_hold(id, alice, t0)->expires_at == d2);
+  BOOST_TEST(s->next_expiry().value_or(0) == d2);
+
+  // Both fail, one after the other: back to d2, the last committed, not to
+  // the first failed extend's deadline.
+  auto d3 = s->extend(id, alice, t0 + 300 * second)->expires_at;
+  auto d4 = s->extend(id, alice, t0 + 400 * second)->expires_at;
+  s->undo_extend(id, d3);
+  BOOST_TEST(s->find_hold(id, alice, t0)->expires_at == d4);
+  s->undo_extend(id, d4);
+  BOOST_TEST(s->find_hold(id, alice, t0)->expires_at == d2);
+  BOOST_TEST(s->next_expiry().value_or(0) == d2);
+
+  // One that commits, then one that fails: back to the committed one.
+  auto d5 = s->extend(id, alice, t0 + 500 * second)->expires_at;
+  s->extend_committed(id, d5);
+  auto d6 = s->extend(id, alice, t0 + 600 * second)->expires_at;
+  s->undo_extend(id, d6);
+  BOOST_TEST(s->find_hold(id, alice, t0)->expires_at == d5);
+  BOOST_TEST(s->expire_due(d5 - 1).empty());
+  BOOST_TEST(s->expire_due(d5).size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(extend_never_passes_the_maximum_lifetime) {
   section s{reserved_layout(1, 10)};
   auto id = s->hold(alice, {"A-1"}, 0, t0)->id;

@@ -9,18 +9,40 @@
 #include <caf/all.hpp>
 #include <sodium.h>
 
+#include <atomic>
 #include <deque>
+#include <optional>
 
 namespace boxoffice::http {
 
 namespace {
 
-// A job and the one-shot reply of its request; local only (it holds a
-// std::function and the response writer), never serialized.
+// One request's way back: its response writer until answered, and whether
+// it was. Shared by the job's reply function and the gateway actor's
+// deadline list; touched on that actor only (jobs and their replies run
+// there). One allocation per request: the writer is released at the answer,
+// not when the sweep drops the entry.
+struct reply_slot {
+  std::optional<Pistache::Http::ResponseWriter> writer;
+  std::shared_ptr<std::atomic<uint32_t>> in_flight;
+  std::shared_ptr<request_trace> trace;
+
+  bool answered() const { return !writer; }
+  void answer(const reply& r) {
+    if (!writer)
+      return;  // answered once already (in time, or past the deadline)
+    trace_scope scope{trace};
+    in_flight->fetch_sub(1);
+    write_reply(*writer, r);
+    writer.reset();
+  }
+};
+
+// A job and its request's slot; local only (it holds a std::function and
+// the response writer), never serialized.
 struct http_job {
   job run;
-  reply_fn done;
-  std::shared_ptr<bool> answered;  // set by done; read on this actor only
+  std::shared_ptr<reply_slot> slot;
 };
 
 } // namespace
@@ -41,8 +63,7 @@ constexpr auto deadline_tick = std::chrono::milliseconds(50);
 struct gateway_state {
   struct pending {
     std::chrono::steady_clock::time_point deadline;
-    reply_fn done;
-    std::shared_ptr<bool> answered;
+    std::shared_ptr<reply_slot> slot;
   };
   std::deque<pending> running;
   bool ticking = false;
@@ -57,19 +78,20 @@ caf::behavior gateway_actor(caf::stateful_actor<gateway_state>* self,
   return {
     [=](http_job& j) {
       auto& st = self->state;
-      st.running.push_back({std::chrono::steady_clock::now() + deadline, j.done, j.answered});
+      st.running.push_back({std::chrono::steady_clock::now() + deadline, j.slot});
       if (!std::exchange(st.ticking, true))
         self->delayed_send(self, deadline_tick, sweep_atom::value);
-      j.run(self, std::move(j.done));
+      j.run(self, [slot = std::move(j.slot)](reply r) { slot->answer(r); });
     },
     [=](sweep_atom) {
       auto& running = self->state.running;
       auto now = std::chrono::steady_clock::now();
-      while (!running.empty() && (*running.front().answered || running.front().deadline <= now)) {
+      while (!running.empty()
+             && (running.front().slot->answered() || running.front().deadline <= now)) {
         // Most are answered already: drop them without building the 503
         // (a problem body per request cost the seat map 8 % of its CPU).
-        if (!*running.front().answered)
-          running.front().done(past_deadline());
+        if (!running.front().slot->answered())
+          running.front().slot->answer(past_deadline());
         running.pop_front();
       }
       self->state.ticking = !running.empty();
@@ -231,18 +253,12 @@ void gateway::submit(Pistache::Http::ResponseWriter& w, job j) {
     send_problem(w, p);
     return;
   }
-  auto writer = std::make_shared<Pistache::Http::ResponseWriter>(std::move(w));
-  auto answered = std::make_shared<bool>(false);
-  reply_fn done = [writer, in_flight = in_flight_, answered,
-                   trace = current_trace()](reply r) {
-    if (std::exchange(*answered, true))
-      return;
-    trace_scope scope{trace};
-    in_flight->fetch_sub(1);
-    write_reply(*writer, r);
-  };
+  auto slot = std::make_shared<reply_slot>();
+  slot->writer.emplace(std::move(w));
+  slot->in_flight = in_flight_;
+  slot->trace = current_trace();
   auto& target = actors_[next_.fetch_add(1) % actors_.size()];
-  caf::anon_send(target, http_job{std::move(j), std::move(done), std::move(answered)});
+  caf::anon_send(target, http_job{std::move(j), std::move(slot)});
 }
 
 } // namespace boxoffice::http

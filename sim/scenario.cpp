@@ -119,7 +119,7 @@ void draw_faults(scenario& s, const std::string& faults, std::mt19937_64& rng) {
     // Swarm testing: each fault on or off by the seed, so that faults also
     // get runs without the others masking them.
     for (const char* n : {"commit_fail", "latency", "outage", "crash", "crash_after_commit",
-                          "clock_jump", "timeout", "slow_disk"})
+                          "actor_crash", "clock_jump", "timeout", "slow_disk"})
       if (uniform(rng, 0, 1) < 0.5)
         names.push_back(n);
   } else {

@@ -2,8 +2,10 @@
 // place per account, also under 1,000 concurrent joins), poll, the event
 // stream (position/admitted/closed with ids, heartbeats, alive past the
 // header and keep-alive timeouts, resumed with Last-Event-ID), leave, and
-// the hold route: every 403 queue_pass_* code, then a hold with a valid pass.
+// the hold route: every 403 queue_pass_* code, then a hold with a valid pass;
+// and the stream through deploy/nginx.conf: position, admitted, sold_out.
 #include "tests/e2e/api_checks.h"
+#include "tests/e2e/nginx_process.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -109,7 +111,7 @@ BOOST_AUTO_TEST_CASE(join_poll_stream_and_leave) {
       reader.join();
       const auto& text = stream.received;
       BOOST_TEST(text.find("Content-Type: text/event-stream") != std::string::npos);
-      auto position = text.find("event: position\nid: position-1\n");
+      auto position = text.find("event: position\nid: position-1-");
       auto admitted = text.find("event: admitted\nid: admitted-");
       auto closed = text.find("event: closed\nid: closed-left");
       BOOST_TEST(position != std::string::npos, text);
@@ -237,6 +239,85 @@ BOOST_AUTO_TEST_CASE(a_thousand_concurrent_joins_give_one_place) {
       BOOST_TEST(room["waiting"] == 1);
     }
   }
+}
+
+
+// Two waiters stream through nginx: the first is admitted, buys the last
+// two seats, and its stream closes; the second is told sold_out, then
+// leaves. Each stream lives past the server's header timeout. The
+// server times the sold-out notice (boxoffice_queue_sold_out_told_seconds).
+BOOST_AUTO_TEST_CASE(the_stream_through_nginx_tells_position_admitted_and_sold_out) {
+  if (!std::filesystem::exists(nginx::binary)) {
+    BOOST_TEST_MESSAGE("SKIPPED: " << nginx::binary << " is not installed");
+    return;
+  }
+  api_server server(test_backends().front(), "queue-nginx", stream_settings);
+  if (!server.started())
+    return;
+  nginx::temp_dir dir("boxoffice-queue-nginx");
+  nginx::process proxy(server.process().http_port(), dir.path);
+  proxy.wait_answering();
+  auto last_two = json{{"name", "Last two"}, {"kind", "general"}, {"capacity", 2},
+                       {"price_cents", 1500}};
+  auto event = server.create_event("Last seats night", {last_two});
+  open_room(server, event, json{{"rate_per_s", 5}, {"paused", true}});
+  auto alice = server.customer_token("alice");
+  auto bob = server.customer_token("bob");
+  auto a = expect_json(server.call("POST", queue_path(event), "", alice), 201)["id"]
+             .get<std::string>();
+  auto b = expect_json(server.call("POST", queue_path(event), "", bob), 201)["id"]
+             .get<std::string>();
+  test::conversation a_stream, b_stream;
+  auto listen = [&](test::conversation& into, const std::string& entry) {
+    return std::thread([&into, entry, port = proxy.port()] {
+      into = test::raw_conversation(
+        port,
+        {"GET /v1/queue/" + entry + "/stream HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"},
+        0, 3000);
+    });
+  };
+  auto a_reader = listen(a_stream, a);
+  auto b_reader = listen(b_stream, b);
+  // Past the server's header and keep-alive timeouts before anything moves.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  open_room(server, event, json{{"paused", false}});
+  auto pass = pass_of(server, a);
+  auto h = expect_json(server.call_json("POST", event_path(event) + "/holds",
+                                        json{{"section_id", 1}, {"quantity", 2}}, alice,
+                                        {{"Queue-Pass", pass}}),
+                       201);
+  expect_json(server.call("POST", "/v1/holds/" + h["id"].get<std::string>() + "/purchase", "",
+                          alice),
+              201);
+  a_reader.join();  // used: its stream closed
+  // Bob is told within his stream's poll (100 ms here); leaving ends it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  expect_json(server.call("DELETE", "/v1/queue/" + b), 200);
+  b_reader.join();
+  const auto& at = a_stream.received;
+  const auto& bt = b_stream.received;
+  BOOST_TEST(at.find("HTTP/1.1 200") == 0, at);
+  BOOST_TEST(at.find("Content-Type: text/event-stream") != std::string::npos, at);
+  auto position = at.find("event: position\nid: position-1-");
+  auto admitted = at.find("event: admitted\nid: admitted-");
+  auto closed = at.find("event: closed\nid: closed-used");
+  BOOST_TEST(position != std::string::npos, at);
+  BOOST_TEST(admitted != std::string::npos, at);
+  BOOST_TEST(closed != std::string::npos, at);
+  BOOST_TEST((position < admitted && admitted < closed));
+  BOOST_TEST(bt.find("event: position\nid: position-2-") != std::string::npos, bt);
+  BOOST_TEST(bt.find("event: sold_out\nid: sold_out") != std::string::npos, bt);
+  BOOST_TEST(bt.find(": ping") != std::string::npos, bt);
+  // Nothing of another response inside either stream (Pistache's 408).
+  BOOST_TEST(at.find("HTTP/1.1", 1) == std::string::npos, at);
+  BOOST_TEST(bt.find("HTTP/1.1", 1) == std::string::npos, bt);
+  BOOST_TEST(bt.find("event: closed\nid: closed-left") != std::string::npos, bt);
+  auto metrics = server.call("GET", "/metrics").body;
+  BOOST_TEST(metrics.find("boxoffice_queue_sold_out_told_seconds_count 1") != std::string::npos,
+             metrics);
+  BOOST_TEST(metrics.find("boxoffice_queue_sold_out_told_seconds_bucket{le=\"2\"} 1")
+               != std::string::npos,
+             metrics);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -34,9 +34,11 @@
 //   minute of seconds in which admission was not held back by the stock;
 //   the configured rate before there are rate_window_min_s such seconds),
 //   and when the stock can serve n (shoppers the free seats serve now,
-//   then the seats of live holds as they expire, counted at the share of
-//   ended holds that were not bought; past the last known expiry, at the
-//   pace those seats came back). Before the draw: the time to the opening.
+//   then the seats of live holds as they expire, each counted at the chance
+//   that a hold of its age is not bought, learnt from holds a whole hold
+//   lifetime old; past the known holds, generations of one hold lifetime,
+//   each the unbought share of the one before). Before the draw: the time
+//   to the opening.
 // - What a waiter is shown moves only when the estimate is off by more
 //   than 5 % (or 1 s), and never rises by more than 20 % (or 1 s, the
 //   estimate being whole seconds) over the last value shown to it, unless

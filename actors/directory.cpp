@@ -5,6 +5,7 @@
 #include "actors/wall_clock.h"
 #include "actors/mailbox.h"
 #include "telemetry/instruments.h"
+#include "telemetry/metrics.h"
 
 #include <spdlog/spdlog.h>
 
@@ -28,7 +29,19 @@ struct directory_entry {
   timestamp_ms last_used = 0;
   std::vector<waiting> backlog;
   ownership held;       // cluster mode: granted by the gate; zero until then
+  // A planned move: stopped (or stopping) for its new owner; requests wait
+  // in the backlog until moved (refused, naming it) or adopt (served here).
+  bool handing_over = false;
 };
+
+// Requests held while their event moves to another node.
+metrics::gauge& waiting_on_move() {
+  static auto g = metrics::default_registry()
+                    .gauges("boxoffice_cluster_move_waiting_requests",
+                            "Requests held while their event moves between nodes")
+                    .with({});
+  return *g;
+}
 
 struct directory_state {
   static inline const char* name = "boxoffice.directory";
@@ -63,7 +76,14 @@ void run(self_ptr self, directory_entry& entry, event_snapshot snapshot) {
   self->monitor(entry.actor);
 }
 
+// The backlog of an event handing over no longer waits on the move.
+void end_handover(directory_entry& entry) {
+  if (std::exchange(entry.handing_over, false))
+    waiting_on_move().add(-static_cast<double>(entry.backlog.size()));
+}
+
 void fail_backlog(directory_entry& entry, const caf::error& err) {
+  end_handover(entry);
   entry.moving = false;
   for (auto& w : std::exchange(entry.backlog, {}))
     w.fail(err);
@@ -146,6 +166,8 @@ auto to_event(self_ptr self) {
     entry.backlog.push_back(waiting{
       [rp, req](const event_actor& actor) mutable { rp.delegate(actor, std::move(req)); },
       [rp](const caf::error& err) mutable { rp.deliver(err); }});
+    if (entry.handing_over)
+      waiting_on_move().add(1);
     if (!entry.moving)
       bring_up(self, id);
     return rp;
@@ -191,11 +213,74 @@ void drop_all(self_ptr self) {
 void adopt(self_ptr self, event_id id, ownership granted) {
   auto& entry = self->state.events[id];
   self->state.next_event_id = std::max(self->state.next_event_id, id + 1);
+  if (entry.handing_over && !entry.actor && serving(self)) {
+    end_handover(entry);  // the move was called off: run here again
+    entry.held = granted;
+    load(self, id);
+    return;
+  }
   if (entry.actor || entry.moving || !serving(self))
     return;  // already here (its grant stands), or no longer serving
   entry.held = granted;
   entry.last_used = wall_clock_ms(self->clock());
   load(self, id);
+}
+
+// A planned move, old owner's side: no new work for the event (requests
+// wait), its commits in flight are answered (the event's stop waits for
+// them), then the ownership it ran at goes back to the cluster, which
+// records the new owner and says moved (or adopt, to call it off).
+caf::result<ownership> hand_over(self_ptr self, event_id id) {
+  auto i = self->state.events.find(id);
+  if (i == self->state.events.end() || !i->second.held.fenced())
+    return ownership{};  // nothing of it runs here
+  auto& entry = i->second;
+  if (entry.moving)
+    return make_error(errc::overloaded);  // acquiring, loading, stopping or moving: later
+  entry.handing_over = true;
+  entry.moving = true;
+  waiting_on_move().add(static_cast<double>(entry.backlog.size()));
+  if (!entry.actor)
+    return entry.held;  // stopped while idle: nothing in flight
+  auto rp = self->make_response_promise<ownership>();
+  const auto generation = self->state.generation;
+  auto stopped = [=]() mutable {
+    auto& entry = self->state.events.at(id);
+    if (entry.actor) {
+      self->demonitor(entry.actor.address());
+      entry.actor = nullptr;
+    }
+    if (generation != self->state.generation || !entry.handing_over)
+      rp.deliver(make_error(errc::not_owner));  // dropped meanwhile
+    else
+      rp.deliver(entry.held);
+  };
+  self->request(entry.actor, caf::infinite, stop_atom::value)
+    .then([=](stopped_atom) mutable { stopped(); },
+          [=](caf::error& err) mutable {
+            spdlog::error("event {} failed to stop for a move: {}", id,
+                          self->system().render(err));
+            stopped();
+          });
+  return rp;
+}
+
+// The move is done: the event lives on `node` now. Its grant is forgotten
+// (a later request asks the gate, which names the new owner), and the
+// requests that waited are refused not_owner naming it: nothing ran them
+// here, so the router sends them there.
+void moved(self_ptr self, event_id id, const std::string& node, const std::string& address) {
+  auto i = self->state.events.find(id);
+  if (i == self->state.events.end())
+    return;
+  auto& entry = i->second;
+  entry.held = {};
+  if (entry.actor) {  // not handed over (a stray order): stop it all the same
+    self->demonitor(entry.actor.address());
+    caf::anon_send(entry.actor, stop_atom::value);
+    entry.actor = nullptr;
+  }
+  fail_backlog(entry, make_not_owner(owner_hint{node, address}));
 }
 
 std::chrono::milliseconds sweep_interval(const directory_settings& settings) {
@@ -236,10 +321,17 @@ caf::result<event_info> create_event(self_ptr self, create_event_request& req) {
           auto& entry = self->state.events[info.id];
           entry.last_used = wall_clock_ms(self->clock());
           entry.held = held;
+          entry.moving = false;
           run(self, entry, event_snapshot{info, {}, {}, {}});
+          for (auto& w : std::exchange(entry.backlog, {}))
+            w.pass_on(entry.actor);
           rp.deliver(info);
         },
-        [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        [=](caf::error& err) mutable {
+          if (auto i = self->state.events.find(info.id); i != self->state.events.end())
+            fail_backlog(i->second, err);
+          rp.deliver(std::move(err));
+        });
   };
   if (!clustered(self)) {
     commit(info, {});
@@ -250,6 +342,10 @@ caf::result<event_info> create_event(self_ptr self, create_event_request& req) {
     .then(
       [=](event_id id, ownership held) mutable {
         self->state.next_event_id = std::max(self->state.next_event_id, id + 1);
+        // Being created: a move of it (or a request) waits for the commit.
+        auto& entry = self->state.events[id];
+        entry.moving = true;
+        entry.held = held;
         auto numbered = info;
         numbered.id = id;
         commit(std::move(numbered), held);
@@ -298,6 +394,10 @@ directory_actor::behavior_type directory_behavior(self_ptr self) {
     },
     [=](adopt_atom, event_id id, ownership granted) { adopt(self, id, granted); },
     [=](drop_atom) { drop_all(self); },
+    [=](handover_atom, event_id id) { return hand_over(self, id); },
+    [=](moved_atom, event_id id, const std::string& node, const std::string& address) {
+      moved(self, id, node, address);
+    },
   };
 }
 

@@ -117,6 +117,8 @@ struct section_stats {
   uint32_t sold = 0;
   uint32_t live_holds = 0;
   uint32_t orders = 0;
+  // Live holds whose deadline falls within the next 60 s.
+  uint32_t holds_expiring_60s = 0;
 };
 
 } // namespace boxoffice

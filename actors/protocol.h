@@ -297,6 +297,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(boxoffice, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::queue_settings_request))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::queue_settings_query))
   CAF_ADD_TYPE_ID(boxoffice, (boxoffice::queue_room_status))
+  CAF_ADD_ATOM(boxoffice, boxoffice, handover_atom, "handover")
+  CAF_ADD_ATOM(boxoffice, boxoffice, moved_atom, "moved")
 CAF_END_TYPE_ID_BLOCK(boxoffice)
 
 // Journal messages stay on their node, so they are never serialized.
@@ -368,12 +370,21 @@ using ownership_gate = caf::typed_actor<
 // is refused not_owner and the running events are dropped. adopt_atom: run
 // this event at this ownership now (a takeover). drop_atom: stop every
 // event at once, forgetting their ownership (this node lost them).
+// A planned move (cluster/ownership_actor.h): handover_atom stops the event
+// once its commits in flight are answered and holds its new requests; the
+// answer is the ownership it ran at (zero: it did not run here). Then either
+// moved_atom (node, http address): the event lives there now, the held
+// requests are refused not_owner naming it (the router takes them there);
+// or adopt_atom with the same ownership: the move was called off, the event
+// runs here again and serves them.
 using directory_actor = event_api::extend<
   caf::replies_to<create_event_request>::with<event_info>,
   caf::reacts_to<sweep_atom>,
   caf::reacts_to<lease_atom, int64_t>,
   caf::reacts_to<adopt_atom, event_id, ownership>,
-  caf::reacts_to<drop_atom>>;
+  caf::reacts_to<drop_atom>,
+  caf::replies_to<handover_atom, event_id>::with<ownership>,
+  caf::reacts_to<moved_atom, event_id, std::string, std::string>>;
 
 // Registers the message types and the error category with an actor system.
 void register_protocol(caf::actor_system_config& cfg);
@@ -445,7 +456,7 @@ typename Inspector::result_type inspect(Inspector& f, customer_delta& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, section_stats& x) {
   return f(caf::meta::type_name("section_stats"), x.section, x.capacity, x.free, x.held,
-           x.sold, x.live_holds, x.orders);
+           x.sold, x.live_holds, x.orders, x.holds_expiring_60s);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, answer_key& x) {

@@ -251,9 +251,13 @@ caf::result<order_info> cancel_order(self_ptr self, section_state& rules,
     [id = order->id](section_state& rules) { rules.undo_cancel(id); });
 }
 
-section_stats stats_of(self_ptr self, const section_state& rules) {
+// The operator's "expiring in the next minute" (docs/web.md).
+constexpr timestamp_ms expiring_window_ms = 60'000;
+
+section_stats stats_of(self_ptr self, const section_state& rules, timestamp_ms now) {
   auto stats = rules.stats();
   stats.section = self->state.info.id;
+  stats.holds_expiring_60s = rules.holds_expiring(now, expiring_window_ms);
   return stats;
 }
 
@@ -284,13 +288,15 @@ section_actor::behavior_type section_behavior(self_ptr self) {
     },
     [=](const cancel_request& req) { return apply(cancel_order)(req); },
     [=](const seat_map_request&) {
-      return step(self, [&](section_state& rules, timestamp_ms) {
+      return step(self, [&](section_state& rules, timestamp_ms now) {
         return seat_map{self->state.ctx.event, self->state.info, rules.seats(),
-                        stats_of(self, rules)};
+                        stats_of(self, rules, now)};
       });
     },
     [=](const stats_request&) {
-      return step(self, [&](section_state& rules, timestamp_ms) { return stats_of(self, rules); });
+      return step(self, [&](section_state& rules, timestamp_ms now) {
+        return stats_of(self, rules, now);
+      });
     },
     [=](stop_atom) -> caf::result<stopped_atom> {
       if (self->state.commits_in_flight == 0)

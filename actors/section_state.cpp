@@ -220,7 +220,7 @@ outcome<hold_record> section_state::extend(hold_id id, customer_id customer, tim
   auto deadline = std::max(hold.expires_at, std::min(now + limits_.hold_ttl_s * ms_per_s, latest));
   deadlines_.erase({hold.expires_at, id});
   hold.expires_at = deadline;
-  deadlines_.emplace(deadline, id);
+  deadlines_.insert({deadline, id});
   return hold;
 }
 
@@ -249,7 +249,7 @@ void section_state::undo_release(hold_id id) {
   if (node.empty())
     return;
   ended_.erase(id);
-  deadlines_.emplace(node.mapped().expires_at, id);
+  deadlines_.insert({node.mapped().expires_at, id});
   holds_.insert(std::move(node));
 }
 
@@ -269,7 +269,7 @@ void section_state::undo_extend(hold_id id, timestamp_ms previous_expires_at) {
     return;
   deadlines_.erase({i->second.expires_at, id});
   i->second.expires_at = previous_expires_at;
-  deadlines_.emplace(previous_expires_at, id);
+  deadlines_.insert({previous_expires_at, id});
 }
 
 void section_state::undo_purchase(order_id order, const hold_record& hold) {
@@ -359,7 +359,7 @@ void section_state::place(hold_record hold) {
 
 void section_state::index(hold_record hold) {
   held_ += hold.quantity;
-  deadlines_.emplace(hold.expires_at, hold.id);
+  deadlines_.insert({hold.expires_at, hold.id});
   auto id = hold.id;
   holds_.emplace(id, std::move(hold));
 }
@@ -388,6 +388,13 @@ void section_state::remember_end(hold_id id, customer_id customer, hold_end why)
     ended_.erase(ended_order_.front());
     ended_order_.pop_front();
   }
+}
+
+uint32_t section_state::holds_expiring(timestamp_ms now, timestamp_ms window_ms) const {
+  // order_of_key(k) counts the keys below k; hold ids start at 1, so
+  // {t + 1, 0} is above every key of deadline t and below those after it.
+  auto due_by = [this](timestamp_ms t) { return deadlines_.order_of_key({t + 1, 0}); };
+  return static_cast<uint32_t>(due_by(now + window_ms) - due_by(now));
 }
 
 section_stats section_state::stats() const {
@@ -437,7 +444,8 @@ void section_state::check_invariants() const {
   uint64_t held = 0;
   uint64_t sold = 0;
   for (const auto& [id, hold] : holds_) {
-    if (id != hold.id || id >= next_hold_id_ || !deadlines_.count({hold.expires_at, id}))
+    if (id != hold.id || id >= next_hold_id_
+        || deadlines_.find({hold.expires_at, id}) == deadlines_.end())
       violated("hold indexed wrongly");
     if (hold.expires_at <= hold.created_at)
       violated("hold expires before it was made");

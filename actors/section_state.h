@@ -17,9 +17,12 @@
 #include "actors/errc.h"
 #include "actors/limits.h"
 
+#include <ext/pb_ds/assoc_container.hpp>
+#include <ext/pb_ds/tree_policy.hpp>
+
 #include <deque>
+#include <functional>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -79,6 +82,10 @@ public:
   std::vector<hold_record> expire_due(timestamp_ms now);
   // The earliest deadline of a live hold.
   std::optional<timestamp_ms> next_expiry() const;
+  // Live holds whose deadline is after `now` and at most `now + window_ms`
+  // (unless bought, released or extended first). O(log holds): the event
+  // page reads it, so it ranks two keys in the deadline index, never a scan.
+  uint32_t holds_expiring(timestamp_ms now, timestamp_ms window_ms) const;
 
   const section_layout& layout() const { return layout_; }
   // Row-major seat statuses of a reserved section; empty for GA.
@@ -112,7 +119,14 @@ private:
   uint32_t held_ = 0;
   uint32_t sold_ = 0;
   std::unordered_map<hold_id, hold_record> holds_;
-  std::set<std::pair<timestamp_ms, hold_id>> deadlines_;
+  // Live holds by deadline. An order-statistics tree (libstdc++'s policy
+  // based data structures) rather than a std::set, so that counting the
+  // holds due in a window is two ranks (holds_expiring), not a walk.
+  using deadline_key = std::pair<timestamp_ms, hold_id>;
+  using deadline_index =
+    __gnu_pbds::tree<deadline_key, __gnu_pbds::null_type, std::less<deadline_key>,
+                     __gnu_pbds::rb_tree_tag, __gnu_pbds::tree_order_statistics_node_update>;
+  deadline_index deadlines_;
   std::unordered_map<order_id, order_record> orders_;
   // Ended but not yet durable: their seats are still taken.
   std::unordered_map<hold_id, hold_record> releasing_;

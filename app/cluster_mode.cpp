@@ -44,8 +44,10 @@ std::optional<cluster_runtime> start_cluster(caf::actor_system& sys, const setti
   const auto node = host_of(s) + ":" + std::to_string(c.listen_port);
   cluster::agent_settings agent{c.node_id, {http, node}, c.lease_s * 1000, c.heartbeat_ms,
                                 c.poll_ms};
-  auto started = cluster::start_cluster_node(sys, agent_worker, ownership_worker,
-                                             {c.node_id, http}, std::move(agent));
+  cluster::ownership_settings own{c.node_id, http};
+  own.rebalance_ms = c.poll_ms;
+  auto started = cluster::start_cluster_node(sys, agent_worker, ownership_worker, own,
+                                             std::move(agent));
   spdlog::info("cluster: node {} joining (lease {} s, heartbeat {} ms)", c.node_id, c.lease_s,
                c.heartbeat_ms);
   return cluster_runtime{started.ownership, started.agent, caf::actor_cast<caf::actor>(agent_worker),
@@ -56,7 +58,9 @@ ownership_gate gate_of(const cluster_runtime& c) {
   return caf::actor_cast<ownership_gate>(c.ownership);
 }
 
-void attach_directory(const cluster_runtime& c, const directory_actor& dir) {
+void attach_directory(const cluster_runtime& c, const directory_actor& dir,
+                      const caf::actor& links) {
+  caf::anon_send(c.ownership, cluster::links_atom::value, links);
   caf::anon_send(c.ownership, cluster::attach_atom::value, caf::actor_cast<caf::actor>(dir));
 }
 
@@ -69,8 +73,10 @@ bool leave_step(caf::actor_system& sys, const cluster_runtime& c, uint8_t step,
   self->request(c.ownership, std::max(left, std::chrono::milliseconds(1)),
                 cluster::leave_atom::value, step)
     .receive([&](bool changed) { done = changed; }, [&](caf::error&) { done = false; });
-  spdlog::info("cluster: {} {}", step == 0 ? "leaving" : "left the membership",
-               done ? "" : "(not recorded)");
+  const char* what = step == 0   ? "leaving"
+                     : step == 2 ? "handed its events over"
+                                 : "left the membership";
+  spdlog::info("cluster: {} {}", what, done ? "" : "(not done)");
   return done;
 }
 
@@ -88,6 +94,25 @@ int print_cluster_status(const settings& s) {
   auto session = open_session(target);
   cluster::migrate_cluster_schema(*session);
   std::cout << cluster::read_status_json(*session).dump(2) << '\n';
+  return 0;
+}
+
+int drain_cluster_node(const settings& s, const std::string& node) {
+  auto target = parse_database_url(s.database.url);
+  if (target.kind != backend::postgresql) {
+    std::cerr << "boxoffice: cluster drain needs the cluster's PostgreSQL database.url\n";
+    return 2;
+  }
+  auto session = open_session(target);
+  cluster::migrate_cluster_schema(*session);
+  auto drained = cluster::drain_member(*session, node);
+  if (!drained) {
+    std::cerr << "boxoffice: node " << node << " has no active incarnation to drain\n";
+    return 1;
+  }
+  std::cout << "node " << node << " incarnation " << drained->incarnation
+            << " is leaving: it moves its events to the other active nodes and keeps "
+               "serving; stop it with SIGTERM when `cluster status` shows it owns none\n";
   return 0;
 }
 

@@ -30,12 +30,17 @@ store_factory journal_store_factory(const settings& s);
 // the directory's settings; attach the directory once it is spawned.
 std::optional<cluster_runtime> start_cluster(caf::actor_system& sys, const settings& s);
 ownership_gate gate_of(const cluster_runtime& c);
-void attach_directory(const cluster_runtime& c, const directory_actor& dir);
+// `dir`: the router (it passes the orders on to the directory and learns
+// where moved events went); `links`: the link manager, asked before the
+// node goes active.
+void attach_directory(const cluster_runtime& c, const directory_actor& dir,
+                      const caf::actor& links);
 
-// Leaving, in two steps around the drain (SIGTERM): active -> leaving, so
-// that the node takes nothing new; then, once the journal is flushed,
-// -> dead (left), so that the others take its events. Waits (main thread)
-// until `deadline` at most; false if the step did not happen.
+// Leaving, in steps around the drain (SIGTERM): 0: active -> leaving, so
+// that the node takes nothing new; 2: every event moves to its new owner
+// (planned moves); 1: once the journal is flushed, -> dead (left), so that
+// the others take what could not move. Waits (main thread) until
+// `deadline` at most; false if the step did not happen.
 bool leave_step(caf::actor_system& sys, const cluster_runtime& c, uint8_t step,
                 std::chrono::steady_clock::time_point deadline);
 void stop_cluster(const cluster_runtime& c);
@@ -43,5 +48,10 @@ void stop_cluster(const cluster_runtime& c);
 // `boxoffice cluster status`: the members and owned-event counts, read from
 // the database of the configuration; prints JSON, the shape of GET /v1/cluster.
 int print_cluster_status(const settings& s);
+
+// `boxoffice cluster drain NODE`: NODE's active incarnation goes to leaving
+// in the database; the node then moves its events to the others and keeps
+// serving (forwarding). Exit code 1 when NODE has no active incarnation.
+int drain_cluster_node(const settings& s, const std::string& node);
 
 } // namespace boxoffice::app

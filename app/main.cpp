@@ -30,8 +30,10 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <csignal>
 #include <iostream>
+#include <thread>
 #include <thread>
 
 namespace {
@@ -43,7 +45,8 @@ struct options {
   std::optional<std::string> config_path;
   bool demo = false;
   bool print_config = false;
-  std::string database_url;  // cluster status --database
+  std::string database_url;  // cluster status|drain --database
+  std::string drain_node;    // cluster drain NODE
   std::string admin_email;
   std::string backup_file;
 };
@@ -148,8 +151,17 @@ telemetry::log_format log_format_of(const std::string& name) {
   return name == "text" ? telemetry::log_format::text : telemetry::log_format::json;
 }
 
-void announce_demo(caf::actor_system& sys, const directory_actor& dir) {
+// `patience`: how long a cluster node may refuse (not_owner) while it is
+// still joining: it creates events only once it is active.
+void announce_demo(caf::actor_system& sys, const directory_actor& dir,
+                   std::chrono::milliseconds patience) {
+  const auto until = std::chrono::steady_clock::now() + patience;
   auto demo = create_demo_event(sys, dir);
+  while (!demo && demo.error() == make_error(errc::not_owner)
+         && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // main thread, before serving
+    demo = create_demo_event(sys, dir);
+  }
   if (!demo)
     throw std::runtime_error("could not create the demo event: " + sys.render(demo.error()));
   for (size_t i = 0; i < demo->sections.size(); ++i)
@@ -198,7 +210,9 @@ int serve(const options& opts) {
   auto cluster = app::start_cluster(sys, s);
   auto committer = spawn_committer(sys, app::journal_store_factory(s), thread_model::detached,
                                    cluster ? commit_mode::fenced : commit_mode::direct);
-  auto loader = spawn_loader(sys, make_store);
+  // Cluster mode: a joining node recovers its share of the events at once.
+  constexpr uint32_t cluster_loaders = 4;
+  auto loader = spawn_loaders(sys, make_store, cluster ? cluster_loaders : 1);
   auto journal = spawn_journal(sys,
                                journal_settings{s.database.journal_batch_rows_max,
                                                 s.database.journal_batch_wait_ms,
@@ -210,8 +224,6 @@ int serve(const options& opts) {
                                                      cluster ? app::gate_of(*cluster)
                                                              : ownership_gate{},
                                                      s.waiting_room, make_pass_keys(s, jwt_key)});
-  if (cluster)
-    app::attach_directory(*cluster, dir);
   auto api_ctx = std::make_shared<http::api_context>(s, signer);
   api_ctx->directory = dir;
   if (cluster)
@@ -230,6 +242,8 @@ int serve(const options& opts) {
     caf::anon_send(link_manager, cluster::link_atom::value, door);
     caf::anon_send(door, cluster::link_atom::value, link_manager);
     api_ctx->directory = router;
+    // The cluster's orders go through the router, which learns the moves.
+    app::attach_directory(*cluster, router, link_manager);
   }
   api_ctx->accounts = spawn_account_workers(sys, s.auth.workers, s.database.url, signer, rules);
   api_ctx->queries = spawn_query_workers(sys, s.auth.workers, s.database.url);
@@ -272,7 +286,10 @@ int serve(const options& opts) {
       spdlog::info("node port {}:{}", s.cluster.listen_address, *port);
     }
     if (opts.demo && stored.empty())
-      announce_demo(sys, dir);
+      announce_demo(sys, dir,
+                    s.cluster.enabled ? std::chrono::milliseconds(4 * s.cluster.heartbeat_ms
+                                                                  + 1000 * s.cluster.lease_s)
+                                      : std::chrono::milliseconds(0));
     else if (opts.demo)
       spdlog::info("demo: the database already holds {} events; none added", stored.size());
   } catch (const std::exception& e) {
@@ -305,8 +322,12 @@ int serve(const options& opts) {
                api_ctx->gate->in_flight(), grace.count());
   api_ctx->gate->close();
   const auto deadline = std::chrono::steady_clock::now() + grace;
-  if (cluster)  // takes nothing new; its commits still count
+  if (cluster) {  // takes nothing new; its commits still count; hands every event over
     app::leave_step(sys, *cluster, 0, deadline);
+    // Half the grace at most: the rest is for the requests and the journal.
+    const auto now = std::chrono::steady_clock::now();
+    app::leave_step(sys, *cluster, 2, now + (deadline - now) / 2);
+  }
   if (!wait_until_idle(*api_ctx->gate, deadline))
     spdlog::warn("requests still in flight at the deadline");
   else
@@ -418,6 +439,13 @@ int main(int argc, char** argv) {
   add_config(cluster_status_cmd);
   cluster_status_cmd->add_option("--database", opts.database_url,
                                  "The cluster's PostgreSQL URL (default: database.url)");
+  auto cluster_drain_cmd = cluster_cmd->add_subcommand(
+    "drain", "Move a node's events to the other nodes without stopping it (its state goes to "
+             "leaving)");
+  add_config(cluster_drain_cmd);
+  cluster_drain_cmd->add_option("NODE", opts.drain_node, "The node id to drain")->required();
+  cluster_drain_cmd->add_option("--database", opts.database_url,
+                                "The cluster's PostgreSQL URL (default: database.url)");
   CLI11_PARSE(app, argc, argv);
   try {
     if (serve_cmd->parsed()) {
@@ -438,6 +466,12 @@ int main(int argc, char** argv) {
       if (!opts.database_url.empty())
         s.database.url = opts.database_url;
       return app::print_cluster_status(s);
+    }
+    if (cluster_drain_cmd->parsed()) {
+      auto s = load_settings(opts.config_path, process_env());
+      if (!opts.database_url.empty())
+        s.database.url = opts.database_url;
+      return app::drain_cluster_node(s, opts.drain_node);
     }
   } catch (const config_error& e) {
     std::cerr << e.what() << '\n';

@@ -108,6 +108,12 @@ membership_worker::behavior_type worker_behavior(worker_pointer self, std::strin
                                         return read_event_owner_json(sql, event).dump();
                                       });
     },
+    [=](handoff_atom, const node_incarnation& id, uint64_t event, int64_t epoch,
+        const node_incarnation& to) {
+      return on_database<bool>(self, "cluster hand over event", false, [&](soci::session& sql) {
+        return hand_over_event(sql, id, event, epoch, to, self->state.take_lock_timeout_ms);
+      });
+    },
     [=](claim_atom, const node_incarnation& id, uint64_t at_least) {
       return on_database<claimed_event>(self, "cluster claim event", false,
                                         [&](soci::session& sql) {
@@ -237,6 +243,11 @@ void poll(agent_pointer self) {
               if (view.version == st.seen_version)
                 return;
               st.seen_version = view.version;
+              // Drained (`boxoffice cluster drain`): the row went to leaving.
+              for (const auto& m : view.members)
+                if (m.id == st.self && m.state == member_state::leaving
+                    && st.state == member_state::active)
+                  st.state = member_state::leaving;
               self->send(st.owner, view);
             },
             [=](const caf::error&) { next(); });

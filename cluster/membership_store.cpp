@@ -189,4 +189,12 @@ membership_view read_membership(soci::session& sql) {
   return out;
 }
 
+std::optional<node_incarnation> drain_member(soci::session& sql, const std::string& node_id) {
+  for (const auto& m : read_membership(sql).members)
+    if (m.id.node_id == node_id && m.state == member_state::active
+        && change_state(sql, m.id, member_state::active, member_state::leaving))
+      return m.id;
+  return std::nullopt;
+}
+
 } // namespace boxoffice::cluster

@@ -96,6 +96,12 @@ dead_declaration declare_expired_dead(soci::session& sql);
 enum class lease_use : uint8_t { take, commit };
 bool holds_live_lease(soci::session& sql, const node_incarnation& self, lease_use use);
 
+// `boxoffice cluster drain NODE`: the live incarnation of `node_id`, if
+// active, goes to leaving (a membership change): placement leaves it out,
+// and the node hands its events over while it keeps serving the rest.
+// nullopt when `node_id` has no active incarnation.
+std::optional<node_incarnation> drain_member(soci::session& sql, const std::string& node_id);
+
 // The live members and the version, read in one snapshot.
 membership_view read_membership(soci::session& sql);
 

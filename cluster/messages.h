@@ -34,6 +34,10 @@ using claim_atom = caf::atom_constant<caf::atom("cl_claim")>;
 using leave_atom = caf::atom_constant<caf::atom("cl_leave")>;
 using status_atom = caf::atom_constant<caf::atom("cl_status")>;
 using attach_atom = caf::atom_constant<caf::atom("cl_attach")>;
+// A planned move's database step (hand_over_event), and the link manager
+// the ownership actor asks before the node goes active.
+using handoff_atom = caf::atom_constant<caf::atom("cl_handoff")>;
+using links_atom = caf::atom_constant<caf::atom("cl_links")>;
 
 // orphaned_events' answer.
 struct orphan_list {
@@ -68,6 +72,7 @@ using membership_worker = caf::typed_actor<
   caf::replies_to<owner_atom, uint64_t>::with<owner_lookup>,
   caf::replies_to<orphans_atom>::with<orphan_list>,
   caf::replies_to<claim_atom, node_incarnation, uint64_t>::with<claimed_event>,
+  caf::replies_to<handoff_atom, node_incarnation, uint64_t, int64_t, node_incarnation>::with<bool>,
   caf::replies_to<status_atom>::with<std::string>,
   caf::replies_to<status_atom, uint64_t>::with<std::string>>;
 

@@ -14,7 +14,14 @@ void ask(caf::event_based_actor* self, const directory_actor& dir,
          std::chrono::milliseconds timeout, Msg& msg, caf::response_promise rp) {
   self->request(dir, timeout, std::move(msg))
     .then([rp](Reply& r) mutable { rp.deliver(forward_answer{caf::make_message(std::move(r))}); },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+          [rp](caf::error& err) mutable {
+            // A directory already gone (a node that handed its events over
+            // and is stopping) ran nothing: not_owner lets the sender's
+            // router try the owner again, instead of an outcome unknown.
+            if (err == caf::sec::request_receiver_down)
+              err = make_not_owner(owner_hint{});
+            rp.deliver(std::move(err));
+          });
 }
 
 caf::behavior node_door(caf::event_based_actor* self, directory_actor dir) {

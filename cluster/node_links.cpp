@@ -7,6 +7,7 @@
 #include <caf/openssl/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -108,8 +109,10 @@ void poll_members(manager_ptr self) {
     .then(
       [self](membership_view& view) {
         std::vector<peer_address> peers;
+        // Joining members too: a node goes active only once linked to
+        // every active one; leaving ones still own events.
         for (const auto& m : view.members)
-          if (m.state == member_state::active && m.id.node_id != self->state.settings.self_node)
+          if (m.id.node_id != self->state.settings.self_node)
             if (auto p = parse_peer_address(m.id.node_id, m.addresses.node_address))
               peers.push_back(*p);
         self->send(self, peers_atom::value, std::move(peers));
@@ -128,6 +131,14 @@ caf::behavior link_manager(manager_ptr self, router_actor router, link_settings 
     for (auto i = links.begin(); i != links.end();)
       i = i->second.address() == dm.source ? links.erase(i) : std::next(i);
   });
+  // Peer links are not linked to the manager (one peer going down must not
+  // end the others): the manager ends them when it is told to end, or they
+  // would keep the actor system (and a stopping node) alive.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (auto& [node, link] : self->state.links)
+      self->send_exit(link, msg.reason);
+    self->quit(msg.reason);
+  });
   if (self->state.worker)
     self->send(self, poll_atom::value);
   return {
@@ -136,6 +147,10 @@ caf::behavior link_manager(manager_ptr self, router_actor router, link_settings 
         connect(self, p);
     },
     [self](peers_atom) { return static_cast<uint64_t>(self->state.links.size()); },
+    [self](links_atom, const std::vector<std::string>& nodes) {
+      return std::all_of(nodes.begin(), nodes.end(),
+                         [self](const std::string& n) { return self->state.links.count(n) > 0; });
+    },
     [self](link_atom, caf::actor& door) { self->state.door = std::move(door); },
     // A peer with a smaller id dialled this node and introduced its door.
     [self](link_atom, std::string& node, caf::actor& door) {

@@ -65,8 +65,9 @@ using peers_atom = caf::atom_constant<caf::atom("cl_peers")>;
 // peers (this node excluded); it connects, each at most connect_timeout,
 // to every peer it has no link to (again after a link went down), spawns
 // its peer_link and hands it to `router`. (peers_atom) -> uint64_t: links
-// up now. With a worker, it reads the member list every `poll` itself and
-// links to the active members. Of two nodes, only the one with the
+// up now. (links_atom, std::vector<std::string> nodes) -> bool: linked to
+// every one of them. With a worker, it reads the member list every `poll`
+// itself and links to every live member (joining and leaving included). Of two nodes, only the one with the
 // smaller id dials (CAF 0.17 drops one of two connections between the same
 // pair, and the proxies of both with it): it introduces its own door
 // ((link_atom, door) tells the manager which) through the peer's door, and

@@ -1,45 +1,19 @@
 #include "cluster/ownership_actor.h"
 
+#include "cluster/ownership_state.h"
 #include "cluster/placement.h"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 
 namespace boxoffice::cluster {
 
-namespace {
-
-struct ownership_state {
-  ownership_settings settings;
-  membership_worker worker;
-  caf::actor agent;
-  directory_actor directory;
-  node_incarnation self;  // incarnation 0: not joined
-  member_state state = member_state::joining;
-  int64_t lease_until_ns = 0;  // the agent's last renewal
-  membership_view view;
-  std::map<uint64_t, int64_t> owned;  // event -> epoch this incarnation took it at
-  bool scanning = false;              // a takeover scan is under way
-  bool rescan = false;                // a new view came meanwhile
-  static inline const char* name = "cluster_ownership";
-};
-
-using self_ptr = caf::stateful_actor<ownership_state>*;
-
-constexpr auto call_timeout = std::chrono::seconds(10);
-
 bool may_serve(const ownership_state& st) {
   return st.self.incarnation != 0
          && (st.state == member_state::active || st.state == member_state::leaving);
-}
-
-// The directory's deadline: the lease while active or leaving, else now.
-void tell_directory(self_ptr self) {
-  auto& st = self->state;
-  if (st.directory)
-    self->send(st.directory, lease_atom::value, may_serve(st) ? st.lease_until_ns : int64_t{0});
 }
 
 const member* find_member(const ownership_state& st, const node_incarnation& id) {
@@ -70,6 +44,17 @@ std::optional<std::string> placed(const ownership_state& st, uint64_t event) {
 
 caf::error elsewhere(const ownership_state& st, const std::string& node_id) {
   return make_not_owner(owner_hint{node_id, http_address_of(st, node_id)});
+}
+
+namespace {
+
+using tick_atom = caf::atom_constant<caf::atom("cl_tick")>;
+
+// The directory's deadline: the lease while active or leaving, else now.
+void tell_directory(self_ptr self) {
+  auto& st = self->state;
+  if (st.directory)
+    self->send(st.directory, lease_atom::value, may_serve(st) ? st.lease_until_ns : int64_t{0});
 }
 
 ownership granted(self_ptr self, uint64_t event, int64_t epoch) {
@@ -105,6 +90,8 @@ caf::result<ownership> acquire(self_ptr self, uint64_t event) {
   auto& st = self->state;
   if (!may_serve(st))
     return make_error(errc::not_owner);
+  if (auto to = st.moving.find(event); to != st.moving.end())
+    return elsewhere(st, to->second);  // it is on its way there
   if (auto found = st.owned.find(event); found != st.owned.end())
     return ownership{st.self.incarnation, found->second};
   auto rp = self->make_response_promise<ownership>();
@@ -194,15 +181,17 @@ void lost(self_ptr self, const std::string& why) {
   auto& st = self->state;
   spdlog::warn("cluster: stops serving its {} events ({})", st.owned.size(), why);
   st.owned.clear();
+  st.moving.clear();
   st.self.incarnation = 0;
   st.state = member_state::joining;
   if (st.directory) {
     self->send(st.directory, lease_atom::value, int64_t{0});
     self->send(st.directory, drop_atom::value);
   }
+  settle(self);
 }
 
-void become_active(self_ptr self) {
+void go_active(self_ptr self) {
   auto& st = self->state;
   const auto joining = st.self;
   self->request(st.agent, call_timeout, state_atom::value, member_state::active)
@@ -223,10 +212,51 @@ void become_active(self_ptr self) {
       });
 }
 
+// joining -> active once linked to every active member (the events that
+// move here are then reachable from every node), as the view that lists
+// this incarnation shows them.
+void become_active(self_ptr self) {
+  auto& st = self->state;
+  if (!st.links) {
+    go_active(self);
+    return;
+  }
+  auto again = [=] {
+    self->delayed_send(self, std::chrono::milliseconds(100), joined_atom::value,
+                       self->state.self);
+  };
+  if (find_member(st, st.self) == nullptr) {
+    again();  // the view does not list this incarnation yet
+    return;
+  }
+  std::vector<std::string> peers;
+  for (const auto& m : st.view.members)
+    if (m.state == member_state::active && m.id.node_id != st.self.node_id)
+      peers.push_back(m.id.node_id);
+  const auto joining = st.self;
+  self->request(st.links, call_timeout, links_atom::value, std::move(peers))
+    .then(
+      [=](bool linked) {
+        if (self->state.self != joining || self->state.state != member_state::joining)
+          return;
+        if (linked)
+          go_active(self);
+        else
+          again();
+      },
+      [=](const caf::error&) { again(); });
+}
+
 caf::result<bool> leave(self_ptr self, uint8_t step) {
   auto& st = self->state;
   if (st.self.incarnation == 0)
     return false;
+  if (step == 2) {  // wait until every event has moved away
+    auto rp = self->make_response_promise<bool>();
+    st.handed_over.push_back(rp);
+    rebalance(self);
+    return rp;
+  }
   const auto to = step == 0 ? member_state::leaving : member_state::dead;
   auto rp = self->make_response_promise<bool>();
   self->request(st.agent, call_timeout, state_atom::value, to)
@@ -237,6 +267,8 @@ caf::result<bool> leave(self_ptr self, uint8_t step) {
           st.state = to;
         if (to == member_state::dead && changed)
           lost(self, "left the cluster");
+        else if (changed)
+          rebalance(self);
         rp.deliver(changed);
       },
       [=](const caf::error&) mutable { rp.deliver(false); });
@@ -270,6 +302,7 @@ caf::behavior ownership_behavior(self_ptr self, ownership_settings settings,
                                  membership_worker worker) {
   self->state.settings = std::move(settings);
   self->state.worker = std::move(worker);
+  self->send(self, tick_atom::value);
   return {
     [=](caf::actor agent) { self->state.agent = std::move(agent); },
     [=](attach_atom, caf::actor dir) {
@@ -289,9 +322,23 @@ caf::behavior ownership_behavior(self_ptr self, ownership_settings settings,
         become_active(self);
     },
     [=](const membership_view& view) {
-      self->state.view = view;
+      auto& st = self->state;
+      st.view = view;
+      count_members(view);
+      if (const auto* me = find_member(st, st.self);
+          me && me->state == member_state::leaving && st.state == member_state::active) {
+        spdlog::info("cluster: drained: {} hands its events over", st.self.node_id);
+        st.state = member_state::leaving;
+      }
       scan_orphans(self);
+      rebalance(self);
     },
+    [=](tick_atom) {
+      rebalance(self);
+      self->delayed_send(self, std::chrono::milliseconds(self->state.settings.rebalance_ms),
+                         tick_atom::value);
+    },
+    [=](links_atom, caf::actor links) { self->state.links = std::move(links); },
     [=](lease_until_atom, int64_t until_ns) {
       self->state.lease_until_ns = until_ns;
       tell_directory(self);

@@ -13,12 +13,18 @@
 //   them from the database; live holds keep their deadlines.
 // - Lease renewals become the directory's serving deadline; a dead
 //   incarnation drops every event at once (the agent rejoins).
-// - leave_atom (SIGTERM): active -> leaving, then, once the caller has
-//   drained the journal, -> dead (left): the others take its events.
+// - Planned moves: on every view (and every rebalance_ms), each owned
+//   event whose placement names another active member moves there
+//   (move_out: the directory drains and holds it, one transaction records
+//   the new owner at the next epoch, the held requests go there).
+// - leave_atom (SIGTERM): active -> leaving, then (step 2) every event
+//   moves away, then, once the caller has drained the journal, -> dead
+//   (left). A drained node (the row set to leaving by `boxoffice cluster
+//   drain`) moves its events away the same way and keeps serving.
 // - cluster_atom: what /v1/cluster shows.
 //
-// joining -> active happens as soon as the node joined (a seam: once the
-// links exist, only when linked to every active peer).
+// joining -> active once linked to every active member, when given the
+// link manager ((links_atom, manager)); without one, at once.
 #pragma once
 
 #include "actors/protocol.h"
@@ -34,6 +40,8 @@ namespace boxoffice::cluster {
 struct ownership_settings {
   std::string node_id;
   std::string http_address;  // how other nodes' clients reach this node
+  uint32_t rebalance_ms = 1000;  // how often moves put off (busy event) are tried again
+  uint32_t moves_in_flight_max = 16;
 };
 
 struct cluster_node {
@@ -45,9 +53,12 @@ struct cluster_node {
 // once). `ownership_worker` runs the ownership calls, a worker apart from
 // the agent's so that takes never delay a heartbeat. The directory, spawned
 // with gate_of(node) as its gate, is then attached with
-// anon_send(node.ownership, attach_atom::value, actor_cast<caf::actor>(dir)); it gets
-// lease_atom, adopt_atom and drop_atom. Asking (leave_atom, uint8_t step):
-// step 0 moves to leaving, step 1 to dead (left); answers bool.
+// anon_send(node.ownership, attach_atom::value, actor_cast<caf::actor>(dir)) (in
+// cluster mode, the router: it passes them on and learns the moves); it gets
+// lease_atom, adopt_atom, drop_atom, handover_atom, moved_atom, and a read
+// (event_request) that brings a moved event up on its new owner. Asking
+// (leave_atom, uint8_t step): step 0 moves to leaving, step 2 answers once
+// every event moved away (false: nowhere to go), step 1 to dead (left).
 // (cluster_atom) answers GET /v1/cluster's JSON (cluster/status.h, and
 // this node's own view under "self"); (cluster_atom, event_id) an event's
 // owner.

@@ -52,6 +52,17 @@ long long compare_and_set(soci::session& sql, const node_incarnation& self, uint
                            params);
 }
 
+// The audit row of every change of owner, in the same transaction.
+void log_owner(soci::session& sql, uint64_t event, int64_t epoch, const node_incarnation& owner) {
+  execute_statement(sql,
+                    "insert into ownership_log (event_id, epoch, owner_node, owner_incarnation)"
+                    " values (:event, :epoch, :node, :inc)",
+                    {{"event", i64(event)},
+                     {"epoch", static_cast<long long>(epoch)},
+                     {"node", owner.node_id},
+                     {"inc", static_cast<long long>(owner.incarnation)}});
+}
+
 } // namespace
 
 std::optional<event_owner> read_owner(soci::session& sql, uint64_t event) {
@@ -93,17 +104,35 @@ take_result take_event(soci::session& sql, const node_incarnation& self, uint64_
     out.owner = read_owner(sql, event);  // read committed: the winner's row
     return out;
   }
-  execute_statement(sql,
-                    "insert into ownership_log (event_id, epoch, owner_node, owner_incarnation)"
-                    " values (:event, :epoch, :node, :inc)",
-                    {{"event", i64(event)},
-                     {"epoch", static_cast<long long>(expected_epoch + 1)},
-                     {"node", self.node_id},
-                     {"inc", static_cast<long long>(self.incarnation)}});
+  log_owner(sql, event, expected_epoch + 1, self);
   tx.commit();
   out.outcome = take_outcome::taken;
   out.owner = event_owner{event, self, expected_epoch + 1};
   return out;
+}
+
+bool hand_over_event(soci::session& sql, const node_incarnation& self, uint64_t event,
+                     int64_t epoch, const node_incarnation& to, uint32_t lock_timeout_ms) {
+  sql_transaction tx(sql, backend::postgresql);
+  execute_statement(sql, "set local lock_timeout = " + std::to_string(lock_timeout_ms), {});
+  if (!holds_live_lease(sql, to, lease_use::take))
+    return false;
+  const auto moved = execute_statement(
+    sql,
+    "update event_owners set epoch = epoch + 1, owner_node = :to, owner_incarnation = :to_inc,"
+    " acquired_at = now() where event_id = :event and owner_node = :node"
+    " and owner_incarnation = :inc and epoch = :epoch",
+    {{"to", to.node_id},
+     {"to_inc", static_cast<long long>(to.incarnation)},
+     {"event", i64(event)},
+     {"node", self.node_id},
+     {"inc", static_cast<long long>(self.incarnation)},
+     {"epoch", static_cast<long long>(epoch)}});
+  if (moved != 1)
+    return false;
+  log_owner(sql, event, epoch + 1, to);
+  tx.commit();
+  return true;
 }
 
 std::optional<uint64_t> claim_new_event(soci::session& sql, const node_incarnation& self,

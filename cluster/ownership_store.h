@@ -63,6 +63,17 @@ struct take_result {
 take_result take_event(soci::session& sql, const node_incarnation& self, uint64_t event,
                        int64_t expected_epoch, uint32_t lock_timeout_ms = 500);
 
+// A planned move: hands `event`, which `self` holds at `epoch`, to `to` at
+// epoch + 1, in one transaction that also logs it. `to` must be an active
+// member with a lease left (its row is read FOR SHARE, so its death waits).
+// After this commits, `self`'s commits of the event are fenced and `to`
+// reads itself as the owner; a commit of `self` still holding the row FOR
+// SHARE finishes first. false, changing nothing, when `self` no longer
+// holds that epoch or `to` may not take events. Waits at most
+// lock_timeout_ms for the rows, then throws.
+bool hand_over_event(soci::session& sql, const node_incarnation& self, uint64_t event,
+                     int64_t epoch, const node_incarnation& to, uint32_t lock_timeout_ms = 500);
+
 // A new event id owned by `self` at epoch 1: the first id from `at_least`
 // up that no node has ever owned (two nodes creating events at once get
 // different ids). nullopt: `self` is not active with a lease left.

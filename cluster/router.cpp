@@ -3,6 +3,8 @@
 #include "cluster/link_messages.h"
 #include "telemetry/metrics.h"
 
+#include <algorithm>
+#include <functional>
 #include <unordered_map>
 
 namespace boxoffice::cluster {
@@ -17,8 +19,25 @@ metrics::counter& forwarded_total() {
   return *c;
 }
 
+// Requests waiting to try again after a not_owner (an event on the move).
+metrics::gauge& retrying() {
+  static auto g = metrics::default_registry()
+                    .gauges("boxoffice_cluster_move_waiting_requests",
+                            "Requests held while their event moves between nodes")
+                    .with({});
+  return *g;
+}
+
+// How long after its n-th not_owner a request tries again: 5 ms, doubling
+// up to 50 ms. A planned move takes tens of milliseconds.
+std::chrono::milliseconds retry_delay(uint8_t tries) {
+  return std::chrono::milliseconds(std::min(5 << std::min<int>(tries, 4), 50));
+}
+
 struct router_state {
   router_settings settings;
+  std::unordered_map<uint64_t, std::function<void()>> parked;  // retry id -> try again
+  uint64_t next_retry = 0;
   std::unordered_map<event_id, std::string> owners;  // the owner cache
   std::unordered_map<std::string, caf::actor> links;  // node id -> peer_link
   uint64_t next_request = 0;
@@ -30,12 +49,38 @@ using time_point = caf::actor_clock::time_point;
 
 template <class Reply, class Msg>
 void attempt(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg, time_point deadline,
-             uint8_t hops, std::string node);
+             uint8_t hops, std::string node, uint8_t tries = 0);
+
+// Nothing ran (a not_owner, or no link to the owner yet): the event is on
+// the move, or this node's view of its owner is stale. Try again, where the
+// cache points then, after a short wait, at most max_not_owner_tries times
+// and never past the deadline; then the client gets the refusal (503 with
+// Retry-After). The wait parks the request here, not on a thread.
+template <class Reply, class Msg>
+void retry_later(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg,
+                 time_point deadline, uint8_t tries, caf::error err) {
+  const auto wait = retry_delay(tries);
+  if (tries >= max_not_owner_tries || self->clock().now() + wait >= deadline) {
+    rp.deliver(std::move(err));
+    return;
+  }
+  auto& st = self->state;
+  const auto id = ++st.next_retry;
+  retrying().add(1);
+  st.parked.emplace(id, [self, rp, msg, deadline, tries]() mutable {
+    retrying().add(-1);
+    auto& st = self->state;
+    auto cached = st.owners.find(event_of(msg));
+    auto node = cached == st.owners.end() ? std::string{} : cached->second;
+    attempt<Reply>(self, rp, std::move(msg), deadline, 0, std::move(node), tries + 1);
+  });
+  self->delayed_send(self, wait, retry_atom::value, id);
+}
 
 // A failed try at `node`: learn from it, maybe try where it points.
 template <class Reply, class Msg>
 void on_error(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg, time_point deadline,
-              uint8_t hops, const std::string& node, caf::error err) {
+              uint8_t hops, const std::string& node, caf::error err, uint8_t tries) {
   auto& st = self->state;
   auto event = event_of(msg);
   if (auto hint = not_owner_hint(err)) {
@@ -45,10 +90,10 @@ void on_error(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg, tim
     else
       st.owners[event] = hint->node;
     if (!hint->node.empty() && hint->node != asked && hops < max_forward_hops) {
-      attempt<Reply>(self, rp, std::move(msg), deadline, hops + 1, hint->node);
+      attempt<Reply>(self, rp, std::move(msg), deadline, hops + 1, hint->node, tries);
       return;
     }
-    rp.deliver(std::move(err));
+    retry_later<Reply>(self, rp, std::move(msg), deadline, tries, std::move(err));
     return;
   }
   bool remote = !node.empty() && node != st.settings.self_node;
@@ -63,7 +108,7 @@ void on_error(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg, tim
 
 template <class Reply, class Msg>
 void attempt(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg, time_point deadline,
-             uint8_t hops, std::string node) {
+             uint8_t hops, std::string node, uint8_t tries) {
   auto& st = self->state;
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - self->clock().now());
   if (left.count() <= 0) {
@@ -74,15 +119,17 @@ void attempt(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg, time
     auto copy = msg;
     self->request(st.settings.local, left, std::move(copy))
       .then([rp](Reply& r) mutable { rp.deliver(std::move(r)); },
-            [self, rp, msg, deadline, hops, node](caf::error& err) mutable {
-              on_error<Reply>(self, rp, std::move(msg), deadline, hops, node, std::move(err));
+            [self, rp, msg, deadline, hops, node, tries](caf::error& err) mutable {
+              on_error<Reply>(self, rp, std::move(msg), deadline, hops, node, std::move(err),
+                              tries);
             });
     return;
   }
   auto link = st.links.find(node);
-  if (link == st.links.end()) {
+  if (link == st.links.end()) {  // not linked (yet): nothing was sent
     st.owners.erase(event_of(msg));
-    rp.deliver(make_error(errc::owner_unreachable));
+    retry_later<Reply>(self, rp, std::move(msg), deadline, tries,
+                       make_error(errc::owner_unreachable));
     return;
   }
   ++st.forwarded;
@@ -100,8 +147,8 @@ void attempt(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg, time
         else
           rp.deliver(caf::make_error(caf::sec::unexpected_response));
       },
-      [self, rp, msg, deadline, hops, node](caf::error& err) mutable {
-        on_error<Reply>(self, rp, std::move(msg), deadline, hops, node, std::move(err));
+      [self, rp, msg, deadline, hops, node, tries](caf::error& err) mutable {
+        on_error<Reply>(self, rp, std::move(msg), deadline, hops, node, std::move(err), tries);
       });
 }
 
@@ -153,6 +200,23 @@ router_actor::behavior_type router(self_ptr self, router_settings settings) {
       self->send(self->state.settings.local, adopt_atom::value, e, held);
     },
     [self](drop_atom) { self->send(self->state.settings.local, drop_atom::value); },
+    [self](handover_atom a, event_id e) { return self->delegate(self->state.settings.local, a, e); },
+    // The event lives on `node` now: requests go there at once.
+    [self](moved_atom a, event_id e, std::string& node, std::string& address) {
+      if (node.empty() || node == self->state.settings.self_node)
+        self->state.owners.erase(e);
+      else
+        self->state.owners[e] = node;
+      self->send(self->state.settings.local, a, e, std::move(node), std::move(address));
+    },
+    [self](retry_atom, uint64_t id) {
+      auto i = self->state.parked.find(id);
+      if (i == self->state.parked.end())
+        return;
+      auto again = std::move(i->second);
+      self->state.parked.erase(i);
+      again();
+    },
     [self](link_atom, std::string& node, caf::actor& link) {
       self->monitor(link);
       self->state.links[std::move(node)] = std::move(link);

@@ -10,6 +10,13 @@
 // unreachable owner, invalidate the entry, so the next request asks the
 // local directory again (which knows the ownership rows).
 //
+// A not_owner means nothing ran the request: its event is moving, or the
+// cache was stale. The request waits here a few milliseconds and tries
+// again (where the cache points then), up to max_not_owner_tries times
+// within its deadline, so a planned move fails no request. The same for a
+// node not linked yet (nothing was sent). handover_atom and moved_atom pass
+// to the local directory; moved also points the cache at the new owner.
+//
 // One deadline: a request gets forward_deadline from its arrival at the
 // router (the gateway's http.request_deadline_ms less a margin); every try
 // and every forward carries what is left of it, and the owner asks its
@@ -28,8 +35,13 @@ namespace boxoffice::cluster {
 
 using link_atom = caf::atom_constant<caf::atom("cl_link")>;
 using cache_atom = caf::atom_constant<caf::atom("cl_cache")>;
+using retry_atom = caf::atom_constant<caf::atom("cl_retry")>;
 
 constexpr uint8_t max_forward_hops = 2;
+// Tries again after a not_owner (or no link yet): 5+10+20+40 ms, then every
+// 50 ms, about 2 s in all: ten times a planned move's goal (200 ms), room
+// for a loaded or sanitized build, and inside the request's deadline.
+constexpr uint8_t max_not_owner_tries = 40;
 
 // (link_atom, node, link): forward to `node` through `link` (a peer_link);
 // the router monitors it and forgets it when it is down.
@@ -37,6 +49,7 @@ constexpr uint8_t max_forward_hops = 2;
 // (cache_atom) -> forwards made so far (tests).
 using router_actor = directory_actor::extend<
   caf::reacts_to<link_atom, std::string, caf::actor>,
+  caf::reacts_to<retry_atom, uint64_t>,
   caf::replies_to<cache_atom, event_id>::with<std::string>,
   caf::replies_to<cache_atom>::with<uint64_t>>;
 

@@ -175,6 +175,7 @@ json section_json(const section_info& s, const section_stats* stats) {
   if (stats) {
     j["free"] = stats->free;
     j["held"] = stats->held;
+    j["holds_expiring_60s"] = stats->holds_expiring_60s;
     j["sold"] = stats->sold;
   }
   return j;
@@ -286,6 +287,8 @@ void put_section(std::string& out, const section_info& s, const section_stats& s
   put_number(out, uint64_t{stats.free});
   out += ",\"held\":";
   put_number(out, uint64_t{stats.held});
+  out += ",\"holds_expiring_60s\":";
+  put_number(out, uint64_t{stats.holds_expiring_60s});
   out += ",\"id\":";
   put_number(out, uint64_t{s.id});
   out += ",\"kind\":";

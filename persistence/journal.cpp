@@ -1,6 +1,7 @@
 #include "persistence/journal.h"
 
 #include "actors/mailbox.h"
+#include "persistence/worker.h"
 #include "telemetry/instruments.h"
 
 #include <spdlog/spdlog.h>
@@ -308,6 +309,14 @@ committer_actor spawn_committer(caf::actor_system& sys, store_factory make_store
 
 loader_actor spawn_loader(caf::actor_system& sys, store_factory make_store, thread_model model) {
   return spawn_blocking<loader_actor>(sys, loader_main, std::move(make_store), model);
+}
+
+loader_actor spawn_loaders(caf::actor_system& sys, const store_factory& make_store,
+                           uint32_t count) {
+  if (count <= 1)
+    return spawn_loader(sys, make_store);
+  return caf::actor_cast<loader_actor>(spawn_worker_pool(
+    sys, count, [&sys, make_store] { return spawn_loader(sys, make_store); }));
 }
 
 } // namespace boxoffice

@@ -38,5 +38,10 @@ committer_actor spawn_committer(caf::actor_system& sys, store_factory make_store
                                 commit_mode mode = commit_mode::direct);
 loader_actor spawn_loader(caf::actor_system& sys, store_factory make_store,
                           thread_model model = thread_model::detached);
+// `count` detached loaders, each with its own connection, behind one
+// round-robin handle: a node that takes many events at once (a join, a
+// takeover) recovers them in parallel rather than one after another.
+loader_actor spawn_loaders(caf::actor_system& sys, const store_factory& make_store,
+                           uint32_t count);
 
 } // namespace boxoffice

@@ -1,6 +1,6 @@
 // boxoffice-sim: runs one simulated sale from a seed, or the CI seed set.
 //   boxoffice-sim --seed S [--scenario small|flash|soak|FILE.yaml] [--faults none|swarm|LIST]
-//                 [--steps N]
+//                 [--steps N] [--customers N] [--ops N] [--trace]
 //   boxoffice-sim ci [--random N]
 // Exit status 0: passed; 1: an invariant broke (the reproduce command is printed).
 #include "sim/simulation.h"
@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <ctime>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -26,6 +27,7 @@ struct run_options {
   std::string faults = "swarm";
   uint64_t steps = 0;
   uint32_t customers = 0;  // 0: the scenario's
+  uint32_t ops = 0;        // 0: the scenario's ops_max
   bool trace = false;  // print every step and message
 };
 
@@ -53,6 +55,8 @@ std::string command_of(const run_options& o) {
     cmd += " --steps " + std::to_string(o.steps);
   if (o.customers)
     cmd += " --customers " + std::to_string(o.customers);
+  if (o.ops)
+    cmd += " --ops " + std::to_string(o.ops);
   return cmd;
 }
 
@@ -62,24 +66,23 @@ scenario scenario_of(const run_options& o) {
     s.steps_max = o.steps;
   if (o.customers)
     s.customers = o.customers;
+  if (o.ops)
+    s.ops_max = o.ops;
   return s;
 }
 
-// Shrinking: halve the crowd while the seed still fails (any invariant),
-// and print the smallest failing command found.
-void shrink(run_options o, uint32_t customers) {
-  std::string smallest;
-  while (customers > 1) {
-    o.customers = customers / 2;
-    auto r = simulation{scenario_of(o), o.seed}.run();
-    if (r.passed)
-      break;
-    customers = o.customers;
-    smallest = command_of(o) + "   (" + r.violation + ", step " +
-               std::to_string(r.failed_step) + ")";
+// Shrinking (sim/shrink.cpp): fewer customers, then fewer operations,
+// while the seed still fails; prints the smallest failing command found.
+void print_shrunk(run_options o, const scenario& s, const result& r) {
+  auto small = shrink(s, o.seed, r);
+  if (!small.smaller) {
+    std::cout << "shrunk: nothing smaller fails (" << small.runs << " runs)" << std::endl;
+    return;
   }
-  if (!smallest.empty())
-    std::cout << "shrunk: " << smallest << std::endl;
+  o.customers = small.smallest.customers;
+  o.ops = small.smallest.ops_max;
+  std::cout << "shrunk (" << small.runs << " runs): " << command_of(o) << "\n  fails at step "
+            << small.last.failed_step << ": " << small.last.violation << std::endl;
 }
 
 // One run, printed as the issue asks; on a failure the seed runs again with
@@ -92,23 +95,29 @@ int run_one(const run_options& o, bool verbose) {
   if (verbose)
     print(std::cout, s);
   auto started = std::chrono::steady_clock::now();
+  auto cpu_started = std::clock();
   simulation sim{s, o.seed};
   sim.render_messages(o.trace);
   sim.echo_steps(o.trace);
   auto r = sim.run();
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double cpu = static_cast<double>(std::clock() - cpu_started) / CLOCKS_PER_SEC;
   if (r.passed) {
     if (verbose)
       std::cout << "sold=" << r.sold << "/" << r.capacity << " holds=" << r.holds
                 << " orders=" << r.orders << " refusals=" << r.refusals
+                << " replies_checked=" << r.replies_checked
                 << " messages=" << r.messages << " wall_s=" << wall
                 << " msgs_per_s=" << static_cast<uint64_t>(r.messages / std::max(wall, 1e-9))
+                << " cpu_s=" << cpu
+                << " msgs_per_cpu_s=" << static_cast<uint64_t>(r.messages / std::max(cpu, 1e-9))
                 << "\ncoverage sold_out=" << r.cov.sold_out
                 << " expired_then_held=" << r.cov.expired_then_held
                 << " crash_after_commit=" << r.cov.crash_after_commit
                 << " idempotent_retry=" << r.cov.idempotent_retry
                 << " commit_failure_undone=" << r.cov.commit_failure_undone
-                << " node_crashes=" << r.cov.node_crashes << " clock_jumps=" << r.cov.clock_jumps
+                << " node_crashes=" << r.cov.node_crashes << " actor_crashes=" << r.cov.actor_crashes
+                << " clock_jumps=" << r.cov.clock_jumps
                 << " client_timeouts=" << r.cov.client_timeouts << "\n";
     std::cout << r.report() << std::endl;
     return 0;
@@ -121,7 +130,7 @@ int run_one(const run_options& o, bool verbose) {
     std::cout << "NOT DETERMINISTIC: the first run failed at step " << r.failed_step << ": "
               << r.violation << "\n";
   std::cout << "reproduce with: " << command_of(o) << std::endl;
-  shrink(o, s.customers);
+  print_shrunk(o, s, r);
   return 1;
 }
 
@@ -131,7 +140,7 @@ int run_one(const run_options& o, bool verbose) {
 int run_ci(uint32_t random) {
   std::vector<run_options> set;
   for (const char* f : {"none", "commit_fail", "latency", "outage", "crash", "crash_after_commit",
-                        "clock_jump", "timeout"})
+                        "actor_crash", "clock_jump", "timeout"})
     for (uint64_t seed : {1, 2})
       set.push_back(run_options{seed, "small", f, 0});
   for (uint64_t seed = 10; seed < 40; ++seed)
@@ -190,6 +199,7 @@ int main(int argc, char** argv) {
   app.add_option("--faults", o.faults, "none, swarm, or a comma list of faults");
   app.add_option("--steps", o.steps, "at most this many steps (0: the scenario's steps_max)");
   app.add_option("--customers", o.customers, "override the scenario's crowd (shrinking prints it)");
+  app.add_option("--ops", o.ops, "at most this many requests by the crowd (shrinking prints it)");
   app.add_flag("--trace", o.trace, "print every step and message as it happens");
   uint32_t random = 3;
   auto ci = app.add_subcommand("ci", "the CI seed set (fixed seeds plus random ones)");

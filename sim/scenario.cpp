@@ -78,6 +78,7 @@ scenario load_scenario(const std::string& path) {
   read(root, "reorder", s.reorder);
   read(root, "timer_race", s.timer_race);
   read(root, "steps_max", s.steps_max);
+  read(root, "ops_max", s.ops_max);
   if (auto b = root["behaviour"]) {
     auto& m = s.behaviour;
     read(b, "named", m.named);
@@ -141,6 +142,8 @@ void draw_faults(scenario& s, const std::string& faults, std::mt19937_64& rng) {
       f.outage_s = pick(rng, 1, std::max<uint32_t>(s.sale_s / 10, 2));
     } else if (n == "crash") {
       f.node_crashes = pick(rng, 1, 3);
+    } else if (n == "actor_crash") {
+      f.actor_crashes = pick(rng, 1, 3);
     } else if (n == "crash_after_commit") {
       f.crash_after_commit = uniform(rng, 0.002, 0.03);
     } else if (n == "clock_jump") {
@@ -153,7 +156,8 @@ void draw_faults(scenario& s, const std::string& faults, std::mt19937_64& rng) {
         f.commit_latency_ms_max = pick(rng, f.client_timeout_ms, 400);
     } else {
       throw std::invalid_argument("unknown fault '" + n + "' (commit_fail, latency, outage, crash,"
-                                  " crash_after_commit, clock_jump, timeout, slow_disk)");
+                                  " crash_after_commit, actor_crash, clock_jump, timeout,"
+                                  " slow_disk)");
     }
   }
 }
@@ -181,11 +185,12 @@ void print(std::ostream& out, const scenario& s) {
       << " journal batch_rows_max=" << s.journal.batch_rows_max
       << " batch_wait_ms=" << s.journal.batch_wait_ms << "\n"
       << "interleaving reorder=" << s.reorder << " timer_race=" << s.timer_race
-      << " steps_max=" << s.steps_max << "\n"
+      << " steps_max=" << s.steps_max << " ops_max=" << s.ops_max << "\n"
       << "faults=" << s.faults_name << " commit_fail=" << f.commit_fail
       << " commit_latency_ms_max=" << f.commit_latency_ms_max << " outage_at_s=" << f.outage_at_s
       << " outage_s=" << f.outage_s << " crash_after_commit=" << f.crash_after_commit
-      << " node_crashes=" << f.node_crashes << " clock_jumps=" << f.clock_jumps
+      << " node_crashes=" << f.node_crashes << " actor_crashes=" << f.actor_crashes
+      << " clock_jumps=" << f.clock_jumps
       << " clock_jump_s_max=" << f.clock_jump_s_max
       << " client_timeout_ms=" << f.client_timeout_ms << "\n";
 }

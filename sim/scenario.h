@@ -24,6 +24,8 @@ struct fault_plan {
   uint32_t outage_s = 0;              // ...lasting this long
   double crash_after_commit = 0;      // probability: the node dies after a commit, before its answer
   uint32_t node_crashes = 0;          // node crashes at random moments of the sale
+  uint32_t actor_crashes = 0;         // the event actor, or one of its sections (which takes the
+                                      // event with it: they are linked), killed; the rest runs on
   uint32_t clock_jumps = 0;           // forward jumps of the clock...
   uint32_t clock_jump_s_max = 0;      // ...of up to this long
   uint32_t client_timeout_ms = 0;     // clients give up after this long and retry (same key)
@@ -61,6 +63,8 @@ struct scenario {
   double reorder = 0.5;              // probability the next actor is drawn, not the first ready
   double timer_race = 0.15;          // probability time moves while messages are pending
   uint64_t steps_max = 5'000'000;    // safety net: a run longer than this fails (no progress)
+  uint32_t ops_max = 0;              // 0: no bound; else the crowd makes at most this many
+                                     // requests (retries under the same key count once)
   fault_plan faults;
   std::string faults_name = "none";
 };
@@ -72,7 +76,7 @@ scenario load_scenario(const std::string& path);
 
 // Faults by name: none, swarm (each fault on or off, intensities drawn from
 // the seed), or a comma list of commit_fail, latency, outage, crash,
-// crash_after_commit, clock_jump, timeout, slow_disk (each on, intensity
+// crash_after_commit, actor_crash, clock_jump, timeout, slow_disk (each on, intensity
 // drawn).
 void draw_faults(scenario& s, const std::string& faults, std::mt19937_64& rng);
 // The interleaving knobs and the crowd's mix, jittered by the seed.

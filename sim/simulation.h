@@ -20,6 +20,7 @@
 #include "sim/scenario.h"
 #include "sim/sim_store.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,7 @@ struct coverage {
   uint64_t idempotent_retry = 0;       // a retry got the first answer from the store
   uint64_t commit_failure_undone = 0;  // a failed commit was undone and refused
   uint64_t node_crashes = 0;
+  uint64_t actor_crashes = 0;          // an event or section actor killed, the node running on
   uint64_t clock_jumps = 0;
   uint64_t client_timeouts = 0;
 };
@@ -49,6 +51,8 @@ struct result {
   uint64_t trace = 0;          // hash of every step and every answer
   coverage cov;
   uint64_t holds = 0, orders = 0, refusals = 0, sold = 0, capacity = 0;
+  uint64_t replies_checked = 0;  // replies compared with the reference model
+  uint64_t ops = 0;              // requests the crowd made (a retry under the same key: one)
   std::string report() const;  // PASSED ... or the failure
 };
 
@@ -63,6 +67,9 @@ public:
   void render_messages(bool on);
   // Print every step as it happens (with render_messages: every message).
   void echo_steps(bool on);
+  // A developer's own invariant, called after every step with the store:
+  // a non-empty answer fails the run with it.
+  void add_check(std::function<std::string(const sim_db&)> check);
   result run();
   const sim_db& db() const;
 
@@ -75,5 +82,19 @@ private:
 // The scenario for (seed, scenario name or file, faults): the preset, then
 // the seed's draws, in a fixed order.
 scenario derive(uint64_t seed, const std::string& scenario_name, const std::string& faults);
+
+// Shrinking: a failing (scenario, seed) run again with fewer customers, then
+// fewer operations (ops_max), keeping each cut that still fails, at most
+// runs_max runs. `prepare` is applied to every run (e.g. add_check).
+// Another crowd draws other choices from the seed, so a smaller run may fail
+// another way: `last` says how the smallest one failed.
+struct shrunk {
+  scenario smallest;  // == the input if nothing smaller failed
+  result last;        // the smallest failing run's result
+  uint32_t runs = 0;
+  bool smaller = false;
+};
+shrunk shrink(const scenario& failing, uint64_t seed, const result& failed, uint32_t runs_max = 40,
+              const std::function<void(simulation&)>& prepare = {});
 
 } // namespace boxoffice::sim

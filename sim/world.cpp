@@ -80,7 +80,8 @@ sim_config::sim_config() {
 
 simulation::impl::impl(scenario s, uint64_t sd)
   : sc(std::move(s)), seed(sd), rng(sd ^ 0x5eed5eed5eedull), sys(cfg),
-    sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+    sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
+    model(db, sc.limits) {
   sched.clock().current_time += std::chrono::hours(1);
   t0 = now();
   db.observer.now = [this] { return now(); };
@@ -130,22 +131,39 @@ void simulation::impl::start_node() {
   loader = spawn_loader(sys, make, thread_model::scheduled);
   proxy = sys.spawn(disk_main, committer, this, epoch);
   journal = spawn_journal(sys, sc.journal, caf::actor_cast<committer_actor>(proxy));
+
   std::vector<event_id> stored;
   for (const auto& [id, ev] : db.events)
     stored.push_back(id);
   dir = spawn_directory(sys, directory_settings{sc.limits, 0, 1024, journal, loader, stored,
                                                      {}, {}, nullptr});
+  model.node_started(caf::actor_cast<caf::actor>(journal).id(),
+                     caf::actor_cast<caf::actor>(loader).id(), caf::actor_cast<caf::actor>(dir).id());
 }
+
+namespace {
+
+// An exit of high priority: the actor handles it before anything in its
+// mailbox, as a process that dies handles nothing more.
+void kill_now(const caf::actor& a) {
+  if (a)
+    caf::anon_send<caf::message_priority::high>(a, caf::exit_msg{caf::actor_addr{},
+                                                                 caf::exit_reason::kill});
+}
+
+} // namespace
 
 // Everything in memory is lost at once; the store stays. Requests in flight
 // die with the actors (their clients hear the gateway's timeout).
 void simulation::impl::crash_node(const char* why) {
   note(std::string{"*** "} + why + ": node restarts from the store");
   mix(0xc4a54);
-  caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
-  for (auto a : {caf::actor_cast<caf::actor>(journal), proxy, caf::actor_cast<caf::actor>(committer),
-                 caf::actor_cast<caf::actor>(loader)})
-    caf::anon_send_exit(a, caf::exit_reason::kill);
+  model.node_died();
+  for (const auto& addr : model.all_actors())
+    kill_now(caf::actor_cast<caf::actor>(addr));
+  for (auto a : {caf::actor_cast<caf::actor>(dir), caf::actor_cast<caf::actor>(journal), proxy,
+                 caf::actor_cast<caf::actor>(committer), caf::actor_cast<caf::actor>(loader)})
+    kill_now(a);
   start_node();
 }
 
@@ -203,13 +221,24 @@ bool simulation::impl::step() {
       std::swap(sched.jobs.front(), sched.jobs[draw(0, sched.jobs.size() - 1)]);
     auto* actor = dynamic_cast<caf::scheduled_actor*>(sched.jobs.front());
     uint64_t id = actor ? actor->id() : 0;
-    if (render && actor) {
-      auto* msg = actor->mailbox().peek();
+    const caf::mailbox_element* msg = actor ? actor->peek_at_next_mailbox_element() : nullptr;
+    if (render && actor)
       note_actor(actor->name(), id, msg ? caf::to_string(msg->content()) : std::string{"?"});
-    } else if (actor) {
+    else if (actor)
       note_actor(actor->name(), id, {});
+    // The model sees the message before the actor handles it, and the run
+    // ends before an actor acts on a contradiction (its own abort included).
+    model.before(actor, msg, now());
+    if (!model.error.empty()) {
+      fail(model.error);
+      return true;
     }
+    auto latest = sys.latest_actor_id();
     sched.run_once();
+    model.after(id, latest, sched.jobs);
+    for (const auto& check : checks)
+      if (auto bad = check(db); !bad.empty())
+        fail(bad);
     ++res.messages;
     ++res.steps;
     mix(id);
@@ -320,6 +349,19 @@ void simulation::impl::check_books(bool final_check) {
         if ((r->seats[i] == seat_status::sold) != (stored->seat_order[i] != 0))
           return fail("section " + std::to_string(s.id) + " seat " + std::to_string(i) +
                       ": actors and store disagree");
+      // And the reference model's books, seat by seat.
+      auto* m = model.section(s.id);
+      if (!m)
+        return fail("final check: the reference model has no live section " + std::to_string(s.id));
+      auto ms = m->stats();
+      if (ms.held != st.held || ms.sold != st.sold)
+        return fail("section " + std::to_string(s.id) + ": actors hold " + std::to_string(st.held) +
+                    " and sold " + std::to_string(st.sold) + ", the reference model " +
+                    std::to_string(ms.held) + " and " + std::to_string(ms.sold));
+      for (size_t i = 0; i < r->seats.size() && i < m->seats().size(); ++i)
+        if (static_cast<uint8_t>(r->seats[i]) != m->seats()[i])
+          return fail("section " + std::to_string(s.id) + " seat " + std::to_string(i) +
+                      ": actors and the reference model disagree");
     });
   }
   if (final_check)
@@ -366,6 +408,7 @@ result simulation::impl::finish() {
   res.violation = violation;
   res.virtual_s = (now() - t0) / 1000.0;
   res.trace = trace;
+  res.replies_checked = model.compared;
   for (const auto& n : last)
     res.last.push_back(format(n));
   res.cov.expired_then_held = db.expired_then_held;
@@ -384,6 +427,10 @@ result simulation::impl::finish() {
 simulation::simulation(scenario s, uint64_t seed) : impl_(std::make_unique<impl>(std::move(s), seed)) {}
 simulation::~simulation() {
   auto& w = *impl_;
+  // Events and sections first, so that none handles another message (a
+  // failed run stops right before an actor would act on a contradiction).
+  for (const auto& addr : w.model.all_actors())
+    kill_now(caf::actor_cast<caf::actor>(addr));
   caf::anon_send_exit(w.dir, caf::exit_reason::user_shutdown);
   for (auto a : {caf::actor_cast<caf::actor>(w.journal), w.proxy,
                  caf::actor_cast<caf::actor>(w.committer), caf::actor_cast<caf::actor>(w.loader)})
@@ -397,6 +444,9 @@ simulation::~simulation() {
 
 void simulation::render_messages(bool on) { impl_->render = on; }
 void simulation::echo_steps(bool on) { impl_->echo = on; }
+void simulation::add_check(std::function<std::string(const sim_db&)> check) {
+  impl_->checks.push_back(std::move(check));
+}
 const sim_db& simulation::db() const { return impl_->db; }
 
 result simulation::run() {

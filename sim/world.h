@@ -6,6 +6,7 @@
 
 #include "actors/protocol.h"
 #include "sim/simulation.h"
+#include "sim/watch.h"
 
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
@@ -70,8 +71,10 @@ struct simulation::impl {
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
   sim_db db;
+  watch model;  // the reference model, fed every message the actors handle
   bool render = false;
   bool echo = false;
+  std::vector<std::function<std::string(const sim_db&)>> checks;  // the developer's own
 
   // The node (replaced on a crash).
   committer_actor committer;
@@ -129,9 +132,16 @@ struct simulation::impl {
   void liveness();
   result finish();
 
+  // A request from a new client actor; the handler also gets the client's id.
   template <class Reply, class Msg>
-  void ask(Msg msg, std::function<void(caf::expected<Reply>&)> handler,
+  void ask(Msg msg, std::function<void(caf::expected<Reply>&, caf::actor_id)> handler,
            timestamp_ms wait_ms = gateway_timeout_ms);
+  template <class Reply, class Msg>
+  void ask(Msg msg, std::function<void(caf::expected<Reply>&)> handler) {
+    ask<Reply>(std::move(msg),
+               std::function<void(caf::expected<Reply>&, caf::actor_id)>{
+                 [h = std::move(handler)](caf::expected<Reply>& r, caf::actor_id) { h(r); }});
+  }
 
   // --- crowd.cpp ---
   void populate();
@@ -140,7 +150,7 @@ struct simulation::impl {
   void retry(customer& c);
   void give_up(customer& c, uint32_t attempt);
   template <class Reply>
-  void answered(customer& c, uint32_t attempt, caf::expected<Reply>& r);
+  void answered(customer& c, uint32_t attempt, caf::expected<Reply>& r, caf::actor_id client);
   void succeeded(customer& c, const hold_info& h);
   void succeeded(customer& c, const order_info& o);
   void refused(customer& c, errc why);
@@ -152,21 +162,23 @@ struct simulation::impl {
 // back to the simulator. Inputs are spawn arguments (CAF 0.17.6 and UBSan).
 template <class Reply, class Msg>
 void client_main(caf::event_based_actor* self, directory_actor dir, Msg msg,
-                 std::function<void(caf::expected<Reply>&)> handler, timestamp_ms wait_ms) {
+                 std::function<void(caf::expected<Reply>&, caf::actor_id)> handler,
+                 timestamp_ms wait_ms) {
   self->request(dir, std::chrono::milliseconds{wait_ms}, std::move(msg))
     .then(
       [=](Reply& r) {
         caf::expected<Reply> x{std::move(r)};
-        handler(x);
+        handler(x, self->id());
       },
       [=](caf::error& e) {
         caf::expected<Reply> x{std::move(e)};
-        handler(x);
+        handler(x, self->id());
       });
 }
 
 template <class Reply, class Msg>
-void simulation::impl::ask(Msg msg, std::function<void(caf::expected<Reply>&)> handler,
+void simulation::impl::ask(Msg msg,
+                           std::function<void(caf::expected<Reply>&, caf::actor_id)> handler,
                            timestamp_ms wait_ms) {
   sys.spawn(client_main<Reply, Msg>, dir, std::move(msg), std::move(handler), wait_ms);
 }

@@ -1,6 +1,7 @@
 // The section actor in virtual time: its timer ends holds at the deadline and
 // not before, a purchase racing the expiry resolves by the deadline whatever
-// the message order, and every change for a customer reaches the owner.
+// the message order, every change for a customer reaches the owner, and the
+// counts name the holds due in the next minute.
 #include "actors/section_actor.h"
 #include "persistence/store.h"
 #include "tests/actor_fixture.h"
@@ -83,6 +84,28 @@ BOOST_AUTO_TEST_CASE(expiry_fires_at_the_ttl_and_not_before) {
   BOOST_CHECK_EQUAL(st.free, 50u);
   BOOST_REQUIRE_EQUAL(deltas->size(), 1u);
   BOOST_CHECK(same(deltas->at(0), 1, -1, -2));
+}
+
+// The operator's "expiring in the next minute", in the actor's own time.
+BOOST_AUTO_TEST_CASE(stats_count_the_holds_due_in_the_next_minute) {
+  BOOST_REQUIRE(hold(1, {"A-1", "A-2"}));
+  advance_time(30s);
+  BOOST_REQUIRE(hold(2, {"B-1"}));
+  BOOST_CHECK_EQUAL(stats().holds_expiring_60s, 0u);
+  advance_time(510s - 1ms);  // the first is 60.001 s from its deadline
+  BOOST_CHECK_EQUAL(stats().holds_expiring_60s, 0u);
+  advance_time(1ms);
+  BOOST_CHECK_EQUAL(stats().holds_expiring_60s, 1u);
+  advance_time(30s);
+  auto both = stats();
+  BOOST_CHECK_EQUAL(both.holds_expiring_60s, 2u);  // holds, not seats
+  BOOST_CHECK_EQUAL(both.held, 3u);
+  advance_time(30s);  // the first expires
+  sched.run();
+  BOOST_CHECK_EQUAL(stats().holds_expiring_60s, 1u);
+  auto map = ask<seat_map>(section, seat_map_request{7, 1, true});
+  BOOST_REQUIRE(map);
+  BOOST_CHECK_EQUAL(map->stats.holds_expiring_60s, 1u);
 }
 
 BOOST_AUTO_TEST_CASE(purchase_at_the_deadline_loses_whichever_message_comes_first) {
@@ -186,7 +209,7 @@ BOOST_AUTO_TEST_CASE(seat_map_shows_each_seat) {
   auto h = hold(1, {"A-2"});
   BOOST_REQUIRE(h && ask<order_info>(section, purchase_request{h->ref, 1, {}}));
   BOOST_REQUIRE(hold(2, {"A-3"}));
-  auto map = ask<seat_map>(section, seat_map_request{7, 1});
+  auto map = ask<seat_map>(section, seat_map_request{7, 1, true});
   BOOST_REQUIRE(map);
   BOOST_REQUIRE_EQUAL(map->seats.size(), 50u);
   BOOST_CHECK(map->seats[0] == seat_status::free);

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -266,6 +267,74 @@ BOOST_AUTO_TEST_CASE(holds_expire_at_their_deadline_not_before) {
   BOOST_TEST(s->expire_due(t0 + 10 * ttl).empty());
   BOOST_TEST(!s->next_expiry().has_value());
   BOOST_TEST(s.counts() == "free=10 held=0 sold=0 holds=0 orders=0");
+}
+
+BOOST_AUTO_TEST_CASE(holds_expiring_counts_live_holds_due_within_the_window) {
+  constexpr timestamp_ms minute = 60 * second;
+  section s{reserved_layout(1, 10)};
+  BOOST_TEST(s->holds_expiring(t0, minute) == 0u);
+  auto a = s->hold(alice, {"A-1"}, 0, t0)->id;                     // due t0 + ttl
+  auto b = s->hold(bob, {"A-2", "A-3"}, 0, t0 + 30 * second)->id;  // due 30 s later
+  s->hold(bob, {"A-4"}, 0, t0 + 120 * second);                     // due 120 s later
+  BOOST_TEST(s->holds_expiring(t0, minute) == 0u);
+  BOOST_TEST(s->holds_expiring(t0 + ttl - minute - 1, minute) == 0u);  // a: 60.001 s away
+  BOOST_TEST(s->holds_expiring(t0 + ttl - minute, minute) == 1u);      // a: exactly 60 s
+  BOOST_TEST(s->holds_expiring(t0 + ttl - 30 * second, minute) == 2u); // holds, not seats
+  BOOST_TEST(s->holds_expiring(t0 + ttl, minute) == 1u);  // a is due now: not "in the next minute"
+  BOOST_TEST(s->holds_expiring(t0, 10 * ttl) == 3u);
+  // An extended hold leaves the window; a bought one is no longer a hold.
+  s->extend(a, alice, t0 + ttl - 30 * second);
+  BOOST_TEST(s->holds_expiring(t0 + ttl - 30 * second, minute) == 1u);
+  s->purchase(b, bob, t0 + ttl - 30 * second);
+  BOOST_TEST(s->holds_expiring(t0 + ttl - 30 * second, minute) == 0u);
+  BOOST_TEST(s->holds_expiring(t0 + ttl + 100 * second, minute) == 1u);  // the A-4 hold
+}
+
+// The count against a walk over every live hold, after many random holds,
+// extends, purchases, releases, undos and expiries.
+BOOST_AUTO_TEST_CASE(holds_expiring_equals_a_scan_of_the_live_holds) {
+  section s{general_layout(500)};
+  std::mt19937 random{16};
+  std::vector<hold_id> ids;
+  timestamp_ms now = t0;
+  for (int step = 0; step < 2000; ++step) {
+    now += static_cast<timestamp_ms>(random() % (20 * second));
+    s->expire_due(now);
+    auto pick = [&] { return ids[random() % ids.size()]; };
+    switch (random() % 6) {
+      case 0:
+      case 1:
+        if (auto h = s->hold(alice, {}, 1 + static_cast<int32_t>(random() % 3), now))
+          ids.push_back(h->id);
+        break;
+      case 2:
+        if (!ids.empty())
+          s->extend(pick(), alice, now);
+        break;
+      case 3:
+        if (!ids.empty())
+          s->purchase(pick(), alice, now);
+        break;
+      case 4:
+        if (!ids.empty()) {
+          auto id = pick();
+          if (s->release(id, alice, now))
+            s->finish_release(id);
+        }
+        break;
+      default:
+        if (auto h = s->hold(alice, {}, 1, now))
+          s->undo_hold(h->id);
+    }
+    section_snapshot snapshot;
+    s->fill(snapshot);
+    for (timestamp_ms window : {timestamp_ms{0}, 60 * second, ttl / 2, 2 * ttl}) {
+      uint32_t walked = 0;
+      for (const auto& h : snapshot.holds)
+        walked += h.expires_at > now && h.expires_at <= now + window;
+      BOOST_TEST_REQUIRE(s->holds_expiring(now, window) == walked);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(the_deadline_decides_purchase_even_before_expiry_runs) {

@@ -1,12 +1,17 @@
 // The operator pages (admin role): events (drafts included), create an event
 // and its sections, open and close the sale, edit, and live per-section
 // counters polled every counters_poll_ms, so that they are at most 1 s stale
-// (sales per second computed here from the sold count between polls). Every
+// (sales per second computed here from the sold count between polls; holds
+// expiring in the next minute from the section's own count), the event's
+// waiting-room panel (room_panel.js) and the cluster panel (cluster_panel.js).
+// Every
 // call is the public API with the admin's token; a customer's token is
 // refused by the server (403), shown in plain words.
 import * as api from './api.js';
 import { h, page, notice, money, when } from './dom.js';
 import { go, needLogin } from './app.js';
+import { roomPanel, room_poll_ms } from './room_panel.js';
+import { clusterPanel, cluster_poll_ms } from './cluster_panel.js';
 
 const counters_poll_ms = 500;
 let timers = [];
@@ -64,9 +69,12 @@ export async function adminPage() {
       h('button', { type: 'submit', text: 'Create event' }),
     ),
   );
-  page('Box office', msg, form, h('h2', { text: 'Events' }), list, placeholders());
+  let listed = [];
+  const cluster = clusterPanel(() => listed);
+  page('Box office', msg, form, h('h2', { text: 'Events' }), list, cluster.panel);
   try {
     const r = await api.get('/v1/events?page_size=100');
+    listed = r.items;
     list.replaceChildren(
       ...r.items.map((e) =>
         h(
@@ -80,30 +88,8 @@ export async function adminPage() {
   } catch (e) {
     notice(msg, e.message);
   }
-}
-
-// Panels that wait for features being built elsewhere; nothing is faked.
-function placeholders() {
-  return h(
-    'div',
-    { class: 'pending' },
-    h(
-      'section',
-      { 'aria-labelledby': 'wr-h', 'data-pending': 'waiting-room' },
-      h('h2', { id: 'wr-h', text: 'Waiting room' }),
-      h('p', {
-        text: 'Not available yet: boxoffice has no waiting room (issue J). Depth, admitted per second, active shoppers, pause/resume and rate will appear here once its API exists.',
-      }),
-    ),
-    h(
-      'section',
-      { 'aria-labelledby': 'cl-h', 'data-pending': 'cluster' },
-      h('h2', { id: 'cl-h', text: 'Cluster' }),
-      h('p', {
-        text: 'Not available yet: the cluster has no public API. Members, their states and which member owns which event will appear here once it lands.',
-      }),
-    ),
-  );
+  await cluster.poll();
+  timers.push(setInterval(cluster.poll, cluster_poll_ms));
 }
 
 export async function adminEventPage(id) {
@@ -134,6 +120,7 @@ export async function adminEventPage(id) {
     max: 10000,
     value: event.max_tickets_per_customer,
   });
+  const room = roomPanel(id, msg);
   const patch = async (body, done) => {
     try {
       await api.call(`/v1/events/${id}`, {
@@ -254,8 +241,8 @@ export async function adminEventPage(id) {
         h(
           'tr',
           {},
-          ...['Section', 'Kind', 'Price', 'Capacity', 'Free', 'Held', 'Sold', 'Sales/s'].map((t) =>
-            h('th', { scope: 'col', text: t }),
+          ...['Section', 'Kind', 'Price', 'Capacity', 'Free', 'Held', 'Expiring in 1 min', 'Sold', 'Sales/s'].map(
+            (t) => h('th', { scope: 'col', text: t }),
           ),
         ),
       ),
@@ -264,12 +251,12 @@ export async function adminEventPage(id) {
     stamp,
     h('p', {
       class: 'meta',
-      text: 'Holds expiring in the next minute: not shown, the public API does not expose hold expiry per section yet.',
+      text: 'Expiring in 1 min: holds whose time runs out within the next 60 seconds, unless bought or extended.',
     }),
+    room.panel,
     addSection,
     edit,
     h('p', {}, h('a', { href: `#/event/${id}`, text: 'See the buyer page' })),
-    placeholders(),
   );
 
   let last = null,
@@ -293,6 +280,7 @@ export async function adminEventPage(id) {
             h('td', { text: s.capacity }),
             h('td', { class: 'free', text: s.free }),
             h('td', { class: 'held', text: s.held }),
+            h('td', { class: 'expiring', text: s.holds_expiring_60s }),
             h('td', { class: 'sold', text: s.sold }),
             h('td', { class: 'rate', text: rate(s) }),
           ),
@@ -327,6 +315,6 @@ export async function adminEventPage(id) {
       notice(msg, e.message);
     }
   }
-  await poll();
-  timers.push(setInterval(poll, counters_poll_ms));
+  await Promise.all([poll(), room.poll()]);
+  timers.push(setInterval(poll, counters_poll_ms), setInterval(room.poll, room_poll_ms));
 }

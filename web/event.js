@@ -2,21 +2,30 @@
 // the chosen reserved section (or a quantity for general admission), "best
 // N", and the hold panel. Live: the open map is polled with If-None-Match
 // every poll_ms (a 304 costs a few hundred bytes), the counts every second.
+// While the event's waiting room is on, the map and the seat buttons stay
+// hidden behind the queue (queue.js) until the buyer is admitted, and every
+// hold then carries the admission pass.
 import * as api from './api.js';
 import { h, page, notice, money, when } from './dom.js';
 import { SeatMap } from './seatmap.js';
 import { holdPanel } from './holds.js';
+import { waitingRoom } from './queue.js';
 import { needLogin } from './app.js';
 
 const poll_ms = 400;
 let timers = [];
+let rooms = [];
 let alive = 0; // bumped on every navigation: late answers of a left page are dropped
 
 export function stopEventPage() {
   timers.forEach(clearInterval);
   timers = [];
+  rooms.forEach((r) => r.stop());
+  rooms = [];
   alive++;
 }
+
+const roomOn = (ev) => Boolean(ev.waiting_room && ev.waiting_room.mode !== 'off');
 
 export async function eventPage(eventId) {
   const me = alive;
@@ -33,6 +42,11 @@ export async function eventPage(eventId) {
   const sectionsBody = h('tbody');
   const mapArea = h('section', { id: 'maparea', 'aria-label': 'Seats' });
   const panel = h('aside', { id: 'holds', 'aria-label': 'Your holds' });
+  const queueBox = h('section', { id: 'queue', 'aria-labelledby': 'queue-h', hidden: true });
+  const buy = h('div', { class: 'buy' }, mapArea, panel);
+  // Shopping is open: no room, or admitted through it.
+  let shopping = !roomOn(event);
+  let room = null;
   page(
     event.title,
     h('p', {
@@ -58,7 +72,8 @@ export async function eventPage(eventId) {
       sectionsBody,
     ),
     msg,
-    h('div', { class: 'buy' }, mapArea, panel),
+    queueBox,
+    buy,
   );
 
   let current = null; // {section, map: SeatMap|null, etag}
@@ -67,6 +82,7 @@ export async function eventPage(eventId) {
       current?.map?.setMine(mine(current.section.id));
       refreshMap();
     },
+    pass: () => room?.pass() ?? null,
   });
 
   const showCounts = (ev) => {
@@ -83,12 +99,14 @@ export async function eventPage(eventId) {
           h(
             'td',
             {},
-            h('button', {
-              type: 'button',
-              text: `Choose ${s.name}`,
-              'aria-pressed': String(current?.section.id === s.id),
-              onclick: () => openSection(s, true),
-            }),
+            shopping
+              ? h('button', {
+                  type: 'button',
+                  text: `Choose ${s.name}`,
+                  'aria-pressed': String(current?.section.id === s.id),
+                  onclick: () => openSection(s, true),
+                })
+              : 'after the waiting room',
           ),
         ),
       ),
@@ -101,7 +119,9 @@ export async function eventPage(eventId) {
       const r = await api.call(`/v1/events/${eventId}`, { etag: eventTag });
       if (me !== alive || r.status === 304) return;
       eventTag = r.etag;
+      const wasOn = roomOn(event);
       event = r.body;
+      if (wasOn !== roomOn(event)) roomChanged();
       showCounts(event);
     } catch {
       /* the next poll tries again */
@@ -125,7 +145,7 @@ export async function eventPage(eventId) {
   }
 
   async function openSection(s, chosen) {
-    current = { section: s, map: null, etag: null };
+    const opened = (current = { section: s, map: null, etag: null });
     showCounts(event);
     const sel = h('p', { id: 'selection', 'aria-live': 'polite', text: 'No seat selected.' });
     const holdSel = h('button', {
@@ -145,11 +165,14 @@ export async function eventPage(eventId) {
       if (!api.account()) return needLogin();
       try {
         await holds.place({ section_id: s.id, ...body });
-        current.map?.clearSelection();
+        current?.map?.clearSelection();
       } catch (e) {
-        if (e.code === 'seat_unavailable' && body.seats) {
+        if (e.code.startsWith('queue_pass_') && roomOn(event)) {
+          closeShop();
+          notice(msg, e.message);
+        } else if (e.code === 'seat_unavailable' && body.seats) {
           await Promise.all([refreshMap(true), refreshCounts()]);
-          const taken = body.seats.filter((l) => current.map?.stateOf(l) !== 'f');
+          const taken = body.seats.filter((l) => current?.map?.stateOf(l) !== 'f');
           notice(
             msg,
             `Sorry, ${taken.length ? `seat${taken.length > 1 ? 's' : ''} ${taken.join(', ')} ${taken.length > 1 ? 'were' : 'was'}` : 'a seat was'} just taken by someone else. The map is up to date: pick again.`,
@@ -198,7 +221,7 @@ export async function eventPage(eventId) {
         : 'No seat selected.';
     });
     const r = await api.call(`/v1/events/${eventId}/sections/${s.id}/seats`);
-    if (me !== alive) return;
+    if (me !== alive || opened !== current) return; // left, or another section chosen meanwhile
     // Marks for the speed test (and anyone's DevTools): where the time goes.
     performance.mark('seats-loaded');
     current.etag = r.etag;
@@ -210,7 +233,45 @@ export async function eventPage(eventId) {
     document.body.dataset.mapReady = String(s.id);
   }
 
+  function openShop(pass, focus) {
+    shopping = true;
+    buy.hidden = false;
+    showCounts(event);
+    const first = event.sections.find((s) => s.kind === 'reserved') ?? event.sections[0];
+    if (first && !current) openSection(first, focus);
+  }
+  function hideShop() {
+    shopping = false;
+    buy.hidden = true;
+    current = null;
+    mapArea.replaceChildren();
+    delete document.body.dataset.mapReady;
+    showCounts(event);
+  }
+  // The map hidden again behind the line (the room came on, or a hold was
+  // refused for its pass), and the buyer's place read again.
+  function closeShop() {
+    hideShop();
+    queueBox.hidden = false;
+    if (!room) {
+      room = waitingRoom(queueBox, msg, event, {
+        onAdmitted: openShop,
+        onEnded: hideShop,
+        alive: () => me === alive,
+      });
+      rooms.push(room);
+    }
+    room.check();
+  }
+  function roomChanged() {
+    if (roomOn(event)) return closeShop();
+    room?.stop();
+    room = null;
+    queueBox.hidden = true;
+    openShop();
+  }
+
   timers.push(setInterval(() => refreshMap(false), poll_ms));
-  const first = event.sections.find((s) => s.kind === 'reserved') ?? event.sections[0];
-  if (first) openSection(first);
+  if (shopping) openShop();
+  else closeShop();
 }

@@ -22,7 +22,8 @@ function forget(id) {
   save(load().filter((x) => x.hold.id !== id));
 }
 
-// `hooks.changed(mine)`: the set of my seats changed.
+// `hooks.changed(mine)`: the set of my seats changed. `hooks.pass()`: the
+// waiting room's admission pass, sent as Queue-Pass with a new hold (or null).
 export function holdPanel(panel, msg, event, hooks) {
   const mine = (sectionId) =>
     load()
@@ -154,10 +155,11 @@ export function holdPanel(panel, msg, event, hooks) {
   }
 
   async function place(body) {
+    const pass = hooks.pass?.();
     const r = await api.call(`/v1/events/${event.id}/holds`, {
       method: 'POST',
       body,
-      headers: { 'Idempotency-Key': crypto.randomUUID() },
+      headers: { 'Idempotency-Key': crypto.randomUUID(), ...(pass ? { 'Queue-Pass': pass } : {}) },
     });
     remember(r.body);
     notice(msg, `Held ${what(r.body)}. Buy before the countdown ends.`, 'ok');

@@ -236,11 +236,40 @@ BOOST_AUTO_TEST_CASE(a_request_pending_on_a_dead_owner_fails_at_once_and_forgets
   auto cached = ask<std::string>(router, cache_atom::value, event_id{7});
   sched.run();
   BOOST_TEST(***cached == "");
-  // The link is gone: the next request for n2's event answers at once.
+  // The link is gone: nothing can be sent, so the next request for n2's
+  // event waits for a link or a new owner, trying again, and gives up
+  // within about 2 s (max_not_owner_tries), with the last refusal.
   auto next = ask<event_view>(router, event_request{7, true});
   sched.run();
+  BOOST_TEST(!next->has_value());
+  int waited_ms = 0;
+  while (!next->has_value() && waited_ms < 5000) {
+    sched.advance_time(10ms);
+    sched.run();
+    waited_ms += 10;
+  }
+  BOOST_REQUIRE(next->has_value());
   BOOST_TEST((code_of(**next) == errc::owner_unreachable));
-  BOOST_TEST(local->asked == 2);
+  BOOST_TEST(waited_ms >= 1500);
+  BOOST_TEST(waited_ms <= 2500);
+  BOOST_TEST(local->asked > 10);  // it asked again on every try
+}
+
+BOOST_AUTO_TEST_CASE(a_request_refused_while_its_event_moves_waits_and_reaches_the_new_owner) {
+  auto [local, router, script, door] = two_nodes(2000ms);
+  // Mid-move: the local directory names n2, n2 names n1 (not recorded yet).
+  script->mode = door_mode::not_owner_self;
+  auto r = ask<event_view>(router, event_request{7, true});
+  sched.run();
+  BOOST_TEST(!r->has_value());  // not refused: parked
+  BOOST_TEST(script->seen == 1);
+  // The move lands here; the parked request tries again within 5 ms.
+  local->owns = true;
+  sched.advance_time(5ms);
+  sched.run();
+  BOOST_REQUIRE(r->has_value());
+  BOOST_REQUIRE(**r);
+  BOOST_TEST((**r)->info.title == "local");
 }
 
 BOOST_AUTO_TEST_CASE(the_router_gives_up_at_the_requests_one_deadline) {

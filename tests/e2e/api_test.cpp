@@ -20,13 +20,15 @@ const json standing = json{{"name", "Standing"}, {"kind", "general"}, {"capacity
                            {"price_cents", 1500}};
 
 // How GET /v1/events/{id} shows `section` (stalls: id 1, standing: id 2)
-// with these counts.
-json section_view(const json& section, int free, int held, int sold) {
+// with these counts. With the default hold_ttl_s (600 s) no hold is due in
+// the next minute.
+json section_view(const json& section, int free, int held, int sold, int expiring = 0) {
   auto s = section;
   s["id"] = s["name"] == "Stalls" ? 1 : 2;
   s["capacity"] = s["name"] == "Stalls" ? 30 : 50;
   s["free"] = free;
   s["held"] = held;
+  s["holds_expiring_60s"] = expiring;
   s["sold"] = sold;
   return s;
 }
@@ -291,6 +293,9 @@ BOOST_AUTO_TEST_CASE(holds_expire_and_extends_stop_at_the_lifetime) {
                    - wire_time_ms(first["created_at"].get<std::string>())
                  == 1000);
       BOOST_TEST(wire_time_ms(second["expires_at"].get<std::string>()) - created == 1000);
+      // Both holds are due within the minute (the operator's counter).
+      auto counted = expect_json(server.call("GET", event_path(event)), 200);
+      BOOST_TEST(counted["sections"][0] == section_view(stalls, 28, 2, 0, 2));
 
       std::this_thread::sleep_for(std::chrono::milliseconds(400));
       auto once = expect_json(server.call("POST", hold_path(second) + "/extend", "", token), 200);
@@ -305,6 +310,7 @@ BOOST_AUTO_TEST_CASE(holds_expire_and_extends_stop_at_the_lifetime) {
                     "hold_expired");
       auto map = expect_json(server.call("GET", seats_path(event, 1)), 200);
       BOOST_TEST(map["rows"][0]["states"] == "fhffffffff");
+      BOOST_TEST(map["section"]["holds_expiring_60s"] == 1);  // the expired one is gone
       check_problem(server.call("POST", hold_path(second) + "/extend", "", token), 422,
                     "hold_lifetime_exceeded");
       check_problem(server.call("GET", hold_path(first), "", token), 410, "hold_expired");

@@ -3,21 +3,15 @@
 // the requests for the other's to it; a SIGKILLed node's events are taken over by the
 // survivor within about a lease and a poll, with every committed hold; a
 // node SIGSTOPped past its lease has its late commit fenced (the metric
-// moves, the client gets no 2xx) and rejoins as a new incarnation.
+// moves, the client gets no false 2xx) and rejoins as a new incarnation.
+// Planned moves under load: cluster_move_test.cpp.
 #include "tests/e2e/api_checks.h"
-#include "tests/e2e/api_fixture.h"
+#include "tests/e2e/cluster_nodes.h"
 
 #include <boost/test/unit_test.hpp>
 
-#include <unistd.h>
-
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <stdexcept>
 #include <csignal>
 #include <future>
-#include <thread>
 
 using namespace boxoffice::e2e;
 using namespace std::chrono_literals;
@@ -26,36 +20,6 @@ namespace {
 
 const json stalls = json{{"name", "Stalls"}, {"kind", "reserved"}, {"rows", 1},
                          {"seats_per_row", 10}, {"price_cents", 2500}};
-
-// The cluster's CA and the certificates of nodes a and b, made once per
-// test process by the operator's own tool.
-const std::filesystem::path& certs() {
-  static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path()
-             / ("boxoffice-e2e-certs-" + std::to_string(getpid()));
-    std::filesystem::remove_all(d);
-    auto tool = std::string{BOXOFFICE_SOURCE_DIR} + "/tools/make-cluster-certs.sh";
-    if (std::system((tool + " " + d.string() + " a b > /dev/null").c_str()) != 0)
-      throw std::runtime_error("tools/make-cluster-certs.sh failed");
-    return d;
-  }();
-  return dir;
-}
-
-std::map<std::string, std::string> node_settings(const std::string& id,
-                                                 const std::string& batch_wait_ms = "1") {
-  return {{"BOXOFFICE_CLUSTER_ENABLED", "true"},
-          {"BOXOFFICE_CLUSTER_TLS_CA_FILE", (certs() / "ca.pem").string()},
-          {"BOXOFFICE_CLUSTER_TLS_CERT_FILE", (certs() / (id + ".pem")).string()},
-          {"BOXOFFICE_CLUSTER_TLS_KEY_FILE", (certs() / (id + ".key")).string()},
-          {"BOXOFFICE_CLUSTER_NODE_ID", id},
-          {"BOXOFFICE_CLUSTER_LEASE_S", "1"},
-          {"BOXOFFICE_CLUSTER_HEARTBEAT_MS", "250"},
-          {"BOXOFFICE_CLUSTER_POLL_MS", "200"},
-          {"BOXOFFICE_CLUSTER_COMMIT_IDLE_TIMEOUT_MS", "1000"},
-          {"BOXOFFICE_DATABASE_JOURNAL_BATCH_WAIT_MS", batch_wait_ms},
-          {"BOXOFFICE_SERVER_SHUTDOWN_GRACE_S", "5"}};
-}
 
 std::string holds_path(uint64_t event) {
   return "/v1/events/" + std::to_string(event) + "/holds";
@@ -75,37 +39,8 @@ std::string seat_row(api_server& node, uint64_t event) {
   return json::parse(r.body)["rows"][0]["states"].get<std::string>();
 }
 
-// Polls `ok` every 50 ms until it holds or `limit` passes; the time it took.
-template <class F>
-std::optional<std::chrono::milliseconds> within(std::chrono::milliseconds limit, F ok) {
-  const auto start = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() - start < limit) {
-    if (ok())
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - start);
-    std::this_thread::sleep_for(50ms);
-  }
-  return std::nullopt;
-}
-
-json cluster_view(api_server& node) {
-  auto r = node.call("GET", "/v1/cluster", "", node.admin_token());
-  return r.status == 200 ? json::parse(r.body) : json{};
-}
-
-size_t active_members(api_server& node) {
-  size_t n = 0;
-  auto view = cluster_view(node);
-  for (const auto& m : view.value("members", json::array()))
-    n += m["state"] == "active";
-  return n;
-}
-
 double fenced_commits(api_server& node) {
-  auto text = node.call("GET", "/metrics").body;
-  const std::string name = "\nboxoffice_fenced_commits_total ";
-  auto at = text.find(name);
-  return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size()));
+  return metric(node, "boxoffice_fenced_commits_total");
 }
 
 struct two_nodes {
@@ -127,8 +62,8 @@ BOOST_FIXTURE_TEST_CASE(each_node_serves_its_events_and_a_killed_nodes_are_taken
                         two_nodes) {
   if (!a.started())
     return;
-  auto on_a = a.create_event("On a", {stalls});
-  auto on_b = b->create_event("On b", {stalls});
+  auto on_a = create_staying(a, "a", {"a", "b"}, stalls);
+  auto on_b = create_staying(*b, "b", {"a", "b"}, stalls);
   auto token = a.customer_token("fan");
   BOOST_TEST(hold(a, on_a, "A-1", token).status == 201);
   BOOST_TEST(hold(*b, on_b, "A-1", token).status == 201);
@@ -153,7 +88,7 @@ BOOST_FIXTURE_TEST_CASE(each_node_serves_its_events_and_a_killed_nodes_are_taken
   auto owner = json::parse(b->call("GET", "/v1/cluster/events/" + std::to_string(on_a), "",
                                    b->admin_token()).body);
   BOOST_TEST(owner["owner_node"] == "a");
-  BOOST_TEST(owner["epoch"] == 1);
+  const auto epoch = owner["epoch"].get<int64_t>();
 
   a.process().kill_now();
   auto taken = within(15s, [&] { return seat_row(*b, on_a) == "hhffffffff"; });
@@ -164,13 +99,13 @@ BOOST_FIXTURE_TEST_CASE(each_node_serves_its_events_and_a_killed_nodes_are_taken
   owner = json::parse(b->call("GET", "/v1/cluster/events/" + std::to_string(on_a), "",
                               b->admin_token()).body);
   BOOST_TEST(owner["owner_node"] == "b");
-  BOOST_TEST(owner["epoch"] == 2);
+  BOOST_TEST(owner["epoch"] == epoch + 1);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_node_paused_past_its_lease_commits_nothing_and_rejoins, two_nodes) {
   if (!a.started())
     return;
-  auto event = a.create_event("On a", {stalls});
+  auto event = create_staying(a, "a", {"a", "b"}, stalls);
   auto token = a.customer_token("fan");
   BOOST_TEST(hold(a, event, "A-1", token).status == 201);
   BOOST_TEST(fenced_commits(a) == 0);
@@ -181,10 +116,14 @@ BOOST_FIXTURE_TEST_CASE(a_node_paused_past_its_lease_commits_nothing_and_rejoins
   auto taken = within(15s, [&] { return seat_row(*b, event) == "hfffffffff"; });
   a.process().send_signal(SIGCONT);
   BOOST_TEST_REQUIRE(taken.has_value(), "b did not take the paused node's event");
+  // a's commit of the late hold is fenced. Nothing ran, so a's router
+  // tries again (docs/cluster.md, routing): once a serves again it reaches
+  // b, the owner, and a 201 then means b committed it. Never a false 2xx.
   auto status = late.get();
-  BOOST_TEST((status < 200 || status >= 300), "the late hold was answered " << status);
   BOOST_TEST(fenced_commits(a) > 0);
-  BOOST_TEST(seat_row(*b, event) == "hfffffffff");  // the late hold is not there
+  const bool at_b = status == 201;
+  BOOST_TEST((at_b || status < 200 || status >= 300), "the late hold was answered " << status);
+  BOOST_TEST(seat_row(*b, event) == (at_b ? "hhffffffff" : "hfffffffff"));
   // a learns it was declared dead and rejoins as incarnation 2; it no
   // longer serves the event, b does.
   BOOST_TEST_REQUIRE(within(10s, [&] {
@@ -200,7 +139,7 @@ BOOST_FIXTURE_TEST_CASE(a_node_paused_past_its_lease_commits_nothing_and_rejoins
                if (r.status == 503)
                  return false;
                BOOST_TEST_REQUIRE(r.status == 201);
-               BOOST_TEST(seat_row(*b, event) == "hfhfffffff");
+               BOOST_TEST(seat_row(*b, event) == (at_b ? "hhhfffffff" : "hfhfffffff"));
                return true;
              }).has_value());
 }
@@ -208,7 +147,7 @@ BOOST_FIXTURE_TEST_CASE(a_node_paused_past_its_lease_commits_nothing_and_rejoins
 BOOST_FIXTURE_TEST_CASE(sigterm_leaves_and_the_other_node_takes_the_events, two_nodes) {
   if (!a.started())
     return;
-  auto event = a.create_event("On a", {stalls});
+  auto event = create_staying(a, "a", {"a", "b"}, stalls);
   auto token = a.customer_token("fan");
   BOOST_TEST(hold(a, event, "A-1", token).status == 201);
   const auto started = std::chrono::steady_clock::now();

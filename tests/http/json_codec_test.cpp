@@ -46,7 +46,7 @@ seat_map reserved_map(const std::string& name) {
     m.seats.push_back(i % 5 == 0 ? seat_status::sold
                       : i % 3 == 0 ? seat_status::held
                                    : seat_status::free);
-  m.stats = section_stats{3, 196, 100, 56, 40, 12, 9};
+  m.stats = section_stats{3, 196, 100, 56, 40, 12, 9, 5};
   return m;
 }
 
@@ -64,8 +64,19 @@ BOOST_AUTO_TEST_CASE(seat_map_bodies_equal_their_json_tree) {
   seat_map general;
   general.event = 7;
   general.section = section_info{1, "Standing", general_layout(500), -1};
-  general.stats = section_stats{1, 500, 10, 20, 470, 3, 4};
+  general.stats = section_stats{1, 500, 10, 20, 470, 3, 4, 0};
   BOOST_TEST(seat_map_body(general) == dump(seat_map_tree(general)));
+}
+
+BOOST_AUTO_TEST_CASE(section_counts_name_the_holds_expiring_within_a_minute) {
+  auto m = reserved_map("Stalls");
+  auto j = section_json(m.section, &m.stats);
+  BOOST_TEST(j["free"] == 100);
+  BOOST_TEST(j["held"] == 56);
+  BOOST_TEST(j["sold"] == 40);
+  BOOST_TEST(j["holds_expiring_60s"] == 5);
+  BOOST_TEST(json::parse(seat_map_body(m))["section"]["holds_expiring_60s"] == 5);
+  BOOST_TEST(!section_json(m.section, nullptr).contains("holds_expiring_60s"));
 }
 
 BOOST_AUTO_TEST_CASE(hold_bodies_equal_their_json_tree) {

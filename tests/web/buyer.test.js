@@ -1,6 +1,7 @@
-// A buyer in the browser: the whole purchase by mouse (browse, pick 2 seats,
-// the countdown runs, buy, the order is listed, cancel, a second browser
-// sees the seats free again), another buyer's hold showing on an open map
+// A buyer in the browser: the whole purchase by mouse (browse, wait in the
+// event's waiting room until admitted, pick 2 seats, the countdown runs, buy,
+// the order is listed, cancel, a second browser let in through the room sees
+// the seats free again), another buyer's hold showing on an open map
 // within 1 s, 50 two-browser races for one seat (one winner each time, the
 // loser told which seat was taken), and a hold left alone expiring on screen
 // and on the server.
@@ -25,8 +26,17 @@ const countdownSeconds = async (page) => {
   return m * 60 + s;
 };
 
-test('a buyer buys two seats by mouse, sees the order, cancels, and the seats are free again', async () => {
+// Joins the waiting room in the page and waits until the map is there.
+async function admittedTo(page, id) {
+  await page.goto(`${env.server.base}/#/event/${id}`);
+  await page.getByRole('button', { name: 'Join the line' }).click();
+  await page.locator('body[data-map-ready]').waitFor();
+}
+
+test('a buyer waits in the queue, is admitted, buys two seats by mouse, sees the order, cancels, and the seats are free again', async () => {
   const id = await env.server.event('Mouse concert', [stalls, standing]);
+  // The room is on and paused: the buyer first sees the line, not the map.
+  await env.server.room(id, { mode: 'queue', rate_per_s: 20, active_max: 5, paused: true });
   const buyer = await env.server.customer('mouse');
   const ctx = await env.chrome.newContext();
   const page = await ctx.newPage();
@@ -34,11 +44,28 @@ test('a buyer buys two seats by mouse, sees the order, cancels, and the seats ar
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
+  const passes = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && r.url().endsWith(`/v1/events/${id}/holds`))
+      passes.push(r.headers()['queue-pass'] ?? null);
+  });
   await signIn(page, env.server.base, buyer);
   await page.getByLabel('Search events').fill('mouse');
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('link', { name: 'Mouse concert' }).click();
+  await page.getByRole('heading', { name: 'Waiting room' }).waitFor();
+  await page.getByRole('button', { name: 'Join the line' }).click();
+  await page.locator('#queue[data-queue-state="waiting"]').waitFor();
+  assert.match(await page.locator('#queue-status').innerText(), /You are next in line\.[\s\S]*People ahead of you\s+0/);
+  assert.equal(await page.locator('#seatsvg').count(), 0, 'no map while in line');
+  assert.ok(await page.locator('.buy').isHidden());
+  assert.equal(await page.getByRole('button', { name: /^Choose / }).count(), 0, 'no section to choose while in line');
+  await shot(page, 'buyer-0-waiting-room');
+  const inLine = await page.evaluate(() => Object.values(JSON.parse(sessionStorage.getItem('queue')))[0]);
+  await env.server.room(id, { paused: false }); // the stream brings the admission
   await page.locator('body[data-map-ready]').waitFor();
+  assert.equal((await env.server.waitForEntry(inLine)).state, 'admitted');
+  assert.match(await page.locator('#queue-status').innerText(), /It is your turn/);
   await shot(page, 'buyer-1-event');
   await seat(page, 'B-4').click();
   await seat(page, 'B-5').click();
@@ -48,6 +75,8 @@ test('a buyer buys two seats by mouse, sees the order, cancels, and the seats ar
   await page.waitForFunction(() =>
     document.querySelector('#seatsvg rect[data-seat="B-4"]').classList.contains('m'),
   );
+  assert.equal(passes.length, 1);
+  assert.match(passes[0] ?? '', /^wr1\./, 'the hold carried the admission pass');
   assert.doesNotMatch(await page.locator('main').innerText(), /\b(null|undefined|NaN)\b/);
   await shot(page, 'buyer-2-seat-map-held');
   const first = await countdownSeconds(page);
@@ -59,9 +88,10 @@ test('a buyer buys two seats by mouse, sees the order, cancels, and the seats ar
   assert.match(await order.textContent(), /seats B-4, B-5 .*€50\.00 .*confirmed/);
   await shot(page, 'buyer-3-confirmed');
 
-  // Another browser sees them sold, then free once cancelled.
+  // Another buyer, let in through the room too, sees them sold, then free once cancelled.
   const other = await (await env.chrome.newContext()).newPage();
-  await openEvent(other, id);
+  await signIn(other, env.server.base, await env.server.customer('other'));
+  await admittedTo(other, id);
   assert.ok(await seat(other, 'B-4').evaluate((r) => r.classList.contains('s')));
   await order.getByRole('button', { name: /Cancel order/ }).click();
   await page.getByText(/is cancelled; its seats are on sale again/).waitFor();
@@ -75,6 +105,9 @@ test('a buyer buys two seats by mouse, sees the order, cancels, and the seats ar
     { timeout: 2000 },
   );
   await shot(other, 'buyer-4-other-sees-free');
+  // The first buyer's turn was used by the purchase: one turn per account.
+  await page.goto(`${env.server.base}/#/event/${id}`);
+  await page.getByText(/You have used your turn/).waitFor();
   assert.deepEqual(errors, []);
   await ctx.close();
   await other.context().close();

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+import assert from 'node:assert/strict';
 
 // Limits out of the way, for tests that hold many seats as one customer.
 export const roomyLimits = {
@@ -130,12 +132,34 @@ export async function startServer(name, settings = {}) {
         { title, venue: 'Test hall', starts_at: '2027-01-01T20:00:00Z' },
         t,
       );
+      if (e.status !== 201) throw new Error(`event: ${e.status} ${JSON.stringify(e.body)}`);
       for (const s of sections) {
         const r = await server.call('POST', `/v1/events/${e.body.id}/sections`, s, t);
         if (r.status !== 201) throw new Error(`section: ${r.status} ${JSON.stringify(r.body)}`);
       }
       if (onSale) await server.call('PATCH', `/v1/events/${e.body.id}`, { status: 'on_sale' }, t);
       return e.body.id;
+    },
+    // Changes the event's waiting room (PATCH /v1/events/{id}/queue) as the admin.
+    async room(eventId, settings) {
+      const t = await server.token(admin.email, admin.password);
+      const r = await server.call('PATCH', `/v1/events/${eventId}/queue`, settings, t);
+      if (r.status !== 200) throw new Error(`room: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body;
+    },
+    async roomStatus(eventId) {
+      const t = await server.token(admin.email, admin.password);
+      return (await server.call('GET', `/v1/events/${eventId}/queue`, undefined, t)).body;
+    },
+    // A customer's place in the room, polled until `state` (or any state if none).
+    async waitForEntry(entryId, state, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const r = await server.call('GET', `/v1/queue/${entryId}`);
+        if (!state || r.body?.state === state) return r.body;
+        if (Date.now() > deadline) throw new Error(`entry ${entryId}: ${JSON.stringify(r.body)}, not ${state}`);
+        await new Promise((ok) => setTimeout(ok, 50));
+      }
     },
     // One query on the server's database (the sqlite3 command-line shell), for audits.
     sql(query) {
@@ -176,6 +200,25 @@ export async function signIn(page, base, who) {
 
 export async function shot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+// axe-core on the page as it is: no serious or critical violation.
+export async function noSeriousViolations(page, name) {
+  const result = await new AxeBuilder({ page }).analyze();
+  const bad = result.violations.filter((v) => ['serious', 'critical'].includes(v.impact));
+  const all = result.violations.map((v) => `${v.id}(${v.impact})`);
+  console.log(`# axe ${name}: ${result.passes.length} rules pass, violations: ${all.join(' ') || 'none'}`);
+  assert.deepEqual(
+    bad.map(
+      (v) =>
+        `${v.id}: ${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 3)
+          .join(', ')}`,
+    ),
+    [],
+    name,
+  );
 }
 
 // The seat <rect> of a label in the open map.

@@ -1,0 +1,330 @@
+// Planned moves between real node processes on one PostgreSQL, under load:
+// a third node joining mid-sale takes exactly the events placement now
+// gives it (the others keep owner and epoch); a drained node hands all of
+// its events over and keeps serving; a SIGTERMed node hands its events over
+// before it exits. In each, no request fails (every answer is 201, or a
+// 409 sold out / taken), every 201 hold is in the database, and no seat is
+// held twice. The client-side latency of the requests during the move, and
+// the old owner's move histogram, are printed (the move's unavailability).
+#include "tests/e2e/cluster_nodes.h"
+
+#include "persistence/database.h"
+
+#include <boost/test/unit_test.hpp>
+#include <soci/session.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <set>
+
+using namespace boxoffice::e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+const json hall = json{{"name", "Hall"}, {"kind", "reserved"}, {"rows", 10},
+                       {"seats_per_row", 30}, {"price_cents", 1000}};
+
+std::map<std::string, std::string> sale_settings(const std::string& id) {
+  auto s = node_settings(id);
+  s["BOXOFFICE_RESERVATION_MAX_HOLDS_PER_CUSTOMER"] = "1000";
+  s["BOXOFFICE_RESERVATION_MAX_TICKETS_PER_CUSTOMER"] = "10000";
+  return s;
+}
+
+struct hold_seen {
+  uint64_t event = 0;
+  std::string id;
+  std::vector<std::string> seats;
+};
+
+// Buyers on their own threads, each with its own HTTP client, holding one
+// best-available seat at a time in events picked in turn, through the
+// nodes given. Everything but 201 and 409 is a failure.
+class sale_load {
+public:
+  sale_load(std::vector<api_server*> nodes, std::vector<std::string> tokens,
+            std::vector<uint64_t> events)
+      : events_(std::move(events)) {
+    for (size_t i = 0; i < tokens.size(); ++i)
+      threads_.emplace_back([this, url = nodes[i % nodes.size()]->url(""), token = tokens[i], i] {
+        run(url, token, i);
+      });
+  }
+  ~sale_load() { stop(); }
+
+  void stop() {
+    stop_ = true;
+    for (auto& t : threads_)
+      if (t.joinable())
+        t.join();
+  }
+  // Starts a window: the latencies recorded from now on are the move's.
+  void mark() {
+    std::lock_guard lock{mutex_};
+    window_.clear();
+    worst_.clear();
+    marked_ = true;
+  }
+  // Per event in `events`, the longest request since mark(): what a client
+  // that arrived as its move began waited (the event's unavailability, plus
+  // one request's own time). p50, p99 and max over those events.
+  std::string worst_of(const std::vector<uint64_t>& events) const {
+    std::lock_guard lock{mutex_};
+    std::vector<int64_t> v;
+    for (auto e : events)
+      if (auto i = worst_.find(e); i != worst_.end())
+        v.push_back(i->second);
+    return summary(v, "events");
+  }
+  size_t ok() const { return ok_; }
+  std::vector<std::string> failures() const {
+    std::lock_guard lock{mutex_};
+    return failures_;
+  }
+  std::vector<hold_seen> holds() const {
+    std::lock_guard lock{mutex_};
+    return holds_;
+  }
+  // p50, p99 and max of the latencies (ms) since mark().
+  std::string window_latency() const {
+    std::lock_guard lock{mutex_};
+    return summary(window_, "requests");
+  }
+
+private:
+  static std::string summary(std::vector<int64_t> v, const char* what) {
+    if (v.empty())
+      return std::string{"no "} + what;
+    std::sort(v.begin(), v.end());
+    auto at = [&](double q) { return v[std::min(v.size() - 1, size_t(q * double(v.size())))]; };
+    return std::to_string(v.size()) + " " + what + ", p50 " + std::to_string(at(0.5))
+           + " ms, p99 " + std::to_string(at(0.99)) + " ms, max " + std::to_string(v.back())
+           + " ms";
+  }
+
+  void run(const std::string& base, const std::string& token, size_t n) {
+    boxoffice::test::client http;
+    size_t turn = n;
+    while (!stop_) {
+      const auto event = events_[turn++ % events_.size()];
+      const auto path = "/v1/events/" + std::to_string(event) + "/holds";
+      const auto started = std::chrono::steady_clock::now();
+      boxoffice::test::reply r;
+      try {
+        r = http.send("POST", base + path, json{{"section_id", 1}, {"quantity", 1}}.dump(),
+                      {{"Authorization", "Bearer " + token}});
+      } catch (const std::exception& e) {
+        r.status = 0;
+        r.body = e.what();
+      }
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+      std::lock_guard lock{mutex_};
+      if (marked_) {
+        window_.push_back(ms);
+        worst_[event] = std::max(worst_[event], static_cast<int64_t>(ms));
+      }
+      if (r.status == 201) {
+        ++ok_;
+        auto body = json::parse(r.body);
+        holds_.push_back({event, body["id"].get<std::string>(),
+                          body["seats"].get<std::vector<std::string>>()});
+      } else if (r.status != 409) {
+        failures_.push_back("event " + std::to_string(event) + ": " + std::to_string(r.status)
+                            + " " + r.body);
+      }
+    }
+  }
+
+  std::vector<uint64_t> events_;
+  std::atomic<bool> stop_{false};
+  std::atomic<size_t> ok_{0};
+  mutable std::mutex mutex_;
+  bool marked_ = false;
+  std::vector<int64_t> window_;
+  std::map<uint64_t, int64_t> worst_;  // event -> longest request since mark()
+  std::vector<std::string> failures_;
+  std::vector<hold_seen> holds_;
+  std::vector<std::thread> threads_;
+};
+
+// Every 201 hold is in the database, held by nobody else: no seat twice.
+void audit(const std::string& url, const std::vector<hold_seen>& holds) {
+  auto sql = boxoffice::open_session(url);
+  std::set<std::string> seats;
+  size_t missing = 0;
+  for (const auto& h : holds) {
+    for (const auto& seat : h.seats)
+      BOOST_TEST(seats.insert(std::to_string(h.event) + "/" + seat).second,
+                 "seat " << seat << " of event " << h.event << " was held twice");
+    const auto hold_no = h.id.substr(h.id.rfind('-') + 1);
+    auto n = boxoffice::query_number(*sql, "select count(*) from holds where event_id = "
+                                             + std::to_string(h.event)
+                                             + " and section_id = 1 and id = " + hold_no);
+    missing += n.value_or(0) != 1;
+  }
+  BOOST_TEST(missing == 0u, missing << " of " << holds.size() << " acknowledged holds are missing");
+  BOOST_TEST_MESSAGE("audit: " << holds.size() << " acknowledged holds, all in the database");
+}
+
+void no_failures(const sale_load& load) {
+  auto failed = load.failures();
+  BOOST_TEST(failed.empty(), failed.size() << " requests failed, first: "
+                                           << (failed.empty() ? "" : failed.front()));
+  BOOST_TEST(load.ok() > 0u);
+}
+
+// The old owner's view of its moves (server side: from holding the event's
+// requests to the new owner recorded), from its metrics: count and time.
+std::pair<double, double> moves_of(api_server& node) {
+  return {metric(node, "boxoffice_cluster_moves_total{outcome=\"done\"}"),
+          metric(node, "boxoffice_cluster_move_seconds_sum") * 1000};
+}
+
+void print_moves(api_server& node, const std::string& name, std::pair<double, double> before) {
+  auto now = moves_of(node);
+  const auto n = std::max(now.first, 0.0) - std::max(before.first, 0.0);
+  const auto ms = std::max(now.second, 0.0) - std::max(before.second, 0.0);
+  BOOST_TEST_MESSAGE(name << ": " << n << " moves out, " << (n > 0 ? ms / n : 0.0)
+                          << " ms each on average (old owner's side)");
+}
+
+struct owners {
+  std::map<uint64_t, std::pair<std::string, int64_t>> of;  // event -> (node, epoch)
+};
+
+owners read_owners(api_server& node, const std::vector<uint64_t>& events) {
+  owners o;
+  for (auto e : events) {
+    auto j = event_owner(node, e);
+    o.of[e] = {j.value("owner_node", std::string{}), j.value("epoch", int64_t{0})};
+  }
+  return o;
+}
+
+bool placed_everywhere(api_server& node, const std::vector<uint64_t>& events,
+                       const std::vector<std::string>& nodes) {
+  auto o = read_owners(node, events);
+  return std::all_of(events.begin(), events.end(),
+                     [&](uint64_t e) { return o.of[e].first == placed_on(e, nodes); });
+}
+
+// Nodes a and b, and nine events on sale, each where placement puts it.
+struct sale {
+  api_server a{"postgresql", "move-a", sale_settings("a")};
+  std::unique_ptr<api_server> b;
+  std::vector<uint64_t> events;
+  std::vector<std::string> tokens;
+  sale() {
+    if (!a.started())
+      return;
+    b = std::make_unique<api_server>(a, "move-b", sale_settings("b"));
+    BOOST_TEST_REQUIRE(within(10s, [&] { return active_members(a) == 2; }).has_value());
+    for (int i = 0; i < 9; ++i)
+      events.push_back((i % 2 ? a : *b).create_event("Sale " + std::to_string(i), {hall}));
+    BOOST_TEST_REQUIRE(within(10s, [&] { return placed_everywhere(a, events, {"a", "b"}); })
+                         .has_value());
+    for (int i = 0; i < 4; ++i)
+      tokens.push_back(a.customer_token("buyer" + std::to_string(i)));
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(cluster_moves_e2e)
+
+BOOST_FIXTURE_TEST_CASE(a_node_joining_mid_sale_takes_only_its_share_and_no_request_fails, sale) {
+  if (!a.started())
+    return;
+  const auto before = read_owners(a, events);
+  const auto a_moves = moves_of(a), b_moves = moves_of(*b);
+  sale_load load{{&a, b.get()}, tokens, events};
+  std::this_thread::sleep_for(500ms);
+  load.mark();
+  api_server c{a, "move-c", sale_settings("c")};
+  auto settled = within(15s, [&] { return placed_everywhere(a, events, {"a", "b", "c"}); });
+  BOOST_TEST_REQUIRE(settled.has_value(), "the events did not move to c");
+  BOOST_TEST_MESSAGE("join: placement settled " << settled->count() << " ms after c was ready; "
+                                                << load.window_latency());
+  std::this_thread::sleep_for(300ms);
+  load.stop();
+  no_failures(load);
+  const auto after = read_owners(a, events);
+  size_t moved = 0;
+  for (auto e : events) {
+    if (placed_on(e, {"a", "b", "c"}) == "c") {
+      ++moved;
+      BOOST_TEST(after.of.at(e).first == "c");
+      BOOST_TEST(after.of.at(e).second == before.of.at(e).second + 1);  // one move, one epoch
+    } else {
+      BOOST_TEST((after.of.at(e) == before.of.at(e)), "event " << e << " moved but stays placed");
+    }
+  }
+  BOOST_TEST(moved > 0u);
+  BOOST_TEST_MESSAGE("join: " << moved << " of " << events.size() << " events moved to c");
+  std::vector<uint64_t> to_c;
+  for (auto e : events)
+    if (placed_on(e, {"a", "b", "c"}) == "c")
+      to_c.push_back(e);
+  BOOST_TEST_MESSAGE("join: longest request per moved event: " << load.worst_of(to_c));
+  print_moves(a, "a", a_moves);
+  print_moves(*b, "b", b_moves);
+  audit(a.database_url(), load.holds());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_drained_node_hands_its_events_over_mid_sale_and_keeps_serving, sale) {
+  if (!a.started())
+    return;
+  const auto b_moves = moves_of(*b);
+  sale_load load{{&a, b.get()}, tokens, events};
+  std::this_thread::sleep_for(500ms);
+  load.mark();
+  const auto cli = std::string{BOXOFFICE_BINARY} + " cluster drain b --database '"
+                   + a.database_url() + "' > /dev/null";
+  BOOST_TEST_REQUIRE(std::system(cli.c_str()) == 0);
+  auto drained = within(15s, [&] { return placed_everywhere(a, events, {"a"}); });
+  BOOST_TEST_REQUIRE(drained.has_value(), "b's events did not move to a");
+  BOOST_TEST_MESSAGE("drain: every event on a " << drained->count() << " ms after the command; "
+                                                << load.window_latency());
+  BOOST_TEST_MESSAGE("drain: longest request per event: " << load.worst_of(events));
+  std::this_thread::sleep_for(300ms);  // b still takes requests and forwards them
+  load.stop();
+  no_failures(load);
+  const auto view = cluster_view(a);
+  for (const auto& m : view.value("members", json::array()))
+    if (m["node_id"] == "b") {
+      BOOST_TEST(m["state"] == "leaving");
+      BOOST_TEST(m["owned_events"] == 0);
+    }
+  print_moves(*b, "b", b_moves);
+  audit(a.database_url(), load.holds());
+}
+
+BOOST_FIXTURE_TEST_CASE(sigterm_hands_the_events_over_mid_sale_and_no_request_fails, sale) {
+  if (!a.started())
+    return;
+  // The buyers use b: a stops taking HTTP requests at SIGTERM (a load
+  // balancer's readiness check takes it out), while b's requests for a's
+  // events keep reaching a until they have moved.
+  sale_load load{{b.get()}, tokens, events};
+  std::this_thread::sleep_for(500ms);
+  load.mark();
+  const auto started = std::chrono::steady_clock::now();
+  BOOST_TEST(a.process().stop() == 0);
+  const auto took = std::chrono::steady_clock::now() - started;
+  BOOST_TEST((took < 5s), "exit took longer than the grace");
+  BOOST_TEST(placed_everywhere(*b, events, {"b"}));
+  std::this_thread::sleep_for(300ms);
+  load.stop();
+  BOOST_TEST_MESSAGE("sigterm: exit after "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                     << " ms; " << load.window_latency());
+  BOOST_TEST_MESSAGE("sigterm: longest request per event: " << load.worst_of(events));
+  no_failures(load);
+  audit(b->database_url(), load.holds());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

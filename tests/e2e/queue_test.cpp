@@ -334,7 +334,9 @@ BOOST_AUTO_TEST_CASE(a_kill_9_with_many_queued_loses_and_reorders_no_place) {
   if (!server.started())
     return;
   auto event = server.create_event("Crash night", {standing});
-  open_room(server, event, json{{"rate_per_s", 100}, {"active_max", 5}, {"pass_ttl_s", 600},
+  // Passes that outlive the run (at 100,000 joins it lasts longer than ten
+  // minutes): nothing may be admitted meanwhile, or the line would move.
+  open_room(server, event, json{{"rate_per_s", 100}, {"active_max", 5}, {"pass_ttl_s", 7200},
                                 {"queue_length_max", n + 10}});
   // Joins from 8 connections at once; each thread signs its customers up.
   const int threads = 8;

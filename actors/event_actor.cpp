@@ -67,6 +67,7 @@ caf::result<hold_info> admit_hold(self_ptr self, hold_request& req) {
   auto seats = requested_seats(req.seats, req.quantity);
   if (auto refused = rules.admit_hold(req.customer, req.section, seats))
     return make_error(*refused);
+  queue_on_hold(self, req.customer, seats);
   // The quota is reserved; the section gives it back with a customer delta
   // whenever the hold does not last (refused, not committed, released,
   // expired), so the section answers the client directly.
@@ -285,11 +286,12 @@ event_actor::behavior_type event_main(self_ptr self, event_snapshot snapshot,
                                       event_context ctx) {
   self->state.ctx = std::move(ctx);
   self->state.rules.emplace(std::move(snapshot.info), self->state.ctx.limits);
+  start_room(self, std::move(snapshot.queue), std::move(snapshot.queue_entries),
+             snapshot.sections);
   for (auto& section : snapshot.sections) {
     self->state.rules->count_restored(section);
     start_section(self, std::move(section));
   }
-  start_room(self, std::move(snapshot.queue), std::move(snapshot.queue_entries));
   return event_behavior(self);
 }
 

@@ -42,6 +42,7 @@ queue_status status_of(event_self self, const queue_entry& e, bool fresh = false
 stock_view stock_of(event_self self) {
   const auto& rules = *self->state.rules;
   stock_view s;
+  s.hold_ttl_s = self->state.ctx.limits.hold_ttl_s;
   s.capacity = rules.capacity();
   s.free_seats = s.capacity > rules.tickets_counted() ? s.capacity - rules.tickets_counted() : 0;
   s.live_holds = rules.holds_counted();
@@ -66,14 +67,26 @@ void journal_quietly(event_self self, std::vector<change> changes) {
           });
 }
 
+// An entry as the journal stores it: away and abandoned are shown, not
+// stored (queue_domain.h, durable_state).
+queue_entry_saved saved(event_self self, queue_entry e) {
+  e.state = durable_state(e.state);
+  return queue_entry_saved{id_of(self), std::move(e)};
+}
+
 void journal_entries(event_self self, const std::vector<queue_entry>& entries,
                      std::optional<queue_settings> settings = std::nullopt) {
   std::vector<change> changes;
   if (settings)
     changes.push_back(queue_saved{id_of(self), *settings});
   for (const auto& e : entries)
-    changes.push_back(queue_entry_saved{id_of(self), e});
+    changes.push_back(saved(self, e));
   journal_quietly(self, std::move(changes));
+}
+
+void report_sold_out_told(event_self self) {
+  if (auto ms = self->state.room->take_sold_out_told_ms())
+    telemetry::observe_sold_out_told(static_cast<double>(*ms) / 1000);
 }
 
 void arm(event_self self) {
@@ -91,12 +104,16 @@ void publish(event_self self) {
 
 } // namespace
 
-void start_room(event_self self, queue_settings settings, std::vector<queue_entry> entries) {
+void start_room(event_self self, queue_settings settings, std::vector<queue_entry> entries,
+                const std::vector<section_snapshot>& sections) {
   auto& ctx = self->state.ctx;
   if (!ctx.passes)
     ctx.passes = made_up_keys();
   self->state.room.emplace(id_of(self), ctx.room_limits, ctx.passes);
-  self->state.room->restore(std::move(settings), std::move(entries));
+  self->state.room->restore(std::move(settings), std::move(entries), now_of(self));
+  for (const auto& section : sections)
+    for (const auto& h : section.holds)
+      self->state.room->hold_started(h.customer, h.quantity, h.expires_at);
   self->state.queue_metrics = telemetry::queue_gauges(id_of(self));
   publish(self);
   arm(self);
@@ -121,8 +138,12 @@ caf::result<queue_status> queue_join(event_self self, const queue_join_request& 
     return rp;
   auto entry = joined->entry;
   // A keyed join commits its answer (the new place, before any admission:
-  // a pass is never stored) with the entry.
-  auto write = keyed(room_write(self, {queue_entry_saved{id_of(self), entry}}), req.answer,
+  // a pass is never stored) with the entry, and with the customer's away
+  // entry that it ended, if any.
+  std::vector<change> changes{saved(self, entry)};
+  if (joined->ended)
+    changes.push_back(saved(self, *joined->ended));
+  auto write = keyed(room_write(self, std::move(changes)), req.answer,
                      status_of(self, entry, true), now_of(self));
   self->request(st.ctx.journal, caf::infinite, std::move(write))
     .then(
@@ -151,11 +172,15 @@ caf::result<queue_status> queue_join(event_self self, const queue_join_request& 
   return rp;
 }
 
+// Every status request is its waiter listening (a poll, or its stream's).
 caf::result<queue_status> queue_status_of(event_self self, const queue_status_request& req) {
-  auto* e = self->state.room->find(req.ref.entry, req.ref.secret);
-  if (!e || self->state.joining.count(e->id))
+  auto& room = *self->state.room;
+  if (self->state.joining.count(req.ref.entry) || !room.find(req.ref.entry, req.ref.secret))
     return make_error(errc::queue_entry_not_found);
-  return status_of(self, *e);
+  auto v = *room.look(req.ref.entry, req.ref.secret, now_of(self));
+  report_sold_out_told(self);
+  return queue_status{id_of(self), v.entry, v.position, v.ahead,      v.eta_s,
+                      v.sold_out,  v.pass,  room.limits().refresh_after_s, false};
 }
 
 caf::result<queue_status> queue_leave(event_self self, const queue_leave_request& req) {
@@ -167,7 +192,7 @@ caf::result<queue_status> queue_leave(event_self self, const queue_leave_request
   auto rp = self->make_response_promise<queue_status>();
   auto entry = *left;
   self->request(self->state.ctx.journal, caf::infinite,
-                room_write(self, {queue_entry_saved{id_of(self), entry}}))
+                room_write(self, {saved(self, entry)}))
     .then([=](committed_atom) mutable { rp.deliver(status_of(self, entry)); },
           [=](caf::error& err) mutable { rp.deliver(err); });
   publish(self);
@@ -222,6 +247,7 @@ void queue_tick(event_self self) {
   auto changed = room.tick(now_of(self), stock_of(self), settings_changed);
   journal_entries(self, changed,
                   settings_changed ? std::optional<queue_settings>{room.settings()} : std::nullopt);
+  report_sold_out_told(self);
   if (!changed.empty())
     publish(self);
   arm(self);
@@ -234,8 +260,16 @@ std::optional<errc> queue_check_hold(event_self self, const hold_request& req) {
   return room.check_hold(req.pass, req.customer, now_of(self));
 }
 
+void queue_on_hold(event_self self, customer_id customer, uint32_t seats) {
+  auto ttl_ms = int64_t{self->state.ctx.limits.hold_ttl_s} * 1000;
+  self->state.room->hold_started(customer, seats, now_of(self) + ttl_ms);
+}
+
 void queue_on_delta(event_self self, const customer_delta& delta) {
-  // A purchase is the one report of one hold fewer with the tickets kept.
+  // A purchase is the one report of one hold fewer with the tickets kept;
+  // any other hold fewer (refused, released, expired) gives its seats back.
+  for (int32_t n = delta.holds; n < 0; ++n)
+    self->state.room->hold_ended(delta.customer, delta.tickets == 0);
   if (delta.holds >= 0 || delta.tickets != 0)
     return;
   if (auto used = self->state.room->purchased(delta.customer, now_of(self))) {

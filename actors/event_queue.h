@@ -9,8 +9,10 @@
 
 namespace boxoffice {
 
-// Builds the room from what was stored (called once, at spawn).
-void start_room(event_self self, queue_settings settings, std::vector<queue_entry> entries);
+// Builds the room from what was stored (called once, at spawn), with the
+// sections' live holds for its forecast of the stock.
+void start_room(event_self self, queue_settings settings, std::vector<queue_entry> entries,
+                const std::vector<section_snapshot>& sections);
 
 caf::result<queue_status> queue_join(event_self self, const queue_join_request& req);
 caf::result<queue_status> queue_status_of(event_self self, const queue_status_request& req);
@@ -21,7 +23,10 @@ void queue_tick(event_self self);
 
 // While the room is on, the refusal of a hold without a valid pass.
 std::optional<errc> queue_check_hold(event_self self, const hold_request& req);
-// A section's report: a purchase uses the buyer's pass.
+// The event admitted a hold of `seats` (the forecast counts on its expiry).
+void queue_on_hold(event_self self, customer_id customer, uint32_t seats);
+// A section's report: a purchase uses the buyer's pass; a hold fewer ends
+// one in the forecast.
 void queue_on_delta(event_self self, const customer_delta& delta);
 // The sale closed: everyone in the room is told.
 void queue_on_close(event_self self);

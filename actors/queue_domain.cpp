@@ -5,8 +5,8 @@ namespace boxoffice {
 namespace {
 
 constexpr const char* mode_names[] = {"off", "queue", "safety_net"};
-constexpr const char* state_names[] = {"pre_queue", "waiting", "admitted", "used",
-                                       "left",      "expired", "closed"};
+constexpr const char* state_names[] = {"pre_queue", "waiting", "admitted", "used",     "left",
+                                       "expired",   "closed",  "away",     "abandoned"};
 
 template <class T, size_t N>
 bool parse(const char* const (&names)[N], const std::string& text, T& out) {
@@ -26,6 +26,14 @@ const char* to_string(queue_mode x) {
 
 const char* to_string(entry_state x) {
   return state_names[static_cast<size_t>(x)];
+}
+
+entry_state durable_state(entry_state x) {
+  switch (x) {
+    case entry_state::away: return entry_state::waiting;
+    case entry_state::abandoned: return entry_state::left;
+    default: return x;
+  }
 }
 
 bool parse_queue_mode(const std::string& text, queue_mode& out) {

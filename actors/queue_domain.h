@@ -19,7 +19,19 @@ enum class queue_mode : uint8_t { off, queue, safety_net };
 // pre_queue: joined before opens_at, not yet drawn. waiting: in line, ranked.
 // admitted: holds a pass. Then one of: used (bought), left, expired (the pass
 // ran out unused), closed (the event closed).
-enum class entry_state : uint8_t { pre_queue, waiting, admitted, used, left, expired, closed };
+// away: skipped when its turn came because its waiter had stopped listening;
+// it keeps its rank, and a waiter who comes back within the grace is next
+// in line. abandoned: it did not come back in time (the entry has ended).
+// Both are shown by the API but not stored as such (durable_state): the
+// schema (migration 5) knows the first seven, and an away entry is stored
+// as waiting, an abandoned one as left. Appended last: the numbers of the
+// others travel between nodes.
+enum class entry_state : uint8_t {
+  pre_queue, waiting, admitted, used, left, expired, closed, away, abandoned
+};
+
+// The state as the journal stores it (see entry_state).
+entry_state durable_state(entry_state x);
 
 const char* to_string(queue_mode x);
 const char* to_string(entry_state x);

@@ -435,6 +435,12 @@ const std::vector<key_descriptor>& key_table() {
                  &settings::waiting_room, &room::queue_length_max, {1, 100000000, "entries"}),
       number_key("waiting_room.pass_ttl_s_max", "Longest pass lifetime an event may set",
                  &settings::waiting_room, &room::pass_ttl_s_max, {1, 86400, "seconds"}),
+      number_key("waiting_room.abandon_after_s",
+                 "A waiter not heard from (poll or stream) this long is skipped at its turn",
+                 &settings::waiting_room, &room::abandon_after_s, {3, 86400, "seconds"}),
+      number_key("waiting_room.return_grace_s",
+                 "A skipped waiter who comes back within this is next in line; later, it ends",
+                 &settings::waiting_room, &room::return_grace_s, {1, 86400, "seconds"}),
       text_key("auth.jwt_secret", "Key that signs access tokens, at least 32 bytes; required",
                &settings::auth, &auth::jwt_secret, free_text, secrecy::whole),
       number_key("auth.access_token_ttl_s", "Lifetime of an access token", &settings::auth,
@@ -697,6 +703,16 @@ void check_cross_key_rules(const settings& s) {
       && s.queue_pass.previous_key_id == s.queue_pass.key_id)
     throw config_error("config: queue_pass.previous_key_id: '" + s.queue_pass.previous_key_id
                        + "' is also queue_pass.key_id; a rotated key needs a new id");
+  // A waiter who polls as told, or whose stream polls, must never look away.
+  const auto& room = s.waiting_room;
+  if (room.abandon_after_s < uint64_t{room.refresh_after_s} * 3)
+    order_broken("waiting_room.abandon_after_s", room.abandon_after_s,
+                 "three waiting_room.refresh_after_s", uint64_t{room.refresh_after_s} * 3,
+                 "seconds");
+  if (uint64_t{room.abandon_after_s} * 1000 < uint64_t{h.queue_stream_poll_ms} * 3)
+    order_broken("waiting_room.abandon_after_s", room.abandon_after_s,
+                 "three http.queue_stream_poll_ms", (uint64_t{h.queue_stream_poll_ms} * 3 + 999) / 1000,
+                 "seconds");
   // The idle close must not overtake a request that is still arriving.
   for (auto [key, timeout] : {std::pair{"http.header_timeout_s", h.header_timeout_s},
                               std::pair{"http.body_timeout_s", h.body_timeout_s}})

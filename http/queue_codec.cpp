@@ -95,10 +95,17 @@ sse_event queue_sse_event(const queue_status& s, uint32_t retry_ms) {
       break;
     case entry_state::pre_queue:
     case entry_state::waiting:
+      // A new estimate is a new event too: the 20 % rule of the estimate
+      // (waiting_room.h) holds between what the waiter is shown.
       ev.name = s.sold_out ? "sold_out" : "position";
-      ev.id = s.sold_out ? "sold_out" : "position-" + std::to_string(s.position);
+      ev.id = s.sold_out ? "sold_out"
+                         : "position-" + std::to_string(s.position) + "-" + std::to_string(s.eta_s);
       break;
-    default:  // used, left, expired, closed: the wait is over
+    case entry_state::away:  // skipped; its stream's next poll brings it back
+      ev.name = "position";
+      ev.id = "away";
+      break;
+    default:  // used, left, expired, closed, abandoned: the wait is over
       ev.name = "closed";
       ev.id = std::string("closed-") + to_string(e.state);
       ev.last = true;

@@ -84,15 +84,29 @@ metrics::family<metrics::gauge>& seats() {
   return family;
 }
 
+const auto& sold_out_told() {
+  static const auto h =
+    r().histograms("boxoffice_queue_sold_out_told_seconds",
+                   "Time from a sold-out instant to the last waiter listening then being told",
+                   {}, {0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60})
+      .with({});
+  return h;
+}
+
 } // namespace
 
 void register_instruments() {
   reservation_counters();
+  sold_out_told();
   mailbox_histograms();
   commit_instruments();
   database_errors();
   fenced_commits();
   seats();
+}
+
+void observe_sold_out_told(double seconds) {
+  sold_out_told()->observe(seconds);
 }
 
 void count_fenced_commits(uint64_t writes) {

@@ -60,4 +60,8 @@ private:
 // Server-Sent Event streams open now (the waiting room's).
 void add_queue_streams(int delta);
 
+// The time from an event's sold-out instant to the last waiter who was
+// listening then being shown it (boxoffice_queue_sold_out_told_seconds).
+void observe_sold_out_told(double seconds);
+
 } // namespace boxoffice::telemetry

@@ -343,11 +343,14 @@ BOOST_AUTO_TEST_CASE(each_number_key_accepts_exactly_its_documented_range) {
       {"waiting_room.rate_per_s_max", "BOXOFFICE_WAITING_ROOM_RATE_PER_S_MAX", 1, 1000000},
       {"waiting_room.queue_length_max", "BOXOFFICE_WAITING_ROOM_QUEUE_LENGTH_MAX", 1, 100000000},
       {"waiting_room.pass_ttl_s_max", "BOXOFFICE_WAITING_ROOM_PASS_TTL_S_MAX", 1, 86400},
+      {"waiting_room.abandon_after_s", "BOXOFFICE_WAITING_ROOM_ABANDON_AFTER_S", 3, 86400},
+      {"waiting_room.return_grace_s", "BOXOFFICE_WAITING_ROOM_RETURN_GRACE_S", 1, 86400},
   };
   const std::string base =
     "reservation:\n  hold_ttl_s: 1\n  hold_max_lifetime_s: 604800\n"
     "http:\n  header_timeout_s: 1\n  body_timeout_s: 1\n  keepalive_timeout_s: 86400\n"
-    "  request_deadline_ms: 3600000\nactors:\n  request_timeout_ms: 1\n";
+    "  request_deadline_ms: 3600000\n  queue_stream_poll_ms: 50\nactors:\n  request_timeout_ms: 1\n"
+    "waiting_room:\n  refresh_after_s: 1\n  abandon_after_s: 86400\n";
   for (const auto& range : ranges) {
     BOOST_TEST_CONTEXT("key " << range.path) {
       const std::string leaf =
@@ -418,6 +421,13 @@ BOOST_AUTO_TEST_CASE(timeouts_out_of_order_are_refused_naming_both_keys) {
                  "(allowed 76 seconds or more)");
   check_contains(load_error("http:\n  body_timeout_s: 100\n  keepalive_timeout_s: 90\n"),
                  "http.body_timeout_s");
+  // A waiter polling as told (or through its stream) is never taken for gone.
+  check_contains(load_error("waiting_room:\n  abandon_after_s: 14\n"),
+                 "config: waiting_room.abandon_after_s: '14' is less than three "
+                 "waiting_room.refresh_after_s (allowed 15 seconds or more)");
+  check_contains(load_error("waiting_room:\n  abandon_after_s: 20\nhttp:\n  queue_stream_poll_ms: 7000\n"),
+                 "config: waiting_room.abandon_after_s: '20' is less than three "
+                 "http.queue_stream_poll_ms (allowed 21 seconds or more)");
   const auto fine = load_settings_from_string(
     "http:\n  request_deadline_ms: 5001\n  header_timeout_s: 74\n", no_env);
   BOOST_TEST(fine.http.request_deadline_ms == 5001u);
@@ -532,6 +542,8 @@ BOOST_AUTO_TEST_CASE(setting_keys_lists_every_key_in_order) {
       "waiting_room.rate_per_s_max",
       "waiting_room.queue_length_max",
       "waiting_room.pass_ttl_s_max",
+      "waiting_room.abandon_after_s",
+      "waiting_room.return_grace_s",
       "auth.jwt_secret",
       "auth.access_token_ttl_s",
       "auth.refresh_token_ttl_s",
@@ -618,6 +630,8 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
       {"waiting_room.rate_per_s_max", "BOXOFFICE_WAITING_ROOM_RATE_PER_S_MAX"},
       {"waiting_room.queue_length_max", "BOXOFFICE_WAITING_ROOM_QUEUE_LENGTH_MAX"},
       {"waiting_room.pass_ttl_s_max", "BOXOFFICE_WAITING_ROOM_PASS_TTL_S_MAX"},
+      {"waiting_room.abandon_after_s", "BOXOFFICE_WAITING_ROOM_ABANDON_AFTER_S"},
+      {"waiting_room.return_grace_s", "BOXOFFICE_WAITING_ROOM_RETURN_GRACE_S"},
       {"auth.jwt_secret", "BOXOFFICE_AUTH_JWT_SECRET"},
       {"auth.access_token_ttl_s", "BOXOFFICE_AUTH_ACCESS_TOKEN_TTL_S"},
       {"auth.refresh_token_ttl_s", "BOXOFFICE_AUTH_REFRESH_TOKEN_TTL_S"},

@@ -1,8 +1,10 @@
 // The waiting room inside the event actor, on CAF's deterministic scheduler
 // in virtual time: a join is durable and idempotent, the actor's own
 // admission rounds admit at the rate and stop at the stock (sold out), the
-// hold is refused without a pass and goes through with one, and a restart
-// (the event loaded again from the database) keeps every place.
+// hold is refused without a pass and goes through with one, a restart
+// (the event loaded again from the database) keeps every place, and a
+// waiter who stopped polling is skipped, then stored as left once its
+// grace is over.
 #include "tests/actor_fixture.h"
 
 #include <boost/test/unit_test.hpp>
@@ -117,6 +119,51 @@ BOOST_AUTO_TEST_CASE(a_restart_keeps_every_place) {
     BOOST_CHECK_EQUAL(s.position, i + 1);
   }
   BOOST_CHECK(!join(3).fresh);
+}
+
+
+BOOST_AUTO_TEST_CASE(a_silent_waiter_is_skipped_then_stored_as_left) {
+  queue_settings_request req;
+  req.event = event;
+  req.fields = queue_mode_field | queue_rate_field | queue_paused_field;
+  req.settings.mode = queue_mode::queue;
+  req.settings.rate_per_s = 1;
+  req.settings.paused = true;
+  BOOST_REQUIRE(ask<queue_room_status>(dir, req));
+  auto silent = join(1);
+  auto live = join(2);
+  // A minute and more of silence from customer 1; customer 2 polls.
+  for (int s = 1; s <= 65; ++s) {
+    advance_time(1s);
+    sched.run();
+    if (s % 5 == 0)
+      status(live);
+  }
+  req.fields = queue_paused_field;
+  req.settings.paused = false;
+  BOOST_REQUIRE(ask<queue_room_status>(dir, req));
+  advance_time(1s);
+  sched.run();
+  BOOST_CHECK(status(live).entry.state == entry_state::admitted);
+  auto room = ask<queue_room_status>(dir, queue_settings_query{event});
+  BOOST_REQUIRE(room);
+  BOOST_CHECK_EQUAL(room->waiting, 0u);  // skipped, not in line, not deleted
+  // The grace (300 s by default) passes without customer 1.
+  for (int s = 0; s < 310; ++s) {
+    advance_time(1s);
+    sched.run();
+  }
+  auto ref = queue_ref{event, silent.entry.id, silent.entry.secret};
+  auto ended = ask<queue_status>(dir, queue_status_request{ref});
+  BOOST_REQUIRE(ended);
+  BOOST_CHECK(ended->entry.state == entry_state::abandoned);
+  // Stored as left (the schema knows no abandoned), so it stays ended.
+  stop_directory();
+  start_directory();
+  auto stored = ask<queue_status>(dir, queue_status_request{ref});
+  BOOST_REQUIRE(stored);
+  BOOST_CHECK(stored->entry.state == entry_state::left);
+  BOOST_CHECK(join(1).fresh);  // a new place at the back
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -28,6 +28,16 @@ const json hall = json{{"name", "Hall"}, {"kind", "reserved"}, {"rows", 10},
 
 std::map<std::string, std::string> sale_settings(const std::string& id) {
   auto s = node_settings(id);
+  // Moves are planned: nothing here waits for a lease to run out, so the
+  // leases, link and idle timeouts are long enough that a CPU-starved node (an
+  // ASan run, a busy CI machine) is not declared dead mid-test, which made
+  // takeovers and owner_unreachable the tests could not tell from a move's.
+  s["BOXOFFICE_CLUSTER_LEASE_S"] = "4";
+  s["BOXOFFICE_CLUSTER_HEARTBEAT_MS"] = "500";
+  s["BOXOFFICE_CLUSTER_LINK_TIMEOUT_MS"] = "4000";
+  // PostgreSQL ends a transaction idle this long: a starved node's commit
+  // would fail (storage_unavailable), which is not what these tests try.
+  s["BOXOFFICE_CLUSTER_COMMIT_IDLE_TIMEOUT_MS"] = "5000";
   s["BOXOFFICE_RESERVATION_MAX_HOLDS_PER_CUSTOMER"] = "1000";
   s["BOXOFFICE_RESERVATION_MAX_TICKETS_PER_CUSTOMER"] = "10000";
   return s;

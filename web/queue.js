@@ -40,6 +40,7 @@ const endings = {
   expired: 'Your turn ran out before you held seats. You can join the line again, at the back.',
   closed: 'The waiting room is closed: this sale has ended, nobody more will be let in.',
   gone: 'Your place in the waiting room no longer exists. You can join the line again.',
+  abandoned: 'Your place was given up: this page stopped following the line for too long. You can join the line again, at the back.',
 };
 
 // `box`: the element the room is drawn in. `msg`: the page's message area.
@@ -84,7 +85,9 @@ export function waitingRoom(box, msg, event, { onAdmitted, onEnded, alive }) {
     if (stopped) return;
     if (entry?.state === 'admitted' && s.state !== 'admitted') onEnded();
     entry = s;
-    const state = s.state;
+    // `away`: skipped at its turn for not listening; this page listens, so
+    // it is back in line at once: shown as waiting, and followed on.
+    const state = s.state === 'away' ? 'waiting' : s.state;
     box.dataset.queueState = state;
     intro.hidden = state === 'admitted';
     if (state === 'admitted') {
@@ -161,7 +164,7 @@ export function waitingRoom(box, msg, event, { onAdmitted, onEnded, alive }) {
       } catch (e) {
         if (e.code === 'queue_entry_not_found') return show({ ...entry, state: 'gone' });
       }
-      if (!['admitted', 'used', 'left', 'expired', 'closed', 'gone'].includes(entry.state))
+      if (!['admitted', 'used', 'left', 'expired', 'closed', 'gone', 'abandoned'].includes(entry.state))
         poll(entry.refresh_after_s);
     }, Math.max(1, afterS) * 1000);
   }
@@ -217,7 +220,7 @@ export function waitingRoom(box, msg, event, { onAdmitted, onEnded, alive }) {
         const r = await api.call(`/v1/queue/${id}`);
         if (!alive()) return;
         show(r.body);
-        if (!['admitted', 'used', 'left', 'expired', 'closed'].includes(r.body.state)) follow();
+        if (!['admitted', 'used', 'left', 'expired', 'closed', 'abandoned'].includes(r.body.state)) follow();
         return;
       } catch {
         keep(event.id, null);

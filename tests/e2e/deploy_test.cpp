@@ -3,7 +3,7 @@
 // it, boxoffice's answers (problem+json errors, Allow, Location, request
 // ids) arrive as boxoffice sent them, and nginx's own 413 is boxoffice's
 // problem byte for byte. systemd-analyze checks deploy/boxoffice.service.
-#include "tests/e2e/api_checks.h"
+#include "tests/e2e/nginx_process.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -11,7 +11,6 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -29,135 +28,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path deploy_dir = fs::path(__FILE__).parent_path().parent_path().parent_path() / "deploy";
-const fs::path nginx_binary = "/usr/sbin/nginx";
+using nginx::deploy_dir;
+using nginx::read_text;
+using nginx::reap_within;
+using nginx::temp_dir;
 const fs::path systemd_analyze_binary = "/usr/bin/systemd-analyze";
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw std::runtime_error("cannot read " + path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
-
-// `text` with every `placeholder` replaced; each must occur at least once.
-std::string fill(std::string text, const std::map<std::string, std::string>& values) {
-  for (const auto& [placeholder, value] : values) {
-    auto at = text.find(placeholder);
-    if (at == std::string::npos)
-      throw std::runtime_error("deploy/nginx.conf has no " + placeholder);
-    for (; at != std::string::npos; at = text.find(placeholder, at + value.size()))
-      text.replace(at, placeholder.size(), value);
-  }
-  std::smatch left;
-  if (std::regex_search(text, left, std::regex("@[A-Z_]+@")))
-    throw std::runtime_error("deploy/nginx.conf has an unfilled " + left.str());
-  return text;
-}
-
-// A fresh directory under the temp directory, removed at the end.
-struct temp_dir {
-  fs::path path;
-  explicit temp_dir(const std::string& name)
-      : path(fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
-
-// Waits for `pid` to end, at most `seconds`, then kills it. Returns its exit
-// status, or -1 if it was killed.
-int reap_within(pid_t pid, int seconds) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// `nginx -c` on deploy/nginx.conf with its placeholders filled in: listening
-// on a free loopback port, proxying to `upstream_port`, its pid file, logs
-// and temp files in `dir`. In the foreground, as a child of the test.
-class nginx_process {
-public:
-  nginx_process(uint16_t upstream_port, const fs::path& dir)
-      : port_(free_port()), dir_(dir) {
-    const auto config = dir / "nginx.conf";
-    write_text(config, fill(read_text(deploy_dir / "nginx.conf"),
-                            {{"@LISTEN@", "127.0.0.1:" + std::to_string(port_)},
-                             {"@UPSTREAM_PORT@", std::to_string(upstream_port)},
-                             {"@RUNTIME_DIR@", dir.string()}}));
-    // -e: errors before the config is read go to `dir` too, not /var/log.
-    pid_ = spawn_process({nginx_binary.string(), "-c", config.string(), "-e",
-                          (dir / "error.log").string(), "-g", "daemon off;"},
-                         (dir / "stdout.log").string());
-  }
-
-  // A fast stop (SIGTERM): the master stops its workers before it exits,
-  // which SIGKILL would leave behind holding the port.
-  ~nginx_process() {
-    if (pid_ > 0)
-      stop(SIGTERM);
-  }
-
-  nginx_process(const nginx_process&) = delete;
-  nginx_process& operator=(const nginx_process&) = delete;
-
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  fs::path access_log() const { return dir_ / "access.log"; }
-
-  // Waits (up to 10 s) until GET /v1/health through nginx answers 200.
-  void wait_answering() {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    test::client http;
-    while (std::chrono::steady_clock::now() < deadline) {
-      try {
-        if (http.send("GET", base_url() + "/v1/health").status == 200)
-          return;
-      } catch (const std::runtime_error&) {
-        // not listening yet
-      }
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        throw std::runtime_error("nginx exited at start: " + errors());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    throw std::runtime_error("nginx did not answer: " + errors());
-  }
-
-  // SIGQUIT: a graceful stop, as `nginx -s quit`; SIGKILL after 10 s.
-  // Returns the exit status (-1 when killed).
-  int stop(int signal = SIGQUIT) {
-    ::kill(pid_, signal);
-    const int status = reap_within(pid_, 10);
-    pid_ = -1;
-    return status;
-  }
-
-  std::string errors() const {
-    return read_text(dir_ / "stdout.log") + read_text(dir_ / "error.log");
-  }
-
-private:
-  pid_t pid_ = -1;
-  uint16_t port_;
-  fs::path dir_;
-};
 
 const json floor_section = json{{"name", "Floor"}, {"kind", "reserved"}, {"rows", 2},
                                 {"seats_per_row", 10}, {"price_cents", 4000}};
@@ -212,8 +91,8 @@ std::string customer_flow(test::client& proxy, const std::string& base, uint64_t
 BOOST_AUTO_TEST_SUITE(deploy)
 
 BOOST_AUTO_TEST_CASE(a_flow_through_nginx_arrives_as_boxoffice_sent_it) {
-  if (!fs::exists(nginx_binary)) {
-    BOOST_TEST_MESSAGE("SKIPPED deploy/nginx.conf: " << nginx_binary
+  if (!fs::exists(nginx::binary)) {
+    BOOST_TEST_MESSAGE("SKIPPED deploy/nginx.conf: " << nginx::binary
                        << " is not installed (tools/install-deps.sh installs it)");
     return;
   }
@@ -221,7 +100,7 @@ BOOST_AUTO_TEST_CASE(a_flow_through_nginx_arrives_as_boxoffice_sent_it) {
   BOOST_TEST_REQUIRE(server.started());
   const auto event = server.create_event("Proxied Night", {floor_section});
   temp_dir dir("boxoffice-deploy-nginx");
-  nginx_process nginx(server.process().http_port(), dir.path);
+  nginx::process nginx(server.process().http_port(), dir.path);
   nginx.wait_answering();
   const auto base = nginx.base_url();
   test::client proxy;

@@ -25,8 +25,9 @@ namespace nginx {
 
 namespace fs = std::filesystem;
 
-inline const fs::path deploy_dir =
-  fs::path(__FILE__).parent_path().parent_path().parent_path() / "deploy";
+// From the source tree, wherever the test runs (__FILE__ is relative to the
+// build directory).
+inline const fs::path deploy_dir = fs::path(BOXOFFICE_SOURCE_DIR) / "deploy";
 inline const fs::path binary = "/usr/sbin/nginx";
 
 inline std::string read_text(const fs::path& path) {
@@ -64,9 +65,25 @@ struct temp_dir {
   ~temp_dir() { fs::remove_all(path); }
 };
 
+// Waits for `pid` to end, at most `seconds`, then kills it. Returns its exit
+// status, or -1 if it was killed.
+inline int reap_within(pid_t pid, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 // `nginx -c` on deploy/nginx.conf, proxying to `upstream_port`, in the
 // foreground as a child of the test; stopped (SIGTERM, so the master stops
-// its workers) at the end.
+// its workers, which SIGKILL would leave holding the port) at the end.
 class process {
 public:
   process(uint16_t upstream_port, const fs::path& dir) : port_(free_port()), dir_(dir) {
@@ -76,26 +93,30 @@ public:
               {{"@LISTEN@", "127.0.0.1:" + std::to_string(port_)},
                {"@UPSTREAM_PORT@", std::to_string(upstream_port)},
                {"@RUNTIME_DIR@", dir.string()}});
+    // -e: errors before the config is read go to `dir` too, not /var/log.
     pid_ = spawn_process({binary.string(), "-c", config.string(), "-e",
                           (dir / "error.log").string(), "-g", "daemon off;"},
                          (dir / "stdout.log").string());
   }
   ~process() {
-    if (pid_ <= 0)
-      return;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 500 && waitpid(pid_, nullptr, WNOHANG) == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (waitpid(pid_, nullptr, WNOHANG) == 0) {
-      ::kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
+    if (pid_ > 0)
+      stop(SIGTERM);
   }
   process(const process&) = delete;
   process& operator=(const process&) = delete;
 
   uint16_t port() const { return port_; }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  fs::path access_log() const { return dir_ / "access.log"; }
+
+  // SIGQUIT: a graceful stop, as `nginx -s quit`; SIGKILL after 10 s.
+  // Returns the exit status (-1 when killed).
+  int stop(int signal = SIGQUIT) {
+    ::kill(pid_, signal);
+    const int status = reap_within(pid_, 10);
+    pid_ = -1;
+    return status;
+  }
 
   // Waits (up to 10 s) until GET /v1/health through nginx answers 200.
   void wait_answering() {

@@ -134,7 +134,14 @@ void bring_up(self_ptr self, event_id id) {
         entry.held = granted;
         load(self, id);
       },
-      [=](caf::error& err) { fail_backlog(self->state.events.at(id), err); });
+      [=](caf::error& err) {
+        auto i = self->state.events.find(id);
+        fail_backlog(i->second, err);
+        // Refused (no such event, owned elsewhere, ...): nothing of it runs
+        // here, so forget the entry, or ids asked at random would pile up.
+        if (!i->second.actor && !i->second.held.fenced())
+          self->state.events.erase(i);
+      });
 }
 
 void drop_all(self_ptr self);

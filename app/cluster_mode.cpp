@@ -46,6 +46,7 @@ std::optional<cluster_runtime> start_cluster(caf::actor_system& sys, const setti
                                 c.poll_ms};
   cluster::ownership_settings own{c.node_id, http};
   own.rebalance_ms = c.poll_ms;
+  own.moves_in_flight_max = c.moves_in_flight_max;
   auto started = cluster::start_cluster_node(sys, agent_worker, ownership_worker, own,
                                              std::move(agent));
   spdlog::info("cluster: node {} joining (lease {} s, heartbeat {} ms)", c.node_id, c.lease_s,
@@ -97,23 +98,44 @@ int print_cluster_status(const settings& s) {
   return 0;
 }
 
-int drain_cluster_node(const settings& s, const std::string& node) {
+namespace {
+
+// `cluster drain|undrain NODE`: one state change of NODE's live incarnation,
+// straight in the database; the node sees it at its next poll.
+template <class Change>
+int change_cluster_node(const settings& s, const std::string& command, const std::string& node,
+                        Change change, const std::string& refused, const std::string& done) {
   auto target = parse_database_url(s.database.url);
   if (target.kind != backend::postgresql) {
-    std::cerr << "boxoffice: cluster drain needs the cluster's PostgreSQL database.url\n";
+    std::cerr << "boxoffice: cluster " << command
+              << " needs the cluster's PostgreSQL database.url\n";
     return 2;
   }
   auto session = open_session(target);
   cluster::migrate_cluster_schema(*session);
-  auto drained = cluster::drain_member(*session, node);
-  if (!drained) {
-    std::cerr << "boxoffice: node " << node << " has no active incarnation to drain\n";
+  auto changed = change(*session, node);
+  if (!changed) {
+    std::cerr << "boxoffice: node " << node << " has no " << refused << '\n';
     return 1;
   }
-  std::cout << "node " << node << " incarnation " << drained->incarnation
-            << " is leaving: it moves its events to the other active nodes and keeps "
-               "serving; stop it with SIGTERM when `cluster status` shows it owns none\n";
+  std::cout << "node " << node << " incarnation " << changed->incarnation << done << '\n';
   return 0;
+}
+
+} // namespace
+
+int drain_cluster_node(const settings& s, const std::string& node) {
+  return change_cluster_node(s, "drain", node, cluster::drain_member,
+                             "active incarnation to drain",
+                             " is leaving: it moves its events to the other active nodes and "
+                             "keeps serving; stop it with SIGTERM when `cluster status` shows it "
+                             "owns none");
+}
+
+int undrain_cluster_node(const settings& s, const std::string& node) {
+  return change_cluster_node(s, "undrain", node, cluster::undrain_member,
+                             "leaving incarnation to undrain",
+                             " is active again: it takes its share of the events back");
 }
 
 } // namespace boxoffice::app

@@ -54,4 +54,9 @@ int print_cluster_status(const settings& s);
 // serving (forwarding). Exit code 1 when NODE has no active incarnation.
 int drain_cluster_node(const settings& s, const std::string& node);
 
+// `boxoffice cluster undrain NODE`: NODE's leaving incarnation goes back to
+// active; the node takes its share of the events again. Exit code 1 when
+// NODE has no leaving incarnation.
+int undrain_cluster_node(const settings& s, const std::string& node);
+
 } // namespace boxoffice::app

@@ -46,7 +46,7 @@ struct options {
   bool demo = false;
   bool print_config = false;
   std::string database_url;  // cluster status|drain --database
-  std::string drain_node;    // cluster drain NODE
+  std::string drain_node;    // cluster drain NODE, cluster undrain NODE
   std::string admin_email;
   std::string backup_file;
 };
@@ -211,8 +211,7 @@ int serve(const options& opts) {
   auto committer = spawn_committer(sys, app::journal_store_factory(s), thread_model::detached,
                                    cluster ? commit_mode::fenced : commit_mode::direct);
   // Cluster mode: a joining node recovers its share of the events at once.
-  constexpr uint32_t cluster_loaders = 4;
-  auto loader = spawn_loaders(sys, make_store, cluster ? cluster_loaders : 1);
+  auto loader = spawn_loaders(sys, make_store, cluster ? s.cluster.loader_workers : 1);
   auto journal = spawn_journal(sys,
                                journal_settings{s.database.journal_batch_rows_max,
                                                 s.database.journal_batch_wait_ms,
@@ -236,7 +235,8 @@ int serve(const options& opts) {
   if (s.cluster.enabled) {
     door = cluster::spawn_node_door(sys, dir);
     router = cluster::spawn_router(
-      sys, {s.cluster.node_id, dir, std::chrono::milliseconds(s.http.request_deadline_ms)});
+      sys, {s.cluster.node_id, dir, std::chrono::milliseconds(s.http.request_deadline_ms),
+            s.cluster.forward_retries_max});
     link_manager = cluster::spawn_link_manager(
       sys, router, link_settings_of(s), cluster::spawn_membership_worker(sys, s.database.url));
     caf::anon_send(link_manager, cluster::link_atom::value, door);
@@ -446,6 +446,12 @@ int main(int argc, char** argv) {
   cluster_drain_cmd->add_option("NODE", opts.drain_node, "The node id to drain")->required();
   cluster_drain_cmd->add_option("--database", opts.database_url,
                                 "The cluster's PostgreSQL URL (default: database.url)");
+  auto cluster_undrain_cmd = cluster_cmd->add_subcommand(
+    "undrain", "Let a drained node take events again (its state goes back to active)");
+  add_config(cluster_undrain_cmd);
+  cluster_undrain_cmd->add_option("NODE", opts.drain_node, "The node id to undrain")->required();
+  cluster_undrain_cmd->add_option("--database", opts.database_url,
+                                  "The cluster's PostgreSQL URL (default: database.url)");
   CLI11_PARSE(app, argc, argv);
   try {
     if (serve_cmd->parsed()) {
@@ -472,6 +478,12 @@ int main(int argc, char** argv) {
       if (!opts.database_url.empty())
         s.database.url = opts.database_url;
       return app::drain_cluster_node(s, opts.drain_node);
+    }
+    if (cluster_undrain_cmd->parsed()) {
+      auto s = load_settings(opts.config_path, process_env());
+      if (!opts.database_url.empty())
+        s.database.url = opts.database_url;
+      return app::undrain_cluster_node(s, opts.drain_node);
     }
   } catch (const config_error& e) {
     std::cerr << e.what() << '\n';

@@ -83,8 +83,9 @@ membership_worker::behavior_type worker_behavior(worker_pointer self, std::strin
     [=](take_atom, const node_incarnation& id, uint64_t event, int64_t expected_epoch) {
       return on_database<take_result>(self, "cluster take event", false,
                                       [&](soci::session& sql) {
-                                        return take_event(sql, id, event, expected_epoch,
-                                                          self->state.take_lock_timeout_ms);
+                                        return take_existing_event(
+                                          sql, id, event, expected_epoch,
+                                          self->state.take_lock_timeout_ms);
                                       });
     },
     [=](owner_atom, uint64_t event) {
@@ -243,11 +244,15 @@ void poll(agent_pointer self) {
               if (view.version == st.seen_version)
                 return;
               st.seen_version = view.version;
-              // Drained (`boxoffice cluster drain`): the row went to leaving.
+              // Drained (`boxoffice cluster drain`): the row went to
+              // leaving; undrained: back to active.
               for (const auto& m : view.members)
                 if (m.id == st.self && m.state == member_state::leaving
                     && st.state == member_state::active)
                   st.state = member_state::leaving;
+                else if (m.id == st.self && m.state == member_state::active
+                         && st.state == member_state::leaving)
+                  st.state = member_state::active;
               self->send(st.owner, view);
             },
             [=](const caf::error&) { next(); });

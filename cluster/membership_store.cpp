@@ -189,12 +189,25 @@ membership_view read_membership(soci::session& sql) {
   return out;
 }
 
-std::optional<node_incarnation> drain_member(soci::session& sql, const std::string& node_id) {
+namespace {
+
+// The live incarnation of `node_id`, if in `from`, goes to `to`.
+std::optional<node_incarnation> move_live_member(soci::session& sql, const std::string& node_id,
+                                                 member_state from, member_state to) {
   for (const auto& m : read_membership(sql).members)
-    if (m.id.node_id == node_id && m.state == member_state::active
-        && change_state(sql, m.id, member_state::active, member_state::leaving))
+    if (m.id.node_id == node_id && m.state == from && change_state(sql, m.id, from, to))
       return m.id;
   return std::nullopt;
+}
+
+} // namespace
+
+std::optional<node_incarnation> drain_member(soci::session& sql, const std::string& node_id) {
+  return move_live_member(sql, node_id, member_state::active, member_state::leaving);
+}
+
+std::optional<node_incarnation> undrain_member(soci::session& sql, const std::string& node_id) {
+  return move_live_member(sql, node_id, member_state::leaving, member_state::active);
 }
 
 } // namespace boxoffice::cluster

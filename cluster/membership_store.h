@@ -102,6 +102,13 @@ bool holds_live_lease(soci::session& sql, const node_incarnation& self, lease_us
 // nullopt when `node_id` has no active incarnation.
 std::optional<node_incarnation> drain_member(soci::session& sql, const std::string& node_id);
 
+// `boxoffice cluster undrain NODE`: the live incarnation of `node_id`, if
+// leaving, goes back to active (a membership change): placement counts it
+// again and its share of the events moves back to it. A node that is
+// stopping (SIGTERM) sets itself leaving again at its next poll. nullopt
+// when `node_id` has no leaving incarnation.
+std::optional<node_incarnation> undrain_member(soci::session& sql, const std::string& node_id);
+
 // The live members and the version, read in one snapshot.
 membership_view read_membership(soci::session& sql);
 

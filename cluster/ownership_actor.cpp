@@ -77,6 +77,8 @@ void take(self_ptr self, uint64_t event, int64_t expected,
         if (took.outcome == take_outcome::taken) {
           spdlog::info("cluster: took event {} at epoch {}", event, took.owner->epoch);
           rp.deliver(granted(self, event, took.owner->epoch));
+        } else if (took.outcome == take_outcome::no_event) {
+          rp.deliver(make_error(errc::event_not_found));  // and no row was written
         } else if (took.owner && took.owner->owner != taker) {
           rp.deliver(elsewhere(st, took.owner->owner.node_id));
         } else {
@@ -258,6 +260,7 @@ caf::result<bool> leave(self_ptr self, uint8_t step) {
     return rp;
   }
   const auto to = step == 0 ? member_state::leaving : member_state::dead;
+  st.stopping = true;
   auto rp = self->make_response_promise<bool>();
   self->request(st.agent, call_timeout, state_atom::value, to)
     .then(
@@ -273,6 +276,26 @@ caf::result<bool> leave(self_ptr self, uint8_t step) {
       },
       [=](const caf::error&) mutable { rp.deliver(false); });
   return rp;
+}
+
+// The row went from leaving back to active (`boxoffice cluster undrain`):
+// placement counts this node again, so it takes new and orphaned events and
+// the others move its share back. A node that is stopping (SIGTERM) goes
+// leaving again instead: it is on its way out.
+void undrained(self_ptr self) {
+  auto& st = self->state;
+  if (!st.stopping) {
+    spdlog::info("cluster: undrained: {} takes events again", st.self.node_id);
+    st.state = member_state::active;
+    tell_directory(self);
+    scan_orphans(self);
+    return;
+  }
+  spdlog::warn("cluster: undrained while stopping: {} stays leaving", st.self.node_id);
+  const auto leaving = st.self;
+  self->request(st.agent, call_timeout, state_atom::value, member_state::leaving)
+    .then([=](bool) { if (self->state.self == leaving) rebalance(self); },
+          [](const caf::error&) {});
 }
 
 // The database's view of the cluster (every member's owned events), and
@@ -329,6 +352,8 @@ caf::behavior ownership_behavior(self_ptr self, ownership_settings settings,
           me && me->state == member_state::leaving && st.state == member_state::active) {
         spdlog::info("cluster: drained: {} hands its events over", st.self.node_id);
         st.state = member_state::leaving;
+      } else if (me && me->state == member_state::active && st.state == member_state::leaving) {
+        undrained(self);
       }
       scan_orphans(self);
       rebalance(self);

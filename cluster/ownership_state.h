@@ -29,6 +29,7 @@ struct ownership_state {
   bool rescan = false;                // a new view came meanwhile
   caf::actor links;                   // the link manager; null: active once joined
   std::map<uint64_t, std::string> moving;  // event -> node it is moving to
+  bool stopping = false;  // leave_atom came (SIGTERM): an undrain does not hold
   // Leaving (SIGTERM): answered once every event has moved away.
   std::vector<caf::typed_response_promise<bool>> handed_over;
   static inline const char* name = "cluster_ownership";

@@ -90,12 +90,22 @@ std::vector<event_owner> orphaned_events(soci::session& sql) {
                             sql_type::bigint}));
 }
 
-take_result take_event(soci::session& sql, const node_incarnation& self, uint64_t event,
-                       int64_t expected_epoch, uint32_t lock_timeout_ms) {
+namespace {
+
+take_result take(soci::session& sql, const node_incarnation& self, uint64_t event,
+                 int64_t expected_epoch, uint32_t lock_timeout_ms, bool must_exist) {
   sql_transaction tx(sql, backend::postgresql);
   execute_statement(sql, "set local lock_timeout = " + std::to_string(lock_timeout_ms), {});
   take_result out;
   if (!holds_live_lease(sql, self, lease_use::take)) {
+    out.owner = read_owner(sql, event);
+    return out;
+  }
+  if (must_exist
+      && query_rows(sql, "select 1 from events where id = :event", {{"event", i64(event)}},
+                    {sql_type::bigint})
+           .empty()) {
+    out.outcome = take_outcome::no_event;
     out.owner = read_owner(sql, event);
     return out;
   }
@@ -109,6 +119,19 @@ take_result take_event(soci::session& sql, const node_incarnation& self, uint64_
   out.outcome = take_outcome::taken;
   out.owner = event_owner{event, self, expected_epoch + 1};
   return out;
+}
+
+} // namespace
+
+take_result take_event(soci::session& sql, const node_incarnation& self, uint64_t event,
+                       int64_t expected_epoch, uint32_t lock_timeout_ms) {
+  return take(sql, self, event, expected_epoch, lock_timeout_ms, false);
+}
+
+take_result take_existing_event(soci::session& sql, const node_incarnation& self,
+                                uint64_t event, int64_t expected_epoch,
+                                uint32_t lock_timeout_ms) {
+  return take(sql, self, event, expected_epoch, lock_timeout_ms, true);
 }
 
 bool hand_over_event(soci::session& sql, const node_incarnation& self, uint64_t event,

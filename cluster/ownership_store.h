@@ -42,6 +42,7 @@ enum class take_outcome : uint8_t {
   taken,         // `self` now owns the event at the returned epoch
   epoch_moved,   // the epoch was not `expected_epoch`: someone else took it
   not_active,    // `self` is not an active member with a live lease
+  no_event,      // take_existing_event: no event has this id; nothing written
 };
 
 struct take_result {
@@ -62,6 +63,16 @@ struct take_result {
 // FOR SHARE); past it the take throws, and the caller tries again later.
 take_result take_event(soci::session& sql, const node_incarnation& self, uint64_t event,
                        int64_t expected_epoch, uint32_t lock_timeout_ms = 500);
+
+// take_event for a request's event: the same, but first the event must be
+// in the domain's `events` table, else no_event and nothing is written. A
+// request for an id no event has must not leave an ownership row behind
+// (anyone could grow event_owners with random ids). No race with a create:
+// a new id is claimed (claim_new_event, its row written) before its event
+// row, so an id with neither row is not being created.
+take_result take_existing_event(soci::session& sql, const node_incarnation& self,
+                                uint64_t event, int64_t expected_epoch,
+                                uint32_t lock_timeout_ms = 500);
 
 // A planned move: hands `event`, which `self` holds at `epoch`, to `to` at
 // epoch + 1, in one transaction that also logs it. `to` must be an active

@@ -30,7 +30,7 @@ metrics::gauge& retrying() {
 
 // How long after its n-th not_owner a request tries again: 5 ms, doubling
 // up to 50 ms. A planned move takes tens of milliseconds.
-std::chrono::milliseconds retry_delay(uint8_t tries) {
+std::chrono::milliseconds retry_delay(uint16_t tries) {
   return std::chrono::milliseconds(std::min(5 << std::min<int>(tries, 4), 50));
 }
 
@@ -49,18 +49,19 @@ using time_point = caf::actor_clock::time_point;
 
 template <class Reply, class Msg>
 void attempt(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg, time_point deadline,
-             uint8_t hops, std::string node, uint8_t tries = 0);
+             uint8_t hops, std::string node, uint16_t tries = 0);
 
 // Nothing ran (a not_owner, or no link to the owner yet): the event is on
 // the move, or this node's view of its owner is stale. Try again, where the
-// cache points then, after a short wait, at most max_not_owner_tries times
+// cache points then, after a short wait, at most not_owner_tries_max times
 // and never past the deadline; then the client gets the refusal (503 with
 // Retry-After). The wait parks the request here, not on a thread.
 template <class Reply, class Msg>
 void retry_later(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg,
-                 time_point deadline, uint8_t tries, caf::error err) {
+                 time_point deadline, uint16_t tries, caf::error err) {
   const auto wait = retry_delay(tries);
-  if (tries >= max_not_owner_tries || self->clock().now() + wait >= deadline) {
+  if (tries >= self->state.settings.not_owner_tries_max
+      || self->clock().now() + wait >= deadline) {
     rp.deliver(std::move(err));
     return;
   }
@@ -80,7 +81,7 @@ void retry_later(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg,
 // A failed try at `node`: learn from it, maybe try where it points.
 template <class Reply, class Msg>
 void on_error(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg, time_point deadline,
-              uint8_t hops, const std::string& node, caf::error err, uint8_t tries) {
+              uint8_t hops, const std::string& node, caf::error err, uint16_t tries) {
   auto& st = self->state;
   auto event = event_of(msg);
   if (auto hint = not_owner_hint(err)) {
@@ -96,6 +97,8 @@ void on_error(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg, tim
     retry_later<Reply>(self, rp, std::move(msg), deadline, tries, std::move(err));
     return;
   }
+  if (to_errc(err) == errc::event_not_found)
+    st.owners.erase(event);  // no owner to remember for an id no event has
   bool remote = !node.empty() && node != st.settings.self_node;
   if (remote && (to_errc(err) == errc::owner_unreachable
                  || err == caf::sec::request_receiver_down)) {
@@ -108,7 +111,7 @@ void on_error(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg, tim
 
 template <class Reply, class Msg>
 void attempt(self_ptr self, caf::typed_response_promise<Reply> rp, Msg msg, time_point deadline,
-             uint8_t hops, std::string node, uint8_t tries) {
+             uint8_t hops, std::string node, uint16_t tries) {
   auto& st = self->state;
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - self->clock().now());
   if (left.count() <= 0) {

@@ -12,7 +12,7 @@
 //
 // A not_owner means nothing ran the request: its event is moving, or the
 // cache was stale. The request waits here a few milliseconds and tries
-// again (where the cache points then), up to max_not_owner_tries times
+// again (where the cache points then), up to not_owner_tries_max times
 // within its deadline, so a planned move fails no request. The same for a
 // node not linked yet (nothing was sent). handover_atom and moved_atom pass
 // to the local directory; moved also points the cache at the new owner.
@@ -38,10 +38,6 @@ using cache_atom = caf::atom_constant<caf::atom("cl_cache")>;
 using retry_atom = caf::atom_constant<caf::atom("cl_retry")>;
 
 constexpr uint8_t max_forward_hops = 2;
-// Tries again after a not_owner (or no link yet): 5+10+20+40 ms, then every
-// 50 ms, about 2 s in all: ten times a planned move's goal (200 ms), room
-// for a loaded or sanitized build, and inside the request's deadline.
-constexpr uint8_t max_not_owner_tries = 40;
 
 // (link_atom, node, link): forward to `node` through `link` (a peer_link);
 // the router monitors it and forgets it when it is down.
@@ -57,6 +53,11 @@ struct router_settings {
   std::string self_node;
   directory_actor local;
   std::chrono::milliseconds forward_deadline{2000};
+  // Tries again after a not_owner (or no link yet): 5+10+20+40 ms, then
+  // every 50 ms; 40 is about 2 s in all: ten times a planned move's goal
+  // (200 ms), room for a loaded or sanitized build, inside the deadline
+  // (cluster.forward_retries_max).
+  uint32_t not_owner_tries_max = 40;
 };
 
 router_actor spawn_router(caf::actor_system& sys, router_settings settings);

@@ -528,6 +528,14 @@ const std::vector<key_descriptor>& key_table() {
                &settings::cluster, &cluster::tls_key_file, free_text, secrecy::none),
       text_key("cluster.tls_key_passphrase", "Passphrase of an encrypted private key",
                &settings::cluster, &cluster::tls_key_passphrase, free_text, secrecy::whole),
+      number_key("cluster.forward_retries_max",
+                 "Tries of a request whose event is moving (5 to 50 ms apart, within its deadline)",
+                 &settings::cluster, &cluster::forward_retries_max, {0, 1000, ""}),
+      number_key("cluster.moves_in_flight_max", "Events this node moves to other nodes at once",
+                 &settings::cluster, &cluster::moves_in_flight_max, {1, 1024, ""}),
+      number_key("cluster.loader_workers",
+                 "Database connections recovering the events that move to this node",
+                 &settings::cluster, &cluster::loader_workers, {1, 64, ""}),
       // --- end of cluster mode ---
   };
   return table;

@@ -163,6 +163,15 @@ struct cluster_settings {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_key_passphrase;  // only for an encrypted key
+  // Planned moves (docs/cluster.md): a request refused not_owner (its event
+  // is moving) or with no link to its owner yet tries again up to
+  // forward_retries_max times, 5 ms doubling to 50 ms apart (40: about
+  // 2 s), never past its deadline; a node moves at most moves_in_flight_max
+  // of its events at once; loader_workers connections recover the events
+  // that move to (or are taken over by) this node.
+  uint32_t forward_retries_max = 40;
+  uint32_t moves_in_flight_max = 16;
+  uint32_t loader_workers = 4;
   // --- end of cluster mode -------------------------------------------------
 };
 

@@ -104,6 +104,9 @@ void check_equal(const settings& actual, const settings& expected) {
   BOOST_TEST(actual.cluster.lease_s == expected.cluster.lease_s);
   BOOST_TEST(actual.cluster.heartbeat_ms == expected.cluster.heartbeat_ms);
   BOOST_TEST(actual.cluster.poll_ms == expected.cluster.poll_ms);
+  BOOST_TEST(actual.cluster.forward_retries_max == expected.cluster.forward_retries_max);
+  BOOST_TEST(actual.cluster.moves_in_flight_max == expected.cluster.moves_in_flight_max);
+  BOOST_TEST(actual.cluster.loader_workers == expected.cluster.loader_workers);
 }
 
 // Every field differs from its default, so a key that is not loaded or not
@@ -144,6 +147,9 @@ settings non_default_settings() {
   s.cluster.lease_s = 5;
   s.cluster.heartbeat_ms = 500;
   s.cluster.poll_ms = 250;
+  s.cluster.forward_retries_max = 80;
+  s.cluster.moves_in_flight_max = 4;
+  s.cluster.loader_workers = 8;
   return s;
 }
 
@@ -345,6 +351,9 @@ BOOST_AUTO_TEST_CASE(each_number_key_accepts_exactly_its_documented_range) {
       {"waiting_room.pass_ttl_s_max", "BOXOFFICE_WAITING_ROOM_PASS_TTL_S_MAX", 1, 86400},
       {"waiting_room.abandon_after_s", "BOXOFFICE_WAITING_ROOM_ABANDON_AFTER_S", 3, 86400},
       {"waiting_room.return_grace_s", "BOXOFFICE_WAITING_ROOM_RETURN_GRACE_S", 1, 86400},
+      {"cluster.forward_retries_max", "BOXOFFICE_CLUSTER_FORWARD_RETRIES_MAX", 0, 1000},
+      {"cluster.moves_in_flight_max", "BOXOFFICE_CLUSTER_MOVES_IN_FLIGHT_MAX", 1, 1024},
+      {"cluster.loader_workers", "BOXOFFICE_CLUSTER_LOADER_WORKERS", 1, 64},
   };
   const std::string base =
     "reservation:\n  hold_ttl_s: 1\n  hold_max_lifetime_s: 604800\n"
@@ -579,6 +588,9 @@ BOOST_AUTO_TEST_CASE(setting_keys_lists_every_key_in_order) {
       "cluster.tls_cert_file",
       "cluster.tls_key_file",
       "cluster.tls_key_passphrase",
+      "cluster.forward_retries_max",
+      "cluster.moves_in_flight_max",
+      "cluster.loader_workers",
   };
   const auto keys = boxoffice::setting_keys();
   BOOST_TEST(keys == expected, boost::test_tools::per_element());
@@ -667,6 +679,9 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
       {"cluster.tls_cert_file", "BOXOFFICE_CLUSTER_TLS_CERT_FILE"},
       {"cluster.tls_key_file", "BOXOFFICE_CLUSTER_TLS_KEY_FILE"},
       {"cluster.tls_key_passphrase", "BOXOFFICE_CLUSTER_TLS_KEY_PASSPHRASE"},
+      {"cluster.forward_retries_max", "BOXOFFICE_CLUSTER_FORWARD_RETRIES_MAX"},
+      {"cluster.moves_in_flight_max", "BOXOFFICE_CLUSTER_MOVES_IN_FLIGHT_MAX"},
+      {"cluster.loader_workers", "BOXOFFICE_CLUSTER_LOADER_WORKERS"},
   };
   // Keys whose empty value means "not set": a variable of theirs is read
   // when a valid value of it shows up in the loaded settings.

@@ -115,15 +115,28 @@ struct link_fixture : test_coordinator_fixture<link_config> {
     std::shared_ptr<door_script> script;
     caf::actor door;
   };
-  nodes two_nodes(std::chrono::milliseconds deadline) {
+  nodes two_nodes(std::chrono::milliseconds deadline, uint32_t tries_max = 40) {
     auto local = std::make_shared<local_script>();
     auto dir = caf::actor_cast<directory_actor>(sys.spawn(fake_directory, local));
-    auto router = spawn_router(sys, {"n1", dir, deadline});
+    auto router = spawn_router(sys, {"n1", dir, deadline, tries_max});
     auto script = std::make_shared<door_script>();
     auto door = sys.spawn(fake_door, script, std::string{"n2"});
     caf::anon_send(router, link_atom::value, std::string{"n2"}, spawn_peer_link(sys, "n2", door));
     sched.run();
     return {local, router, script, door};
+  }
+
+  // Virtual time passes in steps until `r` is answered (at most 5 s): how
+  // much passed.
+  template <class T>
+  int answered_after(const slot<T>& r, std::chrono::milliseconds step) {
+    int waited_ms = 0;
+    while (!r->has_value() && waited_ms < 5000) {
+      sched.advance_time(step);
+      sched.run();
+      waited_ms += static_cast<int>(step.count());
+    }
+    return waited_ms;
   }
 
   std::optional<errc> code_of(const caf::expected<event_view>& x) {
@@ -238,21 +251,32 @@ BOOST_AUTO_TEST_CASE(a_request_pending_on_a_dead_owner_fails_at_once_and_forgets
   BOOST_TEST(***cached == "");
   // The link is gone: nothing can be sent, so the next request for n2's
   // event waits for a link or a new owner, trying again, and gives up
-  // within about 2 s (max_not_owner_tries), with the last refusal.
+  // within about 2 s (not_owner_tries_max 40), with the last refusal.
   auto next = ask<event_view>(router, event_request{7, true});
   sched.run();
   BOOST_TEST(!next->has_value());
-  int waited_ms = 0;
-  while (!next->has_value() && waited_ms < 5000) {
-    sched.advance_time(10ms);
-    sched.run();
-    waited_ms += 10;
-  }
+  const int waited_ms = answered_after(next, 10ms);
   BOOST_REQUIRE(next->has_value());
   BOOST_TEST((code_of(**next) == errc::owner_unreachable));
   BOOST_TEST(waited_ms >= 1500);
   BOOST_TEST(waited_ms <= 2500);
   BOOST_TEST(local->asked > 10);  // it asked again on every try
+}
+
+// cluster.forward_retries_max bounds the tries: 3 tries wait 5 + 10 + 20 ms.
+BOOST_AUTO_TEST_CASE(the_router_tries_at_most_its_configured_number_of_times) {
+  auto [local, router, script, door] = two_nodes(2000ms, 3);
+  caf::anon_send_exit(door, caf::exit_reason::kill);
+  sched.run();
+  const int asked_before = local->asked;
+  auto r = ask<event_view>(router, event_request{7, true});
+  sched.run();
+  const int waited_ms = answered_after(r, 1ms);
+  BOOST_REQUIRE(r->has_value());
+  BOOST_TEST((code_of(**r) == errc::owner_unreachable));
+  BOOST_TEST(waited_ms >= 35);
+  BOOST_TEST(waited_ms <= 40);
+  BOOST_TEST(local->asked - asked_before == 4);  // the first try and three more
 }
 
 BOOST_AUTO_TEST_CASE(a_request_refused_while_its_event_moves_waits_and_reaches_the_new_owner) {

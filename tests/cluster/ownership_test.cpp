@@ -3,6 +3,7 @@
 // run inside its commit (cluster/fence.h).
 #include "cluster/fence.h"
 #include "cluster/ownership_store.h"
+#include "persistence/migrations.h"
 #include "tests/cluster/cluster_db.h"
 
 #include <boost/test/unit_test.hpp>
@@ -115,6 +116,30 @@ BOOST_AUTO_TEST_CASE(two_nodes_racing_to_take_one_event_exactly_one_wins) {
   BOOST_TEST_MESSAGE("wins a=" << wins[0] << " b=" << wins[1]);
   BOOST_TEST(cluster_db::number(*setup, "select count(*) from ownership_log") == rounds);
   BOOST_TEST(cluster_db::number(*setup, "select max(epoch) from ownership_log") == rounds);
+}
+
+// A request's take (the gate's, take_existing_event) for an id no event has
+// writes nothing: before, a request for a random id left an event_owners
+// row (and a log row) behind on the node placement named.
+BOOST_FIXTURE_TEST_CASE(a_take_for_an_id_no_event_has_writes_no_row, two_members) {
+  if (!sql)
+    return;
+  migrate(*sql, backend::postgresql);  // the domain's events table
+  const auto missing = take_existing_event(*sql, a, event_x, 0);
+  BOOST_TEST((missing.outcome == take_outcome::no_event));
+  BOOST_TEST(!missing.owner.has_value());
+  BOOST_TEST(cluster_db::number(*sql, "select count(*) from event_owners") == 0);
+  BOOST_TEST(cluster_db::number(*sql, "select count(*) from ownership_log") == 0);
+
+  execute_sql(*sql, "insert into events (id, title, description, venue, starts_at,"
+                    " max_tickets_per_customer, status) values (42, 'x', '', '', 0, 4, 'on_sale')");
+  const auto taken = take_existing_event(*sql, a, event_x, 0);
+  BOOST_TEST((taken.outcome == take_outcome::taken));
+  BOOST_TEST(read_owner(*sql, event_x)->owner == a);
+  // A take of the same id by b from a stale epoch still loses as before.
+  BOOST_TEST((take_existing_event(*sql, b, event_x, 0).outcome == take_outcome::epoch_moved));
+  // The one path that owns an id before its event exists: a create's claim.
+  BOOST_TEST(claim_new_event(*sql, b, 100).value_or(0) == 100u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,8 +1,9 @@
 // Planned moves between real node processes on one PostgreSQL, under load:
-// a third node joining mid-sale takes exactly the events placement now
-// gives it (the others keep owner and epoch); a drained node hands all of
-// its events over and keeps serving; a SIGTERMed node hands its events over
-// before it exits. In each, no request fails (every answer is 201, or a
+// a fourth node joining three mid-sale takes exactly the events placement
+// now gives it (the others keep owner and epoch, in event_owners and in
+// ownership_log); a drained node hands all of its events over and keeps
+// serving, and once undrained takes its share back; a SIGTERMed node hands
+// its events over before it exits. In each, no request fails (every answer is 201, or a
 // 409 sold out / taken), every 201 hold is in the database, and no seat is
 // held twice. The client-side latency of the requests during the move, and
 // the old owner's move histogram, are printed (the move's unavailability).
@@ -15,6 +16,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <set>
 
@@ -242,50 +245,98 @@ struct sale {
   }
 };
 
+// Rows of ownership_log per event: one per epoch ever taken, so the moves
+// (and takes) of each event as the database recorded them.
+std::map<uint64_t, long long> epochs_logged(const std::string& url,
+                                           const std::vector<uint64_t>& events) {
+  auto sql = boxoffice::open_session(url);
+  std::map<uint64_t, long long> out;
+  for (auto e : events)
+    out[e] = boxoffice::query_number(*sql, "select count(*) from ownership_log where event_id = "
+                                             + std::to_string(e))
+               .value_or(-1);
+  return out;
+}
+
+// Nodes a, b and c, and events on sale, each where placement puts it: nine
+// or more, at least two of which placement over a, b, c and d puts on d.
+struct three_node_sale {
+  api_server a{"postgresql", "join-a", sale_settings("a")};
+  std::unique_ptr<api_server> b, c;
+  std::vector<uint64_t> events;
+  std::vector<std::string> tokens;
+  three_node_sale() {
+    if (!a.started())
+      return;
+    b = std::make_unique<api_server>(a, "join-b", sale_settings("b"));
+    c = std::make_unique<api_server>(a, "join-c", sale_settings("c"));
+    BOOST_TEST_REQUIRE(within(15s, [&] { return active_members(a) == 3; }).has_value());
+    api_server* creators[] = {&a, b.get(), c.get()};
+    size_t on_d = 0;
+    for (int i = 0; (events.size() < 9 || on_d < 2) && i < 40; ++i) {
+      events.push_back(creators[i % 3]->create_event("Sale " + std::to_string(i), {hall}));
+      on_d += placed_on(events.back(), {"a", "b", "c", "d"}) == "d";
+    }
+    BOOST_TEST_REQUIRE(on_d >= 2u);
+    BOOST_TEST_REQUIRE(within(15s, [&] { return placed_everywhere(a, events, {"a", "b", "c"}); })
+                         .has_value());
+    for (int i = 0; i < 6; ++i)
+      tokens.push_back(a.customer_token("buyer" + std::to_string(i)));
+  }
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(cluster_moves_e2e)
 
-BOOST_FIXTURE_TEST_CASE(a_node_joining_mid_sale_takes_only_its_share_and_no_request_fails, sale) {
+// Issue 13's e2e case 2: "start a 4th node mid-sale; only its share of
+// events moves; no request fails", with three nodes running.
+BOOST_FIXTURE_TEST_CASE(a_fourth_node_joining_mid_sale_takes_only_its_share_and_no_request_fails,
+                        three_node_sale) {
   if (!a.started())
     return;
   const auto before = read_owners(a, events);
-  const auto a_moves = moves_of(a), b_moves = moves_of(*b);
-  sale_load load{{&a, b.get()}, tokens, events};
+  const auto logged_before = epochs_logged(a.database_url(), events);
+  const auto a_moves = moves_of(a), b_moves = moves_of(*b), c_moves = moves_of(*c);
+  sale_load load{{&a, b.get(), c.get()}, tokens, events};
   std::this_thread::sleep_for(500ms);
   load.mark();
-  api_server c{a, "move-c", sale_settings("c")};
-  auto settled = within(15s, [&] { return placed_everywhere(a, events, {"a", "b", "c"}); });
-  BOOST_TEST_REQUIRE(settled.has_value(), "the events did not move to c");
-  BOOST_TEST_MESSAGE("join: placement settled " << settled->count() << " ms after c was ready; "
+  api_server d{a, "join-d", sale_settings("d")};
+  auto settled = within(15s, [&] { return placed_everywhere(a, events, {"a", "b", "c", "d"}); });
+  BOOST_TEST_REQUIRE(settled.has_value(), "the events did not move to d");
+  BOOST_TEST_MESSAGE("join: placement settled " << settled->count() << " ms after d was ready; "
                                                 << load.window_latency());
   std::this_thread::sleep_for(300ms);
   load.stop();
   no_failures(load);
   const auto after = read_owners(a, events);
-  size_t moved = 0;
+  const auto logged_after = epochs_logged(a.database_url(), events);
+  std::vector<uint64_t> to_d;
   for (auto e : events) {
-    if (placed_on(e, {"a", "b", "c"}) == "c") {
-      ++moved;
-      BOOST_TEST(after.of.at(e).first == "c");
-      BOOST_TEST(after.of.at(e).second == before.of.at(e).second + 1);  // one move, one epoch
-    } else {
-      BOOST_TEST((after.of.at(e) == before.of.at(e)), "event " << e << " moved but stays placed");
+    BOOST_TEST_CONTEXT("event " << e) {
+      if (placed_on(e, {"a", "b", "c", "d"}) == "d") {
+        to_d.push_back(e);
+        BOOST_TEST(after.of.at(e).first == "d");
+        BOOST_TEST(after.of.at(e).second == before.of.at(e).second + 1);  // one move, one epoch
+        BOOST_TEST(logged_after.at(e) == logged_before.at(e) + 1);
+      } else {
+        BOOST_TEST((after.of.at(e) == before.of.at(e)), "moved but stays placed");
+        BOOST_TEST(logged_after.at(e) == logged_before.at(e));  // no epoch taken at all
+      }
     }
   }
-  BOOST_TEST(moved > 0u);
-  BOOST_TEST_MESSAGE("join: " << moved << " of " << events.size() << " events moved to c");
-  std::vector<uint64_t> to_c;
-  for (auto e : events)
-    if (placed_on(e, {"a", "b", "c"}) == "c")
-      to_c.push_back(e);
-  BOOST_TEST_MESSAGE("join: longest request per moved event: " << load.worst_of(to_c));
+  BOOST_TEST(to_d.size() >= 2u);
+  BOOST_TEST_MESSAGE("join: " << to_d.size() << " of " << events.size() << " events moved to d");
+  BOOST_TEST_MESSAGE("join: longest request per moved event: " << load.worst_of(to_d));
   print_moves(a, "a", a_moves);
   print_moves(*b, "b", b_moves);
+  print_moves(*c, "c", c_moves);
   audit(a.database_url(), load.holds());
 }
 
-BOOST_FIXTURE_TEST_CASE(a_drained_node_hands_its_events_over_mid_sale_and_keeps_serving, sale) {
+// Drained, then undrained (`boxoffice cluster undrain`), all mid-sale.
+BOOST_FIXTURE_TEST_CASE(a_drained_node_hands_its_events_over_mid_sale_and_takes_them_back_undrained,
+                        sale) {
   if (!a.started())
     return;
   const auto b_moves = moves_of(*b);
@@ -301,8 +352,6 @@ BOOST_FIXTURE_TEST_CASE(a_drained_node_hands_its_events_over_mid_sale_and_keeps_
                                                 << load.window_latency());
   BOOST_TEST_MESSAGE("drain: longest request per event: " << load.worst_of(events));
   std::this_thread::sleep_for(300ms);  // b still takes requests and forwards them
-  load.stop();
-  no_failures(load);
   const auto view = cluster_view(a);
   for (const auto& m : view.value("members", json::array()))
     if (m["node_id"] == "b") {
@@ -310,6 +359,21 @@ BOOST_FIXTURE_TEST_CASE(a_drained_node_hands_its_events_over_mid_sale_and_keeps_
       BOOST_TEST(m["owned_events"] == 0);
     }
   print_moves(*b, "b", b_moves);
+  const auto undrain = std::string{BOXOFFICE_BINARY} + " cluster undrain b --database '"
+                       + a.database_url() + "' > /dev/null";
+  BOOST_TEST_REQUIRE(std::system(undrain.c_str()) == 0);
+  auto back = within(15s, [&] { return placed_everywhere(a, events, {"a", "b"}); });
+  BOOST_TEST_REQUIRE(back.has_value(), "b did not take its events back once undrained");
+  BOOST_TEST_MESSAGE("undrain: placement settled " << back->count() << " ms after the command");
+  // A second undrain finds b active: nothing to undrain (exit code 1).
+  BOOST_TEST(std::system(undrain.c_str()) != 0);
+  std::this_thread::sleep_for(300ms);
+  load.stop();
+  no_failures(load);
+  const auto again = cluster_view(a);
+  for (const auto& m : again.value("members", json::array()))
+    if (m["node_id"] == "b")
+      BOOST_TEST(m["state"] == "active");
   audit(a.database_url(), load.holds());
 }
 
@@ -335,6 +399,57 @@ BOOST_FIXTURE_TEST_CASE(sigterm_hands_the_events_over_mid_sale_and_no_request_fa
   BOOST_TEST_MESSAGE("sigterm: longest request per event: " << load.worst_of(events));
   no_failures(load);
   audit(b->database_url(), load.holds());
+}
+
+// Issue 13's e2e case 5: "a node without a valid certificate is refused".
+// A real node whose certificate another CA signed (it trusts the cluster's
+// CA, as an attacker with the CA's public certificate would) joins the
+// database's membership but no node links with it: it never becomes
+// active, nothing moves to it, it serves nothing (503, nothing written),
+// and the cluster's sale goes on without a failed request.
+BOOST_FIXTURE_TEST_CASE(a_node_whose_certificate_another_ca_signed_is_refused, sale) {
+  if (!a.started())
+    return;
+  const auto before = read_owners(a, events);
+  sale_load load{{&a, b.get()}, tokens, events};
+  auto rogue_settings = sale_settings("rogue");
+  rogue_settings["BOXOFFICE_CLUSTER_TLS_CERT_FILE"] = (foreign_certs() / "rogue.pem").string();
+  rogue_settings["BOXOFFICE_CLUSTER_TLS_KEY_FILE"] = (foreign_certs() / "rogue.key").string();
+  api_server rogue{a, "rogue", rogue_settings};
+  auto listed = within(10s, [&] {
+    for (const auto& m : cluster_view(a).value("members", json::array()))
+      if (m["node_id"] == "rogue")
+        return true;
+    return false;
+  });
+  BOOST_TEST_REQUIRE(listed.has_value(), "the rogue node never registered");
+  // Polls at 200 ms: a and b tried to link with it (and it with them) a
+  // dozen times by now.
+  std::this_thread::sleep_for(3s);
+  const auto view = cluster_view(a);
+  for (const auto& m : view.value("members", json::array()))
+    if (m["node_id"] == "rogue") {
+      BOOST_TEST(m["state"] == "joining");  // never linked, so never active
+      BOOST_TEST(m["owned_events"] == 0);
+    }
+  BOOST_TEST(active_members(a) == 2u);
+  // a and b dial it (the smaller id dials) and refuse it in the handshake.
+  for (auto* node : {&a, b.get()}) {
+    std::ifstream log{node->log_path()};
+    const std::string text{std::istreambuf_iterator<char>(log), {}};
+    BOOST_TEST(text.find("cannot link to rogue") != std::string::npos, node->log_path());
+    BOOST_TEST(text.find("linked to rogue") == std::string::npos, node->log_path());
+  }
+  // Through the rogue node: refused (it serves nothing and reaches no one).
+  auto r = rogue.call_json("POST", "/v1/events/" + std::to_string(events.front()) + "/holds",
+                           json{{"section_id", 1}, {"quantity", 1}}, tokens.front());
+  BOOST_TEST(r.status == 503, r.body);
+  load.stop();
+  no_failures(load);
+  const auto after = read_owners(a, events);
+  for (auto e : events)
+    BOOST_TEST((after.of.at(e) == before.of.at(e)), "event " << e << " changed owner");
+  audit(a.database_url(), load.holds());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

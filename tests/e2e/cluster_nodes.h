@@ -19,18 +19,29 @@
 
 namespace boxoffice::e2e {
 
-// The cluster's CA and the certificates of nodes a, b and c, made once per
-// test process by tools/make-cluster-certs.sh.
+// A CA and certificates for `nodes`, made by tools/make-cluster-certs.sh in
+// a directory of the temp directory named `name`.
+inline std::filesystem::path make_certs(const std::string& name, const std::string& nodes) {
+  auto d = std::filesystem::temp_directory_path()
+           / ("boxoffice-e2e-" + name + "-" + std::to_string(getpid()));
+  std::filesystem::remove_all(d);
+  auto tool = std::string{BOXOFFICE_SOURCE_DIR} + "/tools/make-cluster-certs.sh";
+  if (std::system((tool + " " + d.string() + " " + nodes + " > /dev/null").c_str()) != 0)
+    throw std::runtime_error("tools/make-cluster-certs.sh failed");
+  return d;
+}
+
+// The cluster's CA and the certificates of nodes a, b, c and d, made once
+// per test process.
 inline const std::filesystem::path& cluster_certs() {
-  static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path()
-             / ("boxoffice-e2e-certs-" + std::to_string(getpid()));
-    std::filesystem::remove_all(d);
-    auto tool = std::string{BOXOFFICE_SOURCE_DIR} + "/tools/make-cluster-certs.sh";
-    if (std::system((tool + " " + d.string() + " a b c > /dev/null").c_str()) != 0)
-      throw std::runtime_error("tools/make-cluster-certs.sh failed");
-    return d;
-  }();
+  static const std::filesystem::path dir = make_certs("certs", "a b c d");
+  return dir;
+}
+
+// Another CA, and node "rogue"'s certificate signed by it (not by the
+// cluster's CA).
+inline const std::filesystem::path& foreign_certs() {
+  static const std::filesystem::path dir = make_certs("foreign-certs", "rogue");
   return dir;
 }
 

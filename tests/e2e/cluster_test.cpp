@@ -8,7 +8,10 @@
 #include "tests/e2e/api_checks.h"
 #include "tests/e2e/cluster_nodes.h"
 
+#include "persistence/database.h"
+
 #include <boost/test/unit_test.hpp>
+#include <soci/session.h>
 
 #include <csignal>
 #include <future>
@@ -161,6 +164,42 @@ BOOST_FIXTURE_TEST_CASE(sigterm_leaves_and_the_other_node_takes_the_events, two_
   const auto view = cluster_view(*b);
   for (const auto& m : view.value("members", json::array()))
     BOOST_TEST(m["node_id"] != "a");  // it left: dead rows are not listed
+}
+
+// A request for an id no event has is 404 event_not_found, as on a single
+// node, on the node placement names and through the other (forwarded), and
+// leaves no ownership row behind: before, the placed node took the id
+// (event_owners and ownership_log grew by a row per random id).
+BOOST_FIXTURE_TEST_CASE(a_request_for_an_id_no_event_has_is_404_and_takes_no_row, two_nodes) {
+  if (!a.started())
+    return;
+  auto event = create_staying(a, "a", {"a", "b"}, stalls);
+  auto sql = boxoffice::open_session(a.database_url());
+  auto rows = [&] {
+    return boxoffice::query_number(*sql, "select count(*) from event_owners").value_or(-1)
+           + boxoffice::query_number(*sql, "select count(*) from ownership_log").value_or(-1);
+  };
+  const auto before = rows();
+  auto token = a.customer_token("fan");
+  // Forwarding works once the link is up (a's event through b).
+  BOOST_TEST_REQUIRE(within(10s, [&] { return seat_row(*b, event) == "ffffffffff"; })
+                       .has_value());
+  std::map<std::string, int> placed;
+  for (uint64_t id = event + 1000; id < event + 1012; ++id) {
+    placed[placed_on(id, {"a", "b"})] += 1;
+    for (auto* node : {&a, b.get()}) {
+      BOOST_TEST_CONTEXT("event " << id << " through " << (node == &a ? "a" : "b")) {
+        auto r = hold(*node, id, "A-1", token);
+        BOOST_TEST(r.status == 404, r.body);
+        BOOST_TEST(json::parse(r.body).value("code", "") == "event_not_found");
+        auto seats = node->call("GET", "/v1/events/" + std::to_string(id) + "/sections/1/seats");
+        BOOST_TEST(seats.status == 404, seats.body);
+      }
+    }
+  }
+  BOOST_TEST(placed["a"] > 0);  // both nodes were asked as the placed node
+  BOOST_TEST(placed["b"] > 0);
+  BOOST_TEST(rows() == before, "ownership rows grew from " << before << " to " << rows());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,6 +2,7 @@
 
 #include "cluster/link_messages.h"
 #include "cluster/peer_link.h"
+#include "cluster/tls_probe.h"
 
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
@@ -74,12 +75,8 @@ void add_link(manager_ptr self, const std::string& node, caf::actor door) {
 // connections two nodes open to each other at once, and with it every
 // proxy of both (links flapped every few ms). The node with the smaller id
 // dials and introduces its door; the other links back over that connection.
-void connect(manager_ptr self, const peer_address& peer) {
+void dial(manager_ptr self, const peer_address& peer) {
   auto& st = self->state;
-  if (st.settings.self_node > peer.node)
-    return;  // the peer dials us
-  if (st.links.count(peer.node) || !st.connecting.insert(peer.node).second)
-    return;
   auto mm = self->system().openssl_manager().actor_handle();
   self->request(mm, st.settings.connect_timeout, caf::connect_atom::value, peer.host, peer.port)
     .then(
@@ -101,6 +98,37 @@ void connect(manager_ptr self, const peer_address& peer) {
         spdlog::warn("cluster: cannot link to {} at {}:{}: {}", peer.node, peer.host, peer.port,
                      self->system().render(err));
       });
+}
+
+// CAF dials only a peer whose certificate the cluster's CA signed, checked
+// first by a probe of its own (cluster/tls_probe.h: a failed dial in CAF
+// 0.17.6 takes this node's other links down).
+void connect(manager_ptr self, const peer_address& peer) {
+  auto& st = self->state;
+  if (st.settings.self_node > peer.node)
+    return;  // the peer dials us
+  if (st.links.count(peer.node) || !st.connecting.insert(peer.node).second)
+    return;
+  if (st.settings.ca_file.empty()) {  // no TLS (tests of the plain transport)
+    dial(self, peer);
+    return;
+  }
+  const auto& s = st.settings;
+  auto probe = spawn_tls_probe(self->system(),
+                               {s.ca_file, s.cert_file, s.key_file, s.key_passphrase},
+                               s.connect_timeout);
+  self->request(probe, s.connect_timeout * 2, probe_atom::value, peer.host, peer.port)
+    .then(
+      [self, peer](bool ok, std::string& why) {
+        if (ok) {
+          dial(self, peer);
+          return;
+        }
+        self->state.connecting.erase(peer.node);
+        spdlog::warn("cluster: cannot link to {} at {}:{}: {} (not dialled)", peer.node,
+                     peer.host, peer.port, why);
+      },
+      [self, peer](caf::error&) { self->state.connecting.erase(peer.node); });
 }
 
 void poll_members(manager_ptr self) {

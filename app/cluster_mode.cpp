@@ -51,18 +51,24 @@ std::optional<cluster_runtime> start_cluster(caf::actor_system& sys, const setti
                                              std::move(agent));
   spdlog::info("cluster: node {} joining (lease {} s, heartbeat {} ms)", c.node_id, c.lease_s,
                c.heartbeat_ms);
-  return cluster_runtime{started.ownership, started.agent, caf::actor_cast<caf::actor>(agent_worker),
-                         caf::actor_cast<caf::actor>(ownership_worker)};
+  return cluster_runtime{started.ownership,
+                         started.agent,
+                         caf::actor_cast<caf::actor>(agent_worker),
+                         caf::actor_cast<caf::actor>(ownership_worker),
+                         s.database.url,
+                         nullptr};
 }
 
 ownership_gate gate_of(const cluster_runtime& c) {
   return caf::actor_cast<ownership_gate>(c.ownership);
 }
 
-void attach_directory(const cluster_runtime& c, const directory_actor& dir,
+void attach_directory(cluster_runtime& c, const directory_actor& dir,
                       const caf::actor& links) {
   caf::anon_send(c.ownership, cluster::links_atom::value, links);
   caf::anon_send(c.ownership, cluster::attach_atom::value, caf::actor_cast<caf::actor>(dir));
+  c.listener = std::make_shared<cluster::membership_listener>(
+    c.database_url, std::vector<caf::actor>{c.agent, links});
 }
 
 bool leave_step(caf::actor_system& sys, const cluster_runtime& c, uint8_t step,
@@ -81,7 +87,8 @@ bool leave_step(caf::actor_system& sys, const cluster_runtime& c, uint8_t step,
   return done;
 }
 
-void stop_cluster(const cluster_runtime& c) {
+void stop_cluster(cluster_runtime& c) {
+  c.listener.reset();
   for (const auto& a : {c.agent, c.ownership, c.agent_worker, c.ownership_worker})
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }

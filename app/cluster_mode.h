@@ -5,12 +5,14 @@
 #pragma once
 
 #include "actors/protocol.h"
+#include "cluster/membership_listener.h"
 #include "config/settings.h"
 #include "persistence/store.h"
 
 #include <caf/all.hpp>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -21,6 +23,10 @@ struct cluster_runtime {
   caf::actor agent;
   caf::actor agent_worker;
   caf::actor ownership_worker;
+  std::string database_url;
+  // LISTENs for membership changes (started by attach_directory, which
+  // knows the link manager); stopped by stop_cluster.
+  std::shared_ptr<cluster::membership_listener> listener;
 };
 
 // The journal's store: fenced in cluster mode (cluster/fence.h), plain otherwise.
@@ -33,7 +39,7 @@ ownership_gate gate_of(const cluster_runtime& c);
 // `dir`: the router (it passes the orders on to the directory and learns
 // where moved events went); `links`: the link manager, asked before the
 // node goes active.
-void attach_directory(const cluster_runtime& c, const directory_actor& dir,
+void attach_directory(cluster_runtime& c, const directory_actor& dir,
                       const caf::actor& links);
 
 // Leaving, in steps around the drain (SIGTERM): 0: active -> leaving, so
@@ -43,7 +49,7 @@ void attach_directory(const cluster_runtime& c, const directory_actor& dir,
 // `deadline` at most; false if the step did not happen.
 bool leave_step(caf::actor_system& sys, const cluster_runtime& c, uint8_t step,
                 std::chrono::steady_clock::time_point deadline);
-void stop_cluster(const cluster_runtime& c);
+void stop_cluster(cluster_runtime& c);
 
 // `boxoffice cluster status`: the members and owned-event counts, read from
 // the database of the configuration; prints JSON, the shape of GET /v1/cluster.

@@ -1,5 +1,7 @@
 #include "cluster/membership_actor.h"
 
+#include "cluster/membership_listener.h"
+
 #include "cluster/schema.h"
 #include "cluster/status.h"
 #include "persistence/connection.h"
@@ -136,6 +138,8 @@ struct agent_state {
   member_state state = member_state::joining;
   steady::time_point lease_deadline;  // on this node's clock; see the header
   int64_t seen_version = -1;
+  bool reading = false;     // a member list read is under way
+  bool read_again = false;  // a change was notified meanwhile
   static inline const char* name = "cluster_membership_agent";
 };
 
@@ -228,34 +232,51 @@ void heartbeat(agent_pointer self) {
       [=](const caf::error&) { next(); });  // the local lease runs out on its own
 }
 
-void poll(agent_pointer self) {
+// Reads the member list and, on a new version, tells the owner. One read
+// at a time: a notification that comes during one reads again after it.
+void read_view(agent_pointer self) {
   auto& st = self->state;
+  if (st.reading) {
+    st.read_again = true;
+    return;
+  }
+  st.reading = true;
+  self->request(st.worker, call_timeout(self), members_atom::value)
+    .then(
+      [=](const membership_view& view) {
+        auto& st = self->state;
+        st.reading = false;
+        if (view.version != st.seen_version) {
+          st.seen_version = view.version;
+          // Drained (`boxoffice cluster drain`): the row went to
+          // leaving; undrained: back to active.
+          for (const auto& m : view.members)
+            if (m.id == st.self && m.state == member_state::leaving
+                && st.state == member_state::active)
+              st.state = member_state::leaving;
+            else if (m.id == st.self && m.state == member_state::active
+                     && st.state == member_state::leaving)
+              st.state = member_state::active;
+          self->send(st.owner, view);
+        }
+        if (std::exchange(st.read_again, false))
+          read_view(self);
+      },
+      [=](const caf::error&) {
+        self->state.reading = false;
+        self->state.read_again = false;  // the next poll reads
+      });
+}
+
+void poll(agent_pointer self) {
   auto next = [=] {
     self->delayed_send(self, ms(self->state.settings.poll_ms), poll_atom::value);
   };
-  self->request(st.worker, call_timeout(self), declare_atom::value)
+  self->request(self->state.worker, call_timeout(self), declare_atom::value)
     .then(
       [=](const dead_declaration&) {
-        self->request(self->state.worker, call_timeout(self), members_atom::value)
-          .then(
-            [=](const membership_view& view) {
-              next();
-              auto& st = self->state;
-              if (view.version == st.seen_version)
-                return;
-              st.seen_version = view.version;
-              // Drained (`boxoffice cluster drain`): the row went to
-              // leaving; undrained: back to active.
-              for (const auto& m : view.members)
-                if (m.id == st.self && m.state == member_state::leaving
-                    && st.state == member_state::active)
-                  st.state = member_state::leaving;
-                else if (m.id == st.self && m.state == member_state::active
-                         && st.state == member_state::leaving)
-                  st.state = member_state::active;
-              self->send(st.owner, view);
-            },
-            [=](const caf::error&) { next(); });
+        next();
+        read_view(self);
       },
       [=](const caf::error&) { next(); });
 }
@@ -273,6 +294,8 @@ caf::behavior agent_behavior(agent_pointer self, membership_worker worker, caf::
     [=](join_atom) { join_now(self); },
     [=](heartbeat_atom) { heartbeat(self); },
     [=](poll_atom) { poll(self); },
+    // A membership change committed (cluster/membership_listener.h).
+    [=](notified_atom) { read_view(self); },
     [=](state_atom, member_state to) -> caf::result<bool> {
       auto& st = self->state;
       if (st.self.incarnation == 0)

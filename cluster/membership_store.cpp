@@ -19,12 +19,15 @@ constexpr const char* lease_from_now =
 
 // Locks the version row and bumps it: the first statement of every
 // membership change, so that changes queue in one order and never deadlock
-// on each other's member rows.
+// on each other's member rows. It also NOTIFYs membership_channel.
 int64_t bump_version(soci::session& sql) {
   auto r = query_rows(sql, "update cluster_version set version = version + 1 where id = 1"
                            " returning version", {}, {sql_type::bigint});
   if (r.size() != 1)
     throw std::runtime_error("cluster_version has no row: cluster schema not migrated");
+  // Delivered to the listeners when (if) this change commits.
+  query_rows(sql, std::string{"select 1 from pg_notify('"} + membership_channel + "', :version)",
+             {{"version", std::to_string(r[0][0].number)}}, {sql_type::bigint});
   return r[0][0].number;
 }
 

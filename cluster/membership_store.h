@@ -23,6 +23,10 @@ class session;
 
 namespace boxoffice::cluster {
 
+// Every membership change NOTIFYs this channel, with the version it made,
+// in its own transaction (cluster/membership_listener.h).
+constexpr const char* membership_channel = "boxoffice_cluster_members";
+
 struct member_addresses {
   std::string http_address;  // host:port of the HTTP API
   std::string node_address;  // host:port of the node port (CAF middleman)

@@ -1,6 +1,7 @@
 #include "cluster/node_links.h"
 
 #include "cluster/link_messages.h"
+#include "cluster/membership_listener.h"
 #include "cluster/peer_link.h"
 #include "cluster/tls_probe.h"
 
@@ -131,14 +132,14 @@ void connect(manager_ptr self, const peer_address& peer) {
       [self, peer](caf::error&) { self->state.connecting.erase(peer.node); });
 }
 
-void poll_members(manager_ptr self) {
-  auto& st = self->state;
-  self->request(*st.worker, st.settings.poll, members_atom::value)
+// Links to every live member it has no link to (joining and leaving ones
+// included: a node goes active only once linked to every active one;
+// leaving ones still own events).
+void read_members(manager_ptr self) {
+  self->request(*self->state.worker, self->state.settings.poll, members_atom::value)
     .then(
       [self](membership_view& view) {
         std::vector<peer_address> peers;
-        // Joining members too: a node goes active only once linked to
-        // every active one; leaving ones still own events.
         for (const auto& m : view.members)
           if (m.id.node_id != self->state.settings.self_node)
             if (auto p = parse_peer_address(m.id.node_id, m.addresses.node_address))
@@ -146,7 +147,11 @@ void poll_members(manager_ptr self) {
         self->send(self, peers_atom::value, std::move(peers));
       },
       [](caf::error&) {});  // the next poll tries again
-  self->delayed_send(self, st.settings.poll, poll_atom::value);
+}
+
+void poll_members(manager_ptr self) {
+  read_members(self);
+  self->delayed_send(self, self->state.settings.poll, poll_atom::value);
 }
 
 caf::behavior link_manager(manager_ptr self, router_actor router, link_settings s,
@@ -188,6 +193,11 @@ caf::behavior link_manager(manager_ptr self, router_actor router, link_settings 
       spdlog::info("cluster: linked to {} (it dialled this node)", node);
     },
     [self](poll_atom) { poll_members(self); },
+    // A membership change committed (cluster/membership_listener.h).
+    [self](notified_atom) {
+      if (self->state.worker)
+        read_members(self);
+    },
   };
 }
 

@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -130,6 +132,13 @@ caf::actor spawn_tls_probe(caf::actor_system& sys, tls_files files,
        std::chrono::milliseconds timeout) -> caf::behavior {
       return {
         [=](probe_atom, const std::string& host, uint16_t port) {
+          // A peer that closes mid-handshake must not end this process:
+          // a write to its socket raises SIGPIPE on this thread, which
+          // blocks it (and ends with this actor, which quits next).
+          sigset_t pipe;
+          sigemptyset(&pipe);
+          sigaddset(&pipe, SIGPIPE);
+          pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
           std::string why;
           const bool ok = peer_certificate_ok(host, port, files, timeout, why);
           self->quit();

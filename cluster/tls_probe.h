@@ -35,7 +35,7 @@ bool peer_certificate_ok(const std::string& host, uint16_t port, const tls_files
 using probe_atom = caf::atom_constant<caf::atom("cl_probe")>;
 
 // A detached actor answering one (probe_atom, host, port) -> (bool, why)
-// with peer_certificate_ok, then quitting.
+// with peer_certificate_ok, then quitting. Its thread blocks SIGPIPE.
 caf::actor spawn_tls_probe(caf::actor_system& sys, tls_files files,
                            std::chrono::milliseconds timeout);
 

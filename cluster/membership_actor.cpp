@@ -202,6 +202,11 @@ void lost_membership(agent_pointer self, std::optional<end_reason> why) {
     self->quit();
     return;
   }
+  // It left on its own (SIGTERM, leave step 1): a renewal that raced the
+  // change found the row dead. Coming back would list a node that is
+  // exiting (seen: a SIGTERMed node rejoined as incarnation 2 before exit).
+  if (reason == end_reason::left)
+    return;
   join_now(self);
 }
 
@@ -309,6 +314,8 @@ caf::behavior agent_behavior(agent_pointer self, membership_worker worker, caf::
             const bool changed = change.version.has_value() && st.self == changing;
             if (changed)
               st.state = to;
+            if (changed && to == member_state::dead)
+              st.self.incarnation = 0;  // left: no heartbeat, no rejoin
             promise.deliver(changed);
           },
           [=](const caf::error&) mutable { promise.deliver(false); });

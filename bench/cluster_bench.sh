@@ -21,7 +21,8 @@
 # Usage: bench/cluster_bench.sh
 #   env: SECONDS_PER_RUN=10 LOADGENS=6 CONNECTIONS=48 PROBE_EVENTS=36
 #        PROBE_PERIOD_MS=40 BG_CONNECTIONS=4 LEASE_S=1 HEARTBEAT_MS=250
-#        POLL_MS=200 STEADY_S=4 SETTLE_S=6 SKIP_BUILD=0 KEEP=dir
+#        POLL_MS=200 STEADY_S=4 SETTLE_S=6 HANG_BATCH_WAIT_MS=100 SKIP_BUILD=0
+#        KEEP=dir
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${BOXOFFICE_TEST_PG_URL:-}" ]; then
@@ -39,6 +40,7 @@ heartbeat_ms=${HEARTBEAT_MS:-250}
 poll_ms=${POLL_MS:-200}
 steady_s=${STEADY_S:-4}
 settle_s=${SETTLE_S:-6}
+hang_batch_wait_ms=${HANG_BATCH_WAIT_MS:-100}
 build=build/release
 pg_url=$BOXOFFICE_TEST_PG_URL
 work=${KEEP:-$(mktemp -d)}
@@ -106,8 +108,9 @@ urls_of() { local u="" n; for n in "$@"; do u+="${u:+,}$(url_of "$n")"; done; ec
 # The e2e suites' node settings (tests/e2e/cluster_nodes.h), the bench's
 # limits (bench/run.sh: cheap password hashing for the setup, many holds
 # per customer), one shared token key.
-start_node() {  # id
+start_node() {  # id [NAME=VALUE...: more settings]
   local id=$1 i
+  shift
   i=$(index_of "$id")
   env BOXOFFICE_DATABASE_URL="$pg_url" BOXOFFICE_AUTH_JWT_SECRET="$secret" \
     BOXOFFICE_HTTP_ADDRESS=127.0.0.1 BOXOFFICE_HTTP_PORT=$((base + i)) \
@@ -123,7 +126,7 @@ start_node() {  # id
     BOXOFFICE_CLUSTER_TLS_KEY_FILE="$work/certs/$id.key" \
     BOXOFFICE_CLUSTER_LEASE_S="$lease_s" BOXOFFICE_CLUSTER_HEARTBEAT_MS="$heartbeat_ms" \
     BOXOFFICE_CLUSTER_POLL_MS="$poll_ms" BOXOFFICE_CLUSTER_COMMIT_IDLE_TIMEOUT_MS=1000 \
-    BOXOFFICE_SERVER_SHUTDOWN_GRACE_S=10 \
+    BOXOFFICE_SERVER_SHUTDOWN_GRACE_S=10 "$@" \
     "$server" serve >> "$work/node-$id.log" 2>&1 &
   pids[$id]=$!
   for _ in $(seq 300); do
@@ -246,7 +249,7 @@ phase_start() {  # name probe-nodes...: starts the background load and the probe
   phase_nodes=("$@")
   if [ "$bg_connections" -gt 0 ]; then
     BOXOFFICE_LOADGEN_ADMIN_PASSWORD=$admin_password "$loadgen" --url "$(url_of "$1")" \
-      --admin-email "$admin_email" --scenario spread --sections 10 \
+      --admin-email "$admin_email" --scenario spread --sections 40 \
       --connections "$bg_connections" --threads 1 --duration-s $((steady_s + settle_s + 4 + ${lease_s} + 2)) \
       --db "$pg_url" --json > "$work/bg-$name.json" 2> "$work/bg-$name.log" &
     bg_pid=$!
@@ -293,6 +296,30 @@ def gaps(lo, hi, events):
                           f"{work}/trace-{name}.jsonl", "--from", str(lo), "--to", str(hi),
                           "--events", events], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
+def log_times(lo, hi):
+    """ms after the fault of the nodes' "took event" (a takeover or a first
+    take) and "moved to" (a planned move done) lines, and of a link down."""
+    import datetime, glob
+    seen = {"took": [], "moved": [], "link_down": []}
+    for path in glob.glob(f"{work}/node-*.log"):
+        for line in open(path, errors="replace"):
+            if '"cluster: ' not in line:
+                continue
+            try:
+                j = json.loads(line)
+            except ValueError:
+                continue
+            t = datetime.datetime.strptime(j["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+            if not lo <= t <= hi:
+                continue
+            msg = j["msg"]
+            key = ("took" if msg.startswith("cluster: took event") else
+                   "moved" if " moved to " in msg else
+                   "link_down" if msg.startswith("cluster: link to") and "is down" in msg else None)
+            if key:
+                seen[key].append(round((t - lo) * 1000))
+    return {k: {"n": len(v), "first_ms": min(v), "last_ms": max(v)} for k, v in seen.items() if v}
 bg = None
 try:
     r = json.load(open(f"{work}/bg-{name}.json"))
@@ -310,7 +337,8 @@ print(json.dumps({
     "steady": gaps(t0 - float(steady) + 1, t0, ""),
     "moved": gaps(t0, t1, moved or "none"),
     "all": gaps(t0, t1, ""),
-    "metrics": json.loads(moves), "probe_audit": json.loads(audit), "background_loadgen": bg}))
+    "metrics": json.loads(moves), "probe_audit": json.loads(audit), "background_loadgen": bg,
+    "log": log_times(t0, t1)}))
 EOF
   log "$name: $(tail -n 1 "$results" | cut -c1-400)"
 }
@@ -351,7 +379,10 @@ faults() {
   stop_node c KILL
   sleep "$settle_s"
   phase_end crash "SIGKILL c (crash; 2 nodes)"
-  start_node c
+  # Commits of c wait HANG_BATCH_WAIT_MS to batch (as in the e2e hang test),
+  # so that the SIGSTOP finds commits in flight whose late landing the fence
+  # must refuse.
+  start_node c BOXOFFICE_DATABASE_JOURNAL_BATCH_WAIT_MS="$hang_batch_wait_ms"
   wait_active a 3
   sleep "$settle_s"
 

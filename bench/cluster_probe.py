@@ -21,7 +21,8 @@
       moves, the old owners' move histogram, fenced commits, forwards and journal
       commits, from /metrics dumps of the nodes, after minus before.
 A request that fails for the move (a 5xx, no answer) is not a success: it
-lengthens the gap. 409 (sold out, seat taken) never happens here (hold, release).
+lengthens the gap; the trace keeps its status and problem code. 409 (sold out,
+seat taken) does not happen here (one seat held at a time of 300).
 """
 import argparse
 import http.client
@@ -108,6 +109,13 @@ def setup(a):
         json.dump({"events": events, "token": token}, f)
 
 
+def problem_code(body):
+    try:
+        return str(json.loads(body).get("code", ""))
+    except ValueError:
+        return "no answer" if body else ""
+
+
 def run(a):
     with open(a.setup) as f:
         s = json.load(f)
@@ -135,9 +143,11 @@ def run(a):
             else:
                 status, body = c.call(turn, "DELETE", "/v1/holds/" + hold, None, s["token"])
                 op = "release"
-                if 200 <= status < 300 or status == 404:
-                    hold = None  # 404: gone (released by an earlier try)
+                if 200 <= status < 300 or status in (404, 410):
+                    hold = None  # gone: released by an earlier try whose answer was lost
             t1 = time.time()
+            if not 200 <= status < 300:
+                op += "!" + problem_code(body)
             trace.append((event, op, t0, t1, status))
             turn += 1
             rest = period - (t1 - t0)
@@ -200,7 +210,8 @@ def gaps(a):
         if op.startswith("hold"):
             latencies.append(t1 - t0)
         if not ok:
-            failures[str(status)] = failures.get(str(status), 0) + 1
+            why = f"{status} {op.partition('!')[2]}"
+            failures[why] = failures.get(why, 0) + 1
             continue
         if event in last_ok:
             worst[event] = max(worst.get(event, 0.0), t1 - last_ok[event])

@@ -21,6 +21,15 @@ def trio(s):
     return f"{fmt(s['p50'])} / {fmt(s['p99'])} / {fmt(s['max'])}"
 
 
+def spans(log):
+    parts = []
+    for key, label in (("took", "took"), ("moved", "moved"), ("link_down", "link down")):
+        if key in log:
+            v = log[key]
+            parts.append(f"{v['n']} {label} {v['first_ms']}–{v['last_ms']}")
+    return "; ".join(parts) or "–"
+
+
 def commits(r):
     m = r["metrics"]
     n = m.get("journal_commits") or 0
@@ -62,8 +71,9 @@ def main():
             "window; background: a loadgen through node a over the whole phase.", "",
             "| fault | load at fault | moved | unavailable p50 / p99 / max ms | goal | met | "
             "steady gap p50 / p99 / max | probe hold p99 steady → during | background hold p99 "
-            "(failures) | server move ms mean (p99 ≤) | fenced | not 2xx | probe audit |",
-            "| --- | --- | ---: | --- | --- | --- | --- | --- | --- | --- | ---: | --- | --- |"]
+            "(failures) | server move ms mean (p99 ≤) | nodes' logs: takes / moves done, ms after the fault "
+            "| fenced | not 2xx (probe) | probe audit |",
+            "| --- | --- | ---: | --- | --- | --- | --- | --- | --- | --- | --- | ---: | --- | --- |"]
     for r in rows:
         if r["kind"] != "fault":
             continue
@@ -86,6 +96,7 @@ def main():
             f"{fmt(r['all'].get('hold_latency_ms', {}).get('p99'))} | "
             f"{fmt(bg.get('p99_ms'), 1)} ({bg.get('failures', '–')}) | "
             f"{fmt(m.get('move_ms_mean'), 1)} ({fmt(m.get('move_ms_p99_at_most'))}) | "
+            f"{spans(r.get('log', {}))} | "
             f"{fmt(m.get('fenced_commits'))} | {json.dumps(r['all'].get('not_2xx', {}))} | "
             f"{aud['missing_in_database']} of {aud['acknowledged_holds']} missing |")
     for r in rows:

@@ -3,7 +3,9 @@
 # throwaway PostgreSQL (tools/with-postgres.sh), with a RelWithDebInfo build
 # in build/release, node processes on 127.0.0.1 only, with the e2e suites'
 # config shape (tests/e2e/cluster_nodes.h: mutual TLS with certificates from
-# tools/make-cluster-certs.sh, short leases):
+# tools/make-cluster-certs.sh; leases, link and idle timeouts as in
+# cluster_move_test.cpp, long enough that a CPU-starved node on this shared
+# machine is not declared dead mid-run, which 1 s leases were, again and again):
 #   1. holds/s through 1, 2 and 3 nodes: LOADGENS boxoffice-loadgen processes
 #      (spread scenario, each on its own event), process k sending to node
 #      k mod n, so events spread over owners and most requests are forwarded;
@@ -20,8 +22,8 @@
 # beside every figure. Cleans up every process it started on exit.
 # Usage: bench/cluster_bench.sh
 #   env: SECONDS_PER_RUN=10 LOADGENS=6 CONNECTIONS=48 PROBE_EVENTS=36
-#        PROBE_PERIOD_MS=40 BG_CONNECTIONS=4 LEASE_S=1 HEARTBEAT_MS=250
-#        POLL_MS=200 STEADY_S=4 SETTLE_S=6 HANG_BATCH_WAIT_MS=100 SKIP_BUILD=0
+#        PROBE_PERIOD_MS=40 BG_CONNECTIONS=4 LEASE_S=3 HEARTBEAT_MS=500
+#        POLL_MS=500 LINK_TIMEOUT_MS=3000 STEADY_S=4 SETTLE_S=6 HANG_BATCH_WAIT_MS=100 SKIP_BUILD=0
 #        KEEP=dir
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,9 +37,10 @@ connections=${CONNECTIONS:-48}
 probe_events=${PROBE_EVENTS:-36}
 probe_period_ms=${PROBE_PERIOD_MS:-40}
 bg_connections=${BG_CONNECTIONS:-4}
-lease_s=${LEASE_S:-1}
-heartbeat_ms=${HEARTBEAT_MS:-250}
-poll_ms=${POLL_MS:-200}
+lease_s=${LEASE_S:-3}
+heartbeat_ms=${HEARTBEAT_MS:-500}
+poll_ms=${POLL_MS:-500}
+link_timeout_ms=${LINK_TIMEOUT_MS:-3000}
 steady_s=${STEADY_S:-4}
 settle_s=${SETTLE_S:-6}
 hang_batch_wait_ms=${HANG_BATCH_WAIT_MS:-100}
@@ -125,7 +128,8 @@ start_node() {  # id [NAME=VALUE...: more settings]
     BOXOFFICE_CLUSTER_TLS_CERT_FILE="$work/certs/$id.pem" \
     BOXOFFICE_CLUSTER_TLS_KEY_FILE="$work/certs/$id.key" \
     BOXOFFICE_CLUSTER_LEASE_S="$lease_s" BOXOFFICE_CLUSTER_HEARTBEAT_MS="$heartbeat_ms" \
-    BOXOFFICE_CLUSTER_POLL_MS="$poll_ms" BOXOFFICE_CLUSTER_COMMIT_IDLE_TIMEOUT_MS=1000 \
+    BOXOFFICE_CLUSTER_POLL_MS="$poll_ms" BOXOFFICE_CLUSTER_LINK_TIMEOUT_MS="$link_timeout_ms" \
+    BOXOFFICE_CLUSTER_COMMIT_IDLE_TIMEOUT_MS=5000 \
     BOXOFFICE_SERVER_SHUTDOWN_GRACE_S=10 "$@" \
     "$server" serve >> "$work/node-$id.log" 2>&1 &
   pids[$id]=$!
@@ -167,6 +171,10 @@ wait_active() {  # node count
   exit 1
 }
 
+dead_declarations() {  # "was declared dead" lines in every node's log so far
+  cat "$work"/node-*.log 2> /dev/null | grep -c "was declared dead" || true
+}
+
 xact_commits() {
   psql "$pg_url" -Atc "select xact_commit from pg_stat_database where datname = current_database()"
 }
@@ -196,6 +204,8 @@ throughput() {  # node count
   local load_before xact_before xact_after conns
   load_before=$(loadavg)
   xact_before=$(xact_commits)
+  local dead_before
+  dead_before=$(dead_declarations)
   for k in $(seq 0 $((loadgens - 1))); do
     BOXOFFICE_LOADGEN_ADMIN_PASSWORD=$admin_password "$loadgen" --url "$(url_of "${members[$((k % n))]}")" \
       --admin-email "$admin_email" --scenario spread --sections 10 \
@@ -213,9 +223,9 @@ throughput() {  # node count
   load_after=$(loadavg)
   python3 - "$work" "$n" "$loadgens" "$load_before" "$load_after" "$status" \
     "$($probe moves --before "$before" --after "$after")" "$((xact_after - xact_before))" "$conns" \
-    "$seconds" >> "$results" << 'EOF'
+    "$seconds" "$(($(dead_declarations) - dead_before))" >> "$results" << 'EOF'
 import json, sys
-work, n, loadgens, lb, la, status, moves, xacts, conns, seconds = sys.argv[1:11]
+work, n, loadgens, lb, la, status, moves, xacts, conns, seconds, dead = sys.argv[1:12]
 reports = []
 for k in range(int(loadgens)):
     try:
@@ -235,7 +245,7 @@ print(json.dumps({
     "audits_passed": sum(1 for r in ok if r["audit"].get("passed")),
     "event_ids": [r["event_id"] for r in ok], "loadgen_exit": int(status),
     "metrics": json.loads(moves), "pg_commits": int(xacts), "pg_connections": int(conns),
-    "seconds": float(seconds)}))
+    "seconds": float(seconds), "declared_dead": int(dead)}))
 EOF
   for k in "${members[@]}"; do stop_node "$k" TERM; done
   log "throughput through $n node(s): $(tail -n 1 "$results" | cut -c1-300)"
@@ -316,6 +326,7 @@ def log_times(lo, hi):
             msg = j["msg"]
             key = ("took" if msg.startswith("cluster: took event") else
                    "moved" if " moved to " in msg else
+                   "declared_dead" if "was declared dead" in msg else
                    "link_down" if msg.startswith("cluster: link to") and "is down" in msg else None)
             if key:
                 seen[key].append(round((t - lo) * 1000))
@@ -405,5 +416,5 @@ faults
 for n in "${!pids[@]}"; do stop_node "$n" TERM; done
 python3 bench/cluster_report.py "$results" "$started" \
   "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo '+local changes')" \
-  "loadgens=$loadgens connections=$connections seconds=$seconds probe_events=$probe_events probe_period_ms=$probe_period_ms bg_connections=$bg_connections lease_s=$lease_s heartbeat_ms=$heartbeat_ms poll_ms=$poll_ms" \
+  "loadgens=$loadgens connections=$connections seconds=$seconds probe_events=$probe_events probe_period_ms=$probe_period_ms bg_connections=$bg_connections lease_s=$lease_s heartbeat_ms=$heartbeat_ms poll_ms=$poll_ms link_timeout_ms=$link_timeout_ms hang_batch_wait_ms=$hang_batch_wait_ms" \
   | tee "$work/report.md"

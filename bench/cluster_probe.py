@@ -278,12 +278,24 @@ def read_metrics(paths):
 
 
 def moves(a):
-    """What the old owners' move histogram and the counters say, after minus before."""
-    before = read_metrics(a.before.split(","))
-    after = read_metrics(a.after.split(","))
+    """What the old owners' move histogram and the counters say, after minus
+    before, summed over the nodes: a node that is gone afterwards adds nothing,
+    one that restarted meanwhile adds what its new process counted."""
+    pairs = list(zip(a.before.split(","), a.after.split(",")))
+    befores = [read_metrics([b]) for b, _ in pairs]
+    afters = [read_metrics([x]) for _, x in pairs]
+    after = {}
+    for m in afters:
+        for k, v in m.items():
+            after[k] = after.get(k, 0.0) + v
 
     def delta(name):
-        return after.get(name, 0.0) - before.get(name, 0.0)
+        total = 0.0
+        for b, x in zip(befores, afters):
+            if name in x:
+                d = x[name] - b.get(name, 0.0)
+                total += d if d >= 0 else x[name]
+        return total
 
     base = "boxoffice_cluster_move_seconds"
     buckets = []

@@ -23,7 +23,8 @@ def trio(s):
 
 def spans(log):
     parts = []
-    for key, label in (("took", "took"), ("moved", "moved"), ("link_down", "link down")):
+    for key, label in (("took", "took"), ("moved", "moved"), ("link_down", "link down"),
+                       ("declared_dead", "DECLARED DEAD")):
         if key in log:
             v = log[key]
             parts.append(f"{v['n']} {label} {v['first_ms']}–{v['last_ms']}")
@@ -48,8 +49,9 @@ def main():
     one = next((r["holds_per_s"] for r in tp if r["nodes"] == 1), None)
     out += ["| nodes | load before → after | holds/s | ÷ 1 node | hold p50 ms (median loadgen) "
             "| hold p99 ms (worst loadgen) | forwarded ÷ requests | failed holds | audits passed "
-            "| journal commits/s (rows each) | PostgreSQL commits/s | PostgreSQL connections |",
-            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
+            "| journal commits/s (rows each) | PostgreSQL commits/s | PostgreSQL connections "
+            "| members declared dead |",
+            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
     for r in tp:
         fwd = r["metrics"].get("forwarded", 0)
         out.append(f"| {r['nodes']} | {r['load_before']} → {r['load_after']} | "
@@ -59,7 +61,7 @@ def main():
                    + (f"{fwd / r['requests']:.2f}" if r["requests"] else "–")
                    + f" | {r['failures']} | {r['audits_passed']} of {r['loadgens']} | "
                    + commits(r) + f" | {fmt(r['pg_commits'] / r['seconds'])} | "
-                   + f"{r['pg_connections']} |")
+                   + f"{r['pg_connections']} | {r.get('declared_dead', '–')} |")
     out.append("")
 
     goals = {"join": ("p99", 200), "drain": ("p99", 200), "leave": ("p99", 200),

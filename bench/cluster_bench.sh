@@ -278,8 +278,8 @@ phase_start() {  # name probe-nodes...: starts the background load and the probe
   t0=$(date +%s.%N)
 }
 
-phase_end() {  # name fault-description
-  local name=$1 what=$2 t1 moved after
+phase_end() {  # name fault-description nodes-before nodes-after (placement's members)
+  local name=$1 what=$2 t1 moved after placement
   t1=$(date +%s.%N)
   after=$(metrics_dump "$name-after" a b c d)
   $probe owners --url "$(url_of a)" --admin-email "$admin_email" --admin-password "$admin_password" \
@@ -289,15 +289,18 @@ phase_end() {  # name fault-description
   [ -n "$bg_pid" ] && { wait "$bg_pid" || true; }
   helpers=()
   bg_pid=""
+  placement=$($probe placement --before "$work/owners-$name-before.json" \
+    --after "$work/owners-$name-after.json" --nodes-before "$3" --nodes-after "$4")
   moved=$(python3 -c '
 import json, sys
 b, a = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 print(",".join(e for e in b if b[e] != a.get(e)))' "$work/owners-$name-before.json" "$work/owners-$name-after.json")
   python3 - "$work" "$name" "$what" "$t0" "$t1" "$steady_s" "$moved" "$load_at_fault" "$(loadavg)" \
     "$($probe moves --before "$metrics_before" --after "$after")" \
-    "$($probe audit --trace "$work/trace-$name.jsonl" --db "$pg_url")" >> "$results" << 'EOF'
+    "$($probe audit --trace "$work/trace-$name.jsonl" --db "$pg_url")" "$placement" \
+    >> "$results" << 'EOF'
 import json, subprocess, sys
-work, name, what, t0, t1, steady, moved, lf, la, moves, audit = sys.argv[1:12]
+work, name, what, t0, t1, steady, moved, lf, la, moves, audit, placement = sys.argv[1:13]
 t0, t1 = float(t0), float(t1)
 def gaps(lo, hi, events):
     if events == "none":
@@ -310,7 +313,7 @@ def log_times(lo, hi):
     """ms after the fault of the nodes' "took event" (a takeover or a first
     take) and "moved to" (a planned move done) lines, and of a link down."""
     import datetime, glob
-    seen = {"took": [], "moved": [], "link_down": []}
+    seen = {"took": [], "moved": [], "link_down": [], "declared_dead": []}
     for path in glob.glob(f"{work}/node-*.log"):
         for line in open(path, errors="replace"):
             if '"cluster: ' not in line:
@@ -349,7 +352,7 @@ print(json.dumps({
     "moved": gaps(t0, t1, moved or "none"),
     "all": gaps(t0, t1, ""),
     "metrics": json.loads(moves), "probe_audit": json.loads(audit), "background_loadgen": bg,
-    "log": log_times(t0, t1)}))
+    "log": log_times(t0, t1), "placement": json.loads(placement)}))
 EOF
   log "$name: $(tail -n 1 "$results" | cut -c1-400)"
 }
@@ -365,23 +368,23 @@ faults() {
     --admin-password "$admin_password" --events "$probe_events" --out "$work/probe-setup.json"
   # Let every event find its owner before the first measurement.
   phase_start warmup a b c
-  phase_end warmup "none (warm-up: events reach their owners)"
+  phase_end warmup "none (warm-up: events reach their owners)" a,b,c a,b,c
 
   phase_start join a b c
   start_node d
   sleep "$settle_s"
-  phase_end join "node d joins (4 nodes)"
+  phase_end join "node d joins (4 nodes)" a,b,c a,b,c,d
 
   phase_start drain a b c
   "$server" cluster drain d --database "$pg_url" > /dev/null
   sleep "$settle_s"
-  phase_end drain "boxoffice cluster drain d (back to 3 nodes)"
+  phase_end drain "boxoffice cluster drain d (back to 3 nodes)" a,b,c,d a,b,c
   stop_node d TERM
 
   phase_start leave a b
   stop_node c TERM
   sleep "$settle_s"
-  phase_end leave "SIGTERM c (leave; 2 nodes)"
+  phase_end leave "SIGTERM c (leave; 2 nodes)" a,b,c a,b
   start_node c
   wait_active a 3
   sleep "$settle_s"
@@ -389,7 +392,7 @@ faults() {
   phase_start crash a b
   stop_node c KILL
   sleep "$settle_s"
-  phase_end crash "SIGKILL c (crash; 2 nodes)"
+  phase_end crash "SIGKILL c (crash; 2 nodes)" a,b,c a,b
   # Commits of c wait HANG_BATCH_WAIT_MS to batch (as in the e2e hang test),
   # so that the SIGSTOP finds commits in flight whose late landing the fence
   # must refuse.
@@ -405,7 +408,7 @@ faults() {
   kill -CONT "$c_pid"
   sleep "$settle_s"
   c_fenced_after=$(curl -sf -m 5 "$(url_of c)/metrics" | awk '$1 == "boxoffice_fenced_commits_total" {print $2}')
-  phase_end hang "SIGSTOP c for $((lease_s + 2)) s (lease ${lease_s} s), then SIGCONT"
+  phase_end hang "SIGSTOP c for $((lease_s + 2)) s (lease ${lease_s} s), then SIGCONT" a,b,c a,b,c
   record "{\"kind\":\"hang_fence\",\"c_fenced_before\":${c_fenced_before:-null},\"c_fenced_after\":${c_fenced_after:-null},\"c_log_dead\":$(grep -c 'declared dead\|rejoin' "$work/node-c.log" || true)}"
 }
 

@@ -17,6 +17,8 @@
       every 201 hold of the trace is in the holds table (psql).
   cluster_probe.py owners --url URL --admin-email E --admin-password P --setup F --out FILE
       {event: [owner node, epoch]} of the probe's events.
+  cluster_probe.py placement --before O1 --after O2 --nodes-before a,b,c --nodes-after a,b,c,d
+      did exactly the events whose placement (cluster/placement.cpp) changed move?
   cluster_probe.py moves --before M1,M2 --after M1,M2
       moves, the old owners' move histogram, fenced commits, forwards and journal
       commits, from /metrics dumps of the nodes, after minus before.
@@ -258,6 +260,50 @@ def owners(a):
         json.dump(out, f)
 
 
+MASK = (1 << 64) - 1
+
+
+def mix64(x):
+    """cluster/placement.cpp's mix64 (SplitMix64's finalizer)."""
+    x &= MASK
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & MASK
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & MASK
+    return x ^ (x >> 31)
+
+
+def hash_name(name):
+    h = 0xCBF29CE484222325
+    for c in name.encode():
+        h = ((h ^ c) * 0x100000001B3) & MASK
+    return mix64(h)
+
+
+def place_event(event, node_ids):
+    """cluster/placement.cpp's place_event: the highest weight, ties to the lower id."""
+    best = None
+    for n in node_ids:
+        w = mix64(hash_name(n) ^ mix64(event + 0x9E3779B97F4A7C15))
+        if best is None or w > best[0] or (w == best[0] and n < best[1]):
+            best = (w, n)
+    return best[1] if best else None
+
+
+def placement_check(a):
+    """Did exactly the events whose placement changed move, each to its new place?"""
+    before = json.load(open(a.before))
+    after = json.load(open(a.after))
+    old, new = a.nodes_before.split(","), a.nodes_after.split(",")
+    should = {e for e in before if place_event(int(e), old) != place_event(int(e), new)}
+    moved = {e for e in before if before[e] != after.get(e)}
+    misplaced = [e for e in after if after[e][0] != place_event(int(e), new)]
+    print(json.dumps({"should_move": len(should), "moved": len(moved),
+                      "moved_not_placed_to_move": sorted(moved - should, key=int),
+                      "placed_to_move_but_stayed": sorted(should - moved, key=int),
+                      "owner_not_at_placement_after": sorted(misplaced, key=int)}))
+
+
 def read_metrics(paths):
     """Sums each sample (name with labels) over the nodes' /metrics texts."""
     total = {}
@@ -355,9 +401,14 @@ def main():
     m = sub.add_parser("moves")
     m.add_argument("--before", required=True, help="comma-separated /metrics dumps")
     m.add_argument("--after", required=True)
+    c = sub.add_parser("placement")
+    c.add_argument("--before", required=True)
+    c.add_argument("--after", required=True)
+    c.add_argument("--nodes-before", required=True)
+    c.add_argument("--nodes-after", required=True)
     a = p.parse_args()
     return {"setup": setup, "run": run, "gaps": gaps, "audit": audit, "owners": owners,
-            "moves": moves}[a.cmd](a) or 0
+            "moves": moves, "placement": placement_check}[a.cmd](a) or 0
 
 
 if __name__ == "__main__":

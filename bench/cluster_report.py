@@ -21,6 +21,15 @@ def trio(s):
     return f"{fmt(s['p50'])} / {fmt(s['p99'])} / {fmt(s['max'])}"
 
 
+def placed(p):
+    if not p:
+        return "–"
+    wrong = (p["moved_not_placed_to_move"] or p["placed_to_move_but_stayed"]
+             or p["owner_not_at_placement_after"])
+    text = f"{p['moved']} of {p['should_move']} placed to move"
+    return text + (f" **no**: {json.dumps(p)}" if wrong else ", yes")
+
+
 def spans(log):
     parts = []
     for key, label in (("took", "took"), ("moved", "moved"), ("link_down", "link down"),
@@ -74,8 +83,8 @@ def main():
             "| fault | load at fault | moved | unavailable p50 / p99 / max ms | goal | met | "
             "steady gap p50 / p99 / max | probe hold p99 steady → during | background hold p99 "
             "(failures) | server move ms mean (p99 ≤) | nodes' logs: takes / moves done, ms after the fault "
-            "| fenced | not 2xx (probe) | probe audit |",
-            "| --- | --- | ---: | --- | --- | --- | --- | --- | --- | --- | --- | ---: | --- | --- |"]
+            "| fenced | not 2xx (probe) | probe audit | moved = placement's share |",
+            "| --- | --- | ---: | --- | --- | --- | --- | --- | --- | --- | --- | ---: | --- | --- | --- |"]
     for r in rows:
         if r["kind"] != "fault":
             continue
@@ -100,7 +109,8 @@ def main():
             f"{fmt(m.get('move_ms_mean'), 1)} ({fmt(m.get('move_ms_p99_at_most'))}) | "
             f"{spans(r.get('log', {}))} | "
             f"{fmt(m.get('fenced_commits'))} | {json.dumps(r['all'].get('not_2xx', {}))} | "
-            f"{aud['missing_in_database']} of {aud['acknowledged_holds']} missing |")
+            f"{aud['missing_in_database']} of {aud['acknowledged_holds']} missing | "
+            f"{placed(r.get('placement'))} |")
     for r in rows:
         if r["kind"] == "hang_fence":
             out += ["", f"Hang: node c's boxoffice_fenced_commits_total {r['c_fenced_before']} "

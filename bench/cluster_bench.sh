@@ -23,7 +23,8 @@
 # Usage: bench/cluster_bench.sh
 #   env: SECONDS_PER_RUN=10 LOADGENS=6 CONNECTIONS=48 PROBE_EVENTS=36
 #        PROBE_PERIOD_MS=40 BG_CONNECTIONS=4 LEASE_S=3 HEARTBEAT_MS=500
-#        POLL_MS=500 LINK_TIMEOUT_MS=3000 STEADY_S=4 SETTLE_S=6 HANG_BATCH_WAIT_MS=100 SKIP_BUILD=0
+#        POLL_MS=500 LINK_TIMEOUT_MS=3000 STEADY_S=4 SETTLE_S=6 HANG_BATCH_WAIT_MS=100
+#        HANG_S=LEASE_S+2 SKIP_BUILD=0
 #        KEEP=dir
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,7 @@ link_timeout_ms=${LINK_TIMEOUT_MS:-3000}
 steady_s=${STEADY_S:-4}
 settle_s=${SETTLE_S:-6}
 hang_batch_wait_ms=${HANG_BATCH_WAIT_MS:-100}
+hang_s=${HANG_S:-$((lease_s + 2))}
 build=build/release
 pg_url=$BOXOFFICE_TEST_PG_URL
 work=${KEEP:-$(mktemp -d)}
@@ -208,7 +210,7 @@ throughput() {  # node count
   dead_before=$(dead_declarations)
   for k in $(seq 0 $((loadgens - 1))); do
     BOXOFFICE_LOADGEN_ADMIN_PASSWORD=$admin_password "$loadgen" --url "$(url_of "${members[$((k % n))]}")" \
-      --admin-email "$admin_email" --scenario spread --sections 10 \
+      --admin-email "$admin_email" --scenario spread --sections 20 \
       --connections $((connections / loadgens)) --threads 1 --duration-s "$seconds" \
       --seed $((k + 1)) --db "$pg_url" --json > "$work/tp$n-$k.json" 2> "$work/tp$n-$k.log" &
     lp+=($!)
@@ -260,7 +262,7 @@ phase_start() {  # name probe-nodes...: starts the background load and the probe
   if [ "$bg_connections" -gt 0 ]; then
     BOXOFFICE_LOADGEN_ADMIN_PASSWORD=$admin_password "$loadgen" --url "$(url_of "$1")" \
       --admin-email "$admin_email" --scenario spread --sections 40 \
-      --connections "$bg_connections" --threads 1 --duration-s $((steady_s + settle_s + 4 + ${lease_s} + 2)) \
+      --connections "$bg_connections" --threads 1 --duration-s $((steady_s + settle_s + 4 + hang_s)) \
       --db "$pg_url" --json > "$work/bg-$name.json" 2> "$work/bg-$name.log" &
     bg_pid=$!
     helpers=("$bg_pid")
@@ -404,11 +406,11 @@ faults() {
   c_fenced_before=$(curl -sf -m 5 "$(url_of c)/metrics" | awk '$1 == "boxoffice_fenced_commits_total" {print $2}')
   phase_start hang a b
   kill -STOP "$c_pid"
-  sleep $((lease_s + 2))
+  sleep "$hang_s"
   kill -CONT "$c_pid"
   sleep "$settle_s"
   c_fenced_after=$(curl -sf -m 5 "$(url_of c)/metrics" | awk '$1 == "boxoffice_fenced_commits_total" {print $2}')
-  phase_end hang "SIGSTOP c for $((lease_s + 2)) s (lease ${lease_s} s), then SIGCONT" a,b,c a,b,c
+  phase_end hang "SIGSTOP c for $hang_s s (lease ${lease_s} s), then SIGCONT" a,b,c a,b
   record "{\"kind\":\"hang_fence\",\"c_fenced_before\":${c_fenced_before:-null},\"c_fenced_after\":${c_fenced_after:-null},\"c_log_dead\":$(grep -c 'declared dead\|rejoin' "$work/node-c.log" || true)}"
 }
 
@@ -419,5 +421,5 @@ faults
 for n in "${!pids[@]}"; do stop_node "$n" TERM; done
 python3 bench/cluster_report.py "$results" "$started" \
   "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo '+local changes')" \
-  "loadgens=$loadgens connections=$connections seconds=$seconds probe_events=$probe_events probe_period_ms=$probe_period_ms bg_connections=$bg_connections lease_s=$lease_s heartbeat_ms=$heartbeat_ms poll_ms=$poll_ms link_timeout_ms=$link_timeout_ms hang_batch_wait_ms=$hang_batch_wait_ms" \
+  "loadgens=$loadgens connections=$connections seconds=$seconds probe_events=$probe_events probe_period_ms=$probe_period_ms bg_connections=$bg_connections lease_s=$lease_s heartbeat_ms=$heartbeat_ms poll_ms=$poll_ms link_timeout_ms=$link_timeout_ms hang_batch_wait_ms=$hang_batch_wait_ms hang_s=$hang_s" \
   | tee "$work/report.md"

@@ -21,11 +21,15 @@ def trio(s):
     return f"{fmt(s['p50'])} / {fmt(s['p99'])} / {fmt(s['max'])}"
 
 
-def placed(p):
+def placed(p, phase):
     if not p:
         return "–"
+    # After a hang the node rejoins and wins its events back: they end where
+    # they began, at a higher epoch (taken over, then moved back).
     wrong = (p["moved_not_placed_to_move"] or p["placed_to_move_but_stayed"]
-             or p["owner_not_at_placement_after"])
+             or (p["owner_not_at_placement_after"] and phase != "hang"))
+    if phase == "hang" and not wrong:
+        return f"{p['moved']} of {p['should_move']} taken over, then back at c, yes"
     text = f"{p['moved']} of {p['should_move']} placed to move"
     return text + (f" **no**: {json.dumps(p)}" if wrong else ", yes")
 
@@ -110,7 +114,7 @@ def main():
             f"{spans(r.get('log', {}))} | "
             f"{fmt(m.get('fenced_commits'))} | {json.dumps(r['all'].get('not_2xx', {}))} | "
             f"{aud['missing_in_database']} of {aud['acknowledged_holds']} missing | "
-            f"{placed(r.get('placement'))} |")
+            f"{placed(r.get('placement'), r['phase'])} |")
     for r in rows:
         if r["kind"] == "hang_fence":
             out += ["", f"Hang: node c's boxoffice_fenced_commits_total {r['c_fenced_before']} "

@@ -24,7 +24,7 @@
 #   env: SECONDS_PER_RUN=10 LOADGENS=6 CONNECTIONS=48 PROBE_EVENTS=36
 #        PROBE_PERIOD_MS=40 BG_CONNECTIONS=4 LEASE_S=3 HEARTBEAT_MS=500
 #        POLL_MS=500 LINK_TIMEOUT_MS=3000 STEADY_S=4 SETTLE_S=6 HANG_BATCH_WAIT_MS=100
-#        HANG_S=LEASE_S+2 SKIP_BUILD=0
+#        HANG_S=LEASE_S+2 COMMIT_IDLE_TIMEOUT_MS=2000 SKIP_BUILD=0
 #        KEEP=dir
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +42,7 @@ lease_s=${LEASE_S:-3}
 heartbeat_ms=${HEARTBEAT_MS:-500}
 poll_ms=${POLL_MS:-500}
 link_timeout_ms=${LINK_TIMEOUT_MS:-3000}
+commit_idle_timeout_ms=${COMMIT_IDLE_TIMEOUT_MS:-2000}
 steady_s=${STEADY_S:-4}
 settle_s=${SETTLE_S:-6}
 hang_batch_wait_ms=${HANG_BATCH_WAIT_MS:-100}
@@ -131,7 +132,7 @@ start_node() {  # id [NAME=VALUE...: more settings]
     BOXOFFICE_CLUSTER_TLS_KEY_FILE="$work/certs/$id.key" \
     BOXOFFICE_CLUSTER_LEASE_S="$lease_s" BOXOFFICE_CLUSTER_HEARTBEAT_MS="$heartbeat_ms" \
     BOXOFFICE_CLUSTER_POLL_MS="$poll_ms" BOXOFFICE_CLUSTER_LINK_TIMEOUT_MS="$link_timeout_ms" \
-    BOXOFFICE_CLUSTER_COMMIT_IDLE_TIMEOUT_MS=5000 \
+    BOXOFFICE_CLUSTER_COMMIT_IDLE_TIMEOUT_MS="$commit_idle_timeout_ms" \
     BOXOFFICE_SERVER_SHUTDOWN_GRACE_S=10 "$@" \
     "$server" serve >> "$work/node-$id.log" 2>&1 &
   pids[$id]=$!
@@ -421,5 +422,5 @@ faults
 for n in "${!pids[@]}"; do stop_node "$n" TERM; done
 python3 bench/cluster_report.py "$results" "$started" \
   "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo '+local changes')" \
-  "loadgens=$loadgens connections=$connections seconds=$seconds probe_events=$probe_events probe_period_ms=$probe_period_ms bg_connections=$bg_connections lease_s=$lease_s heartbeat_ms=$heartbeat_ms poll_ms=$poll_ms link_timeout_ms=$link_timeout_ms hang_batch_wait_ms=$hang_batch_wait_ms hang_s=$hang_s" \
+  "loadgens=$loadgens connections=$connections seconds=$seconds probe_events=$probe_events probe_period_ms=$probe_period_ms bg_connections=$bg_connections lease_s=$lease_s heartbeat_ms=$heartbeat_ms poll_ms=$poll_ms link_timeout_ms=$link_timeout_ms commit_idle_timeout_ms=$commit_idle_timeout_ms hang_batch_wait_ms=$hang_batch_wait_ms hang_s=$hang_s" \
   | tee "$work/report.md"

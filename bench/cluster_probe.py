@@ -239,7 +239,24 @@ def audit(a):
              "(select 1 from holds where event_id = v.e and section_id = v.s and id = v.h)" % keys)
         out = subprocess.run(["psql", a.db, "-Atc", q], capture_output=True, text=True, check=True)
         missing += int(out.stdout.strip())
-    print(json.dumps({"acknowledged_holds": len(holds), "missing_in_database": missing}))
+    # A release answered 404 hold_not_found for a hold granted 201 (after a
+    # takeover): what does the database say that hold is?
+    last_hold = {}
+    not_found = []
+    for r in rows:
+        if r[1].startswith("hold:") and r[4] == 201:
+            last_hold[r[0]] = r[1][5:]
+        elif r[1] == "release!hold_not_found" and r[0] in last_hold:
+            not_found.append(last_hold[r[0]])
+    statuses = {}
+    for h in sorted(set(not_found)):
+        e, sec, n = (int(x) for x in h.split("-"))
+        q = f"select status from holds where event_id = {e} and section_id = {sec} and id = {n}"
+        out = subprocess.run(["psql", a.db, "-Atc", q], capture_output=True, text=True)
+        key = out.stdout.strip() or "absent"
+        statuses[key] = statuses.get(key, 0) + 1
+    print(json.dumps({"acknowledged_holds": len(holds), "missing_in_database": missing,
+                      "release_404_holds_in_database": statuses}))
     return 0 if missing == 0 else 1
 
 

@@ -113,7 +113,9 @@ def main():
             f"{fmt(m.get('move_ms_mean'), 1)} ({fmt(m.get('move_ms_p99_at_most'))}) | "
             f"{spans(r.get('log', {}))} | "
             f"{fmt(m.get('fenced_commits'))} | {json.dumps(r['all'].get('not_2xx', {}))} | "
-            f"{aud['missing_in_database']} of {aud['acknowledged_holds']} missing | "
+            f"{aud['missing_in_database']} of {aud['acknowledged_holds']} missing"
+            + (f"; released 404, in the db: {json.dumps(aud['release_404_holds_in_database'])}"
+               if aud.get("release_404_holds_in_database") else "") + " | "
             f"{placed(r.get('placement'), r['phase'])} |")
     for r in rows:
         if r["kind"] == "hang_fence":

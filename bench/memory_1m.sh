@@ -7,7 +7,8 @@
 # server's resident set before and after, its peak, and the recovery time,
 # with the load average. PostgreSQL (tools/with-postgres.sh).
 # Usage: bench/memory_1m.sh  (env: ROUNDS=3 BUILD_DIR=build/release KEEP=dir
-#                              WRAP="heaptrack -o /tmp/x": runs the server under it)
+#                              WRAP="heaptrack -o /tmp/x": runs the server under it;
+#                              PERF=file: perf record of the server during the recovery)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -n "${BOXOFFICE_TEST_PG_URL:-}" ] || exec tools/with-postgres.sh "$PWD/bench/memory_1m.sh" "$@"
@@ -58,7 +59,9 @@ for n in $(seq "$rounds"); do
   for _ in $(seq 400); do curl -sf "$base/v1/ready" > /dev/null && break; sleep 0.05; done
   idle=$(rss_kib VmRSS)
   # The first request for the event loads it: the recovery.
+  [ -z "${PERF:-}" ] || { perf record -F 499 -g -p "$pid" -o "$PERF.$n" > /dev/null 2>&1 & perf_pid=$!; sleep 1; }
   t=$(curl -s -o "$work/event.json" -w '%{time_total}' "$base/v1/events/$event")
+  [ -z "${PERF:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
   sold=$(python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); print(sum(s.get("sold",0) for s in v.get("sections",[])))' "$work/event.json" 2> /dev/null || echo "?")
   sleep 1
   after=$(rss_kib VmRSS)

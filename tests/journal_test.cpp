@@ -15,18 +15,22 @@ namespace {
 
 struct held_commit {
   commit_batch batch;
-  caf::typed_response_promise<commit_result> rp;
+  caf::response_promise rp;
 };
 
 using commit_log = std::shared_ptr<std::vector<held_commit>>;
+using answer_atom = caf::atom_constant<caf::atom("answer")>;
 
-// Keeps every batch it is sent, unanswered, until the test answers it.
-committer_actor::behavior_type held_committer(committer_actor::pointer self, commit_log log) {
-  return {[self, log](commit_batch& batch) -> caf::result<commit_result> {
-    auto rp = self->make_response_promise<commit_result>();
-    log->push_back({std::move(batch), rp});
-    return rp;
-  }};
+// Keeps every batch it is sent, unanswered, until the test has it answer
+// one (an answer_atom with the batch's index and its result or error).
+caf::behavior held_committer(caf::event_based_actor* self, commit_log log) {
+  return {
+    [self, log](commit_batch& batch) {
+      log->push_back({std::move(batch), self->make_response_promise()});
+    },
+    [log](answer_atom, uint64_t i, commit_result& r) { (*log)[i].rp.deliver(std::move(r)); },
+    [log](answer_atom, uint64_t i, caf::error& e) { (*log)[i].rp.deliver(std::move(e)); },
+  };
 }
 
 journal_write write_of(change c) { return journal_write{{std::move(c)}, sale_event, {}}; }
@@ -45,7 +49,8 @@ commit_result all_failed(const held_commit& c, errc why) {
 
 struct journal_fixture : actor_fixture {
   commit_log log = std::make_shared<std::vector<held_commit>>();
-  committer_actor committer = sys.spawn(held_committer, log);
+  caf::actor held = sys.spawn(held_committer, log);
+  committer_actor committer = caf::actor_cast<committer_actor>(held);
   journal_actor journal;
 
   // No batch wait: a write is sent as soon as the journal may send it.
@@ -62,9 +67,10 @@ struct journal_fixture : actor_fixture {
     return actor_fixture::start<committed_atom>(journal, write_of(std::move(c)));
   }
 
-  void answer(size_t i, commit_result r) {
+  template <class Result>
+  void answer(size_t i, Result r) {
     BOOST_REQUIRE_LT(i, log->size());
-    (*log)[i].rp.deliver(std::move(r));
+    caf::anon_send(held, answer_atom::value, uint64_t{i}, std::move(r));
     sched.run();
   }
 
@@ -190,8 +196,7 @@ BOOST_AUTO_TEST_CASE(a_committer_that_dies_fails_its_batch_and_the_journal_goes_
   open_journal(2);
   auto a = write(stalls_hold(1, {0}));
   BOOST_REQUIRE_EQUAL(log->size(), 1u);
-  (*log)[0].rp.deliver(make_error(errc::storage_unavailable));
-  sched.run();
+  answer(0, make_error(errc::storage_unavailable));
   BOOST_CHECK(failed_with(a) == errc::storage_unavailable);
   auto b = write(stalls_hold(2, {1}));
   BOOST_REQUIRE_EQUAL(log->size(), 2u);

@@ -10,6 +10,7 @@
 # Prints one line per run with the load average, then a table of medians.
 # Usage: bench/durable_holds.sh  (env: ROUNDS=2 SECONDS_PER_RUN=8 IN_FLIGHT="1 4"
 #                                  BUILD_DIR=build/release KEEP=dir)
+# Expects boxoffice and boxoffice-loadgen already built in BUILD_DIR (bench/run.sh builds them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -n "${BOXOFFICE_TEST_PG_URL:-}" ] || exec tools/with-postgres.sh "$PWD/bench/durable_holds.sh" "$@"
@@ -46,10 +47,18 @@ spread() {  # round connections in_flight
   start_server postgresql
   local f=$work/spread-$1-$2-$3.json
   loadgen_run "$f" --scenario spread --connections "$2" --threads 2 --duration-s "$seconds"
-  local rss
+  local rss journal cpu
   rss=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+  # What the journal did: rows per commit and the mean commit time, from
+  # /metrics; and the server's CPU seconds (user + system, setup included).
+  journal=$(curl -s "$base/metrics" | awk '
+    /^boxoffice_journal_batch_rows_sum/ {rs=$2} /^boxoffice_journal_batch_rows_count/ {rc=$2}
+    /^boxoffice_journal_commit_duration_seconds_sum/ {ds=$2}
+    /^boxoffice_journal_commit_duration_seconds_count/ {dc=$2}
+    END {if (rc && dc) printf "commits=%d rows_per_commit=%.1f commit_ms_mean=%.2f", rc, rs/rc, 1000*ds/dc}')
+  cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$pid/stat")
   stop_server
-  echo "spread $2 $3 $(report_field "$f" hold successes_per_s) $(report_field "$f" hold latency_ms_p50) $(report_field "$f" hold latency_ms_p99) $(audit_passed "$f") [$(load_now)] rss_kib=$rss" | tee -a "$results"
+  echo "spread $2 $3 $(report_field "$f" hold successes_per_s) $(report_field "$f" hold latency_ms_p50) $(report_field "$f" hold latency_ms_p99) $(audit_passed "$f") [$(load_now)] rss_kib=$rss server_cpu_s=$cpu $journal" | tee -a "$results"
 }
 
 echo "# what connections in_flight per_s p50_ms p99_ms audit/latency [load] (commit $(git rev-parse --short HEAD))" | tee -a "$results"

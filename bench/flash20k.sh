@@ -10,6 +10,7 @@
 # with the load average. bench/run.sh may call it.
 # Usage: bench/flash20k.sh  (env: ROUNDS=2 IN_FLIGHT="4" BACKENDS="postgresql"
 #                            CONNECTIONS=1024 BUILD_DIR=build/release KEEP=dir)
+# Expects boxoffice and boxoffice-loadgen already built in BUILD_DIR (bench/run.sh builds them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -n "${BOXOFFICE_TEST_PG_URL:-}" ] || exec tools/with-postgres.sh "$PWD/bench/flash20k.sh" "$@"

@@ -9,6 +9,7 @@
 # Usage: bench/memory_1m.sh  (env: ROUNDS=3 BUILD_DIR=build/release KEEP=dir
 #                              WRAP="heaptrack -o /tmp/x": runs the server under it;
 #                              PERF=file: perf record of the server during the recovery)
+# Expects boxoffice and boxoffice-loadgen already built in BUILD_DIR (bench/run.sh builds them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -n "${BOXOFFICE_TEST_PG_URL:-}" ] || exec tools/with-postgres.sh "$PWD/bench/memory_1m.sh" "$@"

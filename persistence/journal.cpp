@@ -380,7 +380,11 @@ loader_actor::behavior_type loader_main(loader_actor::pointer,
                                         std::shared_ptr<store_holder> holder) {
   return {[holder](load_atom, event_id id) -> caf::result<event_snapshot> {
     try {
+      auto started = std::chrono::steady_clock::now();
       auto snapshot = holder->get().load_event(id);
+      spdlog::info("loader: event {} read in {:.0f} ms", id,
+                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()
+                                                             - started).count());
       // The database client's buffers of a large event are free now, but
       // glibc keeps them in this thread's arena: give them back to the
       // system (a million-seat event, issue 17: 37 MB of resident set).

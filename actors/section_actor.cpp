@@ -321,17 +321,18 @@ section_actor::behavior_type section_main(self_ptr self, section_snapshot snapsh
                                           section_context ctx) {
   auto now = wall_clock_ms(self->clock());
   std::vector<hold_record> past_deadline;
-  auto restored = section_state::restore(snapshot, ctx.limits, now, past_deadline);
+  auto info = snapshot.info;
+  auto restored = section_state::restore(std::move(snapshot), ctx.limits, now, past_deadline);
   if (!restored) {
     // Recovery produced seats claimed twice: serving from these books could
     // sell a seat twice, so this section refuses to run.
     spdlog::critical("event {} section {}: stored state is inconsistent ({})", ctx.event,
-                     snapshot.info.id, to_string(restored.error()));
+                     info.id, to_string(restored.error()));
     self->quit(make_error(restored.error()));
     return section_actor::behavior_type::make_empty_behavior();
   }
   self->state.ctx = std::move(ctx);
-  self->state.info = std::move(snapshot.info);
+  self->state.info = std::move(info);
   self->state.rules.emplace(std::move(*restored));
   self->state.gauges = telemetry::section_gauges{self->state.ctx.event, self->state.info.id};
   expired(self, past_deadline, now);

@@ -68,7 +68,7 @@ section_state::section_state(section_layout layout, const reservation_limits& li
   }
 }
 
-outcome<section_state> section_state::restore(const section_snapshot& snapshot,
+outcome<section_state> section_state::restore(section_snapshot snapshot,
                                               const reservation_limits& limits,
                                               timestamp_ms now,
                                               std::vector<hold_record>& expired) {
@@ -77,10 +77,15 @@ outcome<section_state> section_state::restore(const section_snapshot& snapshot,
     return errc::invalid_section;
   section_state state{layout, limits};
   const bool general = layout.kind == section_kind::general;
-  auto well_formed = [&](std::vector<uint32_t> seats, uint32_t quantity) {
+  // Seats are checked in place when sorted (as the store writes them): a
+  // copy per order would double the memory a large recovery needs.
+  auto well_formed = [&](const std::vector<uint32_t>& given, uint32_t quantity) {
     if (general)
-      return seats.empty() && quantity > 0;
-    std::sort(seats.begin(), seats.end());
+      return given.empty() && quantity > 0;
+    std::vector<uint32_t> sorted;
+    if (!std::is_sorted(given.begin(), given.end()))
+      sorted.assign(given.begin(), given.end()), std::sort(sorted.begin(), sorted.end());
+    const auto& seats = sorted.empty() ? given : sorted;
     return seats.size() == quantity && quantity > 0 && seats.back() < state.seats_.size()
            && std::adjacent_find(seats.begin(), seats.end()) == seats.end();
   };
@@ -92,16 +97,18 @@ outcome<section_state> section_state::restore(const section_snapshot& snapshot,
   };
   // The database sells a seat at most once (unique tickets), so colliding
   // orders mean corrupt books.
-  for (const auto& order : snapshot.orders) {
+  state.orders_.reserve(snapshot.orders.size());
+  for (auto& order : snapshot.orders) {
     if (!well_formed(order.seats, order.quantity) || !free(order.seats, order.quantity)
         || state.orders_.count(order.id))
       return errc::invalid_section;
     state.mark(order.seats, seat_status::free, seat_status::sold);
     state.sold_ += order.quantity;
-    state.orders_.emplace(order.id, order);
     state.next_order_id_ = std::max(state.next_order_id_, order.id + 1);
+    auto id = order.id;
+    state.orders_.emplace(id, std::move(order));
   }
-  for (auto order : snapshot.cancelled_orders) {
+  for (auto& order : snapshot.cancelled_orders) {
     if (state.orders_.count(order.id) || state.cancelled_.count(order.id))
       return errc::invalid_section;
     order.seats.clear();
@@ -114,10 +121,10 @@ outcome<section_state> section_state::restore(const section_snapshot& snapshot,
   // told no and the seats were given out again. So the newest claim wins,
   // and holds past their deadline never claim anything (their seats may
   // have been sold since). Both are ended as expired.
-  auto holds = snapshot.holds;
+  auto& holds = snapshot.holds;
   std::sort(holds.begin(), holds.end(), [](const auto& a, const auto& b) { return a.id > b.id; });
   std::unordered_set<hold_id> seen;
-  for (const auto& hold : holds) {
+  for (auto& hold : holds) {
     if (!well_formed(hold.seats, hold.quantity) || !seen.insert(hold.id).second
         || hold.expires_at <= hold.created_at)
       return errc::invalid_section;
@@ -127,7 +134,7 @@ outcome<section_state> section_state::restore(const section_snapshot& snapshot,
       state.remember_end(hold.id, hold.customer, hold_end::expired);
       continue;
     }
-    state.place(hold);
+    state.place(std::move(hold));
   }
   state.next_hold_id_ = std::max(state.next_hold_id_, snapshot.next_hold_id);
   state.next_order_id_ = std::max(state.next_order_id_, snapshot.next_order_id);

@@ -48,7 +48,8 @@ public:
   // after a commit whose outcome was lost), are left out and listed in
   // `expired`. Returns invalid_section if a record is malformed, an id
   // repeats, or two orders share a seat.
-  static outcome<section_state> restore(const section_snapshot& snapshot,
+  // Takes the snapshot by value: the section's orders move out of it.
+  static outcome<section_state> restore(section_snapshot snapshot,
                                         const reservation_limits& limits, timestamp_ms now,
                                         std::vector<hold_record>& expired);
 

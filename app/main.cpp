@@ -208,14 +208,19 @@ int serve(const options& opts) {
   caf::actor_system sys{cfg};
   auto make_store = [url = s.database.url] { return std::make_unique<sql_store>(url); };
   auto cluster = app::start_cluster(sys, s);
-  auto committer = spawn_committer(sys, app::journal_store_factory(s), thread_model::detached,
-                                   cluster ? commit_mode::fenced : commit_mode::direct);
+  // SQLite has one writer: a second transaction would only wait for the
+  // first in SQLite's busy handler.
+  const uint32_t in_flight = parse_database_url(s.database.url).kind == backend::sqlite
+                               ? 1 : s.database.journal_batches_in_flight_max;
+  auto committer = spawn_committers(sys, app::journal_store_factory(s), in_flight,
+                                    cluster ? commit_mode::fenced : commit_mode::direct);
   // Cluster mode: a joining node recovers its share of the events at once.
   auto loader = spawn_loaders(sys, make_store, cluster ? s.cluster.loader_workers : 1);
   auto journal = spawn_journal(sys,
                                journal_settings{s.database.journal_batch_rows_max,
                                                 s.database.journal_batch_wait_ms,
-                                                s.database.journal_queue_rows_max},
+                                                s.database.journal_queue_rows_max,
+                                                in_flight},
                                committer);
   auto dir = spawn_directory(sys, directory_settings{s.reservation, s.actors.event_idle_stop_s,
                                                      s.actors.event_backlog_max, journal, loader,

@@ -75,6 +75,9 @@ struct database_settings {
   uint32_t journal_batch_wait_ms = 1;
   // Rows waiting or in flight; past it, writes are refused at once.
   uint32_t journal_queue_rows_max = 65536;
+  // Batches committing at the same time, each on its own connection
+  // (PostgreSQL); SQLite has one writer and always uses 1.
+  uint32_t journal_batches_in_flight_max = 4;
 };
 
 struct actor_settings {

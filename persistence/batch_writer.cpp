@@ -1,13 +1,13 @@
 #include "persistence/batch_writer.h"
 
 #include "persistence/account_store.h"
+#include "persistence/write_keys.h"
 
 #include <soci/soci.h>
 
 #include <algorithm>
 #include <functional>
-#include <map>
-#include <tuple>
+#include <unordered_map>
 #include <type_traits>
 #include <utility>
 
@@ -30,78 +30,47 @@ std::string seats_text(const std::vector<uint32_t>& seats) {
 }
 
 // A change's place in the write order: changes that touch the same hold,
-// order, section or event keep their batch order; everything else may share
-// a level, and each level writes one statement per kind. Under a flash sale
-// a batch interleaves holds and purchases of many customers, so grouping
-// only consecutive runs of one kind would save little.
+// order, section or event (the same key, write_keys.h) keep their batch
+// order; everything else may share a level, and each level writes one
+// statement per kind. Under a flash sale a batch interleaves holds and
+// purchases of many customers, so grouping only consecutive runs of one
+// kind would save little.
 class write_plan {
 public:
   // Levels of every change, in batch order.
   std::vector<int> levels(const std::vector<change>& batch) {
     std::vector<int> out;
+    out.reserve(batch.size());
     for (const auto& c : batch)
-      out.push_back(std::visit([&](const auto& x) { return place(x); }, c));
+      out.push_back(place(keys_of(c)));
     return out;
   }
 
 private:
-  using key = std::tuple<int, event_id, section_id, uint64_t>;  // tag, event, section, id
-  enum tag : int {
-    event_row, section_row, hold_row, order_row, tickets_freed, answer_row, queue_row, entry_row
-  };
   struct use {
     int last_write = -1;
     int last_read = -1;
   };
 
   // Reads come after the last write of a key; writes after its last read or write.
-  int place(std::initializer_list<key> reads, std::initializer_list<key> writes) {
+  int place(const change_keys& k) {
     int level = 0;
-    for (const auto& k : reads)
-      level = std::max(level, uses_[k].last_write + 1);
-    for (const auto& k : writes)
-      level = std::max({level, uses_[k].last_write + 1, uses_[k].last_read + 1});
-    for (const auto& k : reads)
-      uses_[k].last_read = std::max(uses_[k].last_read, level);
-    for (const auto& k : writes)
-      uses_[k].last_write = level;
+    for (uint8_t i = 0; i < k.read_count; ++i)
+      level = std::max(level, uses_[k.reads[i]].last_write + 1);
+    for (uint8_t i = 0; i < k.write_count; ++i) {
+      const auto& u = uses_[k.writes[i]];
+      level = std::max({level, u.last_write + 1, u.last_read + 1});
+    }
+    for (uint8_t i = 0; i < k.read_count; ++i) {
+      auto& u = uses_[k.reads[i]];
+      u.last_read = std::max(u.last_read, level);
+    }
+    for (uint8_t i = 0; i < k.write_count; ++i)
+      uses_[k.writes[i]].last_write = level;
     return level;
   }
-  int place(const event_saved& c) { return place({}, {{event_row, c.info.id, 0, 0}}); }
-  int place(const section_added& c) {
-    return place({{event_row, c.event, 0, 0}}, {{section_row, c.event, c.section.id, 0}});
-  }
-  int place(const hold_placed& c) {
-    return place({{section_row, c.event, c.section, 0}},
-                 {{hold_row, c.event, c.section, c.hold.id}});
-  }
-  int place(const hold_extended& c) { return place({}, {{hold_row, c.event, c.section, c.hold}}); }
-  int place(const hold_ended& c) { return place({}, {{hold_row, c.event, c.section, c.hold}}); }
-  // A cancel frees seats that a later order in its section may sell again.
-  int place(const order_placed& c) {
-    return place({{section_row, c.event, c.section, 0}, {tickets_freed, c.event, c.section, 0}},
-                 {{hold_row, c.event, c.section, c.order.from_hold},
-                  {order_row, c.event, c.section, c.order.id}});
-  }
-  int place(const order_cancelled& c) {
-    return place({}, {{order_row, c.event, c.section, c.order},
-                      {tickets_freed, c.event, c.section, 0}});
-  }
 
-  // The same key twice in one statement would make PostgreSQL's upsert fail;
-  // a hash collision only costs a level.
-  int place(const answer_saved& c) {
-    return place({}, {{answer_row, c.key.scope, 0, std::hash<std::string>{}(c.key.key)}});
-  }
-
-  int place(const queue_saved& c) {
-    return place({{event_row, c.event, 0, 0}}, {{queue_row, c.event, 0, 0}});
-  }
-  int place(const queue_entry_saved& c) {
-    return place({{event_row, c.event, 0, 0}}, {{entry_row, c.event, 0, c.entry.id}});
-  }
-
-  std::map<key, use> uses_;
+  std::unordered_map<row_key, use, row_key_hash> uses_;
 };
 
 // Writes a batch by levels (see write_plan), one statement per kind per

@@ -2,13 +2,18 @@
 
 #include "actors/mailbox.h"
 #include "persistence/worker.h"
+#include "persistence/write_keys.h"
 #include "telemetry/instruments.h"
 
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <deque>
+#include <optional>
 #include <string_view>
 
 namespace boxoffice {
@@ -17,86 +22,187 @@ namespace {
 
 // --- The writer --------------------------------------------------------------
 
+// One accepted write, and who waits for it.
+struct entry {
+  journal_write write;
+  caf::typed_response_promise<committed_atom> rp;
+  // Set when a write it depends on failed before it was sent: it is never
+  // sent, and is answered this error in its turn.
+  std::optional<errc> doomed;
+  uint32_t keys_begin = 0;  // its changes' keys in batch::per_change
+  uint32_t keys_end = 0;
+};
+
+struct batch {
+  std::vector<entry> entries;
+  std::vector<change_keys> per_change;  // the keys of every change, in order
+  key_set keys;
+  size_t rows = 0;
+  uint64_t seq = 0;
+  std::optional<commit_result> result;  // per entry, once the committer answered
+};
+
 struct journal_state {
   static inline const char* name = "boxoffice.journal";
   journal_settings settings;
   committer_actor committer;
-  // The batch being collected, and who waits for it.
-  std::vector<journal_write> writes;
-  std::vector<caf::typed_response_promise<committed_atom>> waiting;
-  size_t rows = 0;
+  batch open;               // the batch being collected
+  std::deque<batch> flight;  // sent, oldest first; answered in this order
+  key_set flight_keys;       // the keys of every batch in flight
   size_t rows_in_flight = 0;
-  bool in_flight = false;
-  bool due = false;        // the batch's wait ran out while a commit was in flight
-  uint64_t batch_seq = 0;  // tells a batch's flush timer from an older one
-  // Who waits for the journal to be empty (shutdown).
+  bool due = false;         // the open batch's wait ran out while it could not be sent
+  uint64_t batch_seq = 0;   // tells the open batch's flush timer from an older one
+  uint64_t sent_seq = 0;
+  // Who waits for the journal to be empty (shutdown), and whether a write
+  // failed since the first of them asked.
   std::vector<caf::typed_response_promise<committed_atom>> draining;
+  bool drain_failed = false;
 };
 
 using journal_ptr = journal_actor::stateful_pointer<journal_state>;
 
 void flush(journal_ptr self);
 
-void settle(journal_ptr self, std::vector<caf::typed_response_promise<committed_atom>> waiting,
-            const commit_result& result) {
-  for (size_t i = 0; i < waiting.size(); ++i) {
-    auto failed = i < result.failed.size() ? result.failed[i] : errc::storage_unavailable;
-    if (failed)
-      waiting[i].deliver(make_error(*failed));
-    else
-      waiting[i].deliver(committed_atom::value);
+// A write of `open` that reads or writes a key a failed write wrote would
+// build on a change that is not there: it fails too, with the same error
+// (and so, in turn, whatever depends on it). Writes that reach the journal
+// later are made by sections that know of the failure, or are refused by
+// the database's own checks (batch_writer.cpp), as with one commit in flight.
+void doom_dependents(journal_state& st, const key_set& failed, errc why) {
+  if (failed.empty())
+    return;
+  key_set doomed;
+  for (auto& e : st.open.entries) {
+    if (e.doomed)
+      continue;
+    bool depends = false;
+    for (auto i = e.keys_begin; i < e.keys_end && !depends; ++i)
+      depends = failed.written(st.open.per_change[i]) || doomed.written(st.open.per_change[i]);
+    if (!depends)
+      continue;
+    e.doomed = why;
+    for (auto i = e.keys_begin; i < e.keys_end; ++i)
+      doomed.add(st.open.per_change[i]);
   }
+}
+
+// Answers the batches whose commit is known, in the order they were sent,
+// stopping at the first still in flight: a write is never answered before
+// one the journal took earlier (the directory relies on it), and a section
+// learns the outcomes of its writes in the order it made them.
+void settle(journal_ptr self) {
   auto& st = self->state;
-  st.in_flight = false;
-  st.rows_in_flight = 0;
-  if (st.due || !st.draining.empty() || st.rows >= st.settings.batch_rows_max ||
+  while (!st.flight.empty() && st.flight.front().result) {
+    auto b = std::move(st.flight.front());
+    st.flight.pop_front();
+    st.flight_keys.remove(b.keys);
+    st.rows_in_flight -= b.rows;
+    key_set failed;
+    std::optional<errc> first_failure;
+    for (size_t i = 0; i < b.entries.size(); ++i) {
+      auto& e = b.entries[i];
+      auto why = i < b.result->failed.size() ? b.result->failed[i] : errc::storage_unavailable;
+      if (!why) {
+        e.rp.deliver(committed_atom::value);
+        continue;
+      }
+      e.rp.deliver(make_error(*why));
+      if (!first_failure)
+        first_failure = why;
+      for (auto k = e.keys_begin; k < e.keys_end; ++k)
+        failed.add(b.per_change[k]);
+    }
+    if (first_failure) {
+      st.drain_failed = true;
+      doom_dependents(st, failed, *first_failure);
+    }
+  }
+  if (st.due || !st.draining.empty() || st.open.rows >= st.settings.batch_rows_max ||
       st.settings.batch_wait_ms == 0)
     flush(self);
-  if (st.in_flight)
+  if (!st.flight.empty() || !st.open.entries.empty())
     return;
-  // Nothing is left: the drains are answered; if the last commit failed,
+  // Nothing is left: the drains are answered; if a write failed meanwhile,
   // with its error, so that shutdown does not report a flush that was not.
-  bool failed = std::any_of(result.failed.begin(), result.failed.end(),
-                            [](const auto& f) { return f.has_value(); });
   for (auto& rp : std::exchange(st.draining, {})) {
-    if (failed)
+    if (st.drain_failed)
       rp.deliver(make_error(errc::storage_unavailable));
     else
       rp.deliver(committed_atom::value);
   }
+  st.drain_failed = false;
 }
 
 caf::result<committed_atom> drain(journal_ptr self) {
   auto& st = self->state;
-  if (st.writes.empty() && !st.in_flight)
+  if (st.open.entries.empty() && st.flight.empty())
     return committed_atom::value;
   auto rp = self->make_response_promise<committed_atom>();
+  if (st.draining.empty())
+    st.drain_failed = false;
   st.draining.push_back(rp);
   flush(self);
   return rp;
 }
 
+// The committer's answer, per sent write, spread over the batch's entries.
+void answered(journal_ptr self, uint64_t seq, const std::vector<size_t>& sent,
+              std::optional<commit_result> result) {
+  auto& st = self->state;
+  auto b = std::find_if(st.flight.begin(), st.flight.end(),
+                        [seq](const batch& x) { return x.seq == seq; });
+  if (b == st.flight.end())
+    return;
+  commit_result per_entry;
+  per_entry.failed.resize(b->entries.size());
+  for (size_t i = 0; i < b->entries.size(); ++i)
+    per_entry.failed[i] = b->entries[i].doomed;
+  for (size_t j = 0; j < sent.size(); ++j)
+    per_entry.failed[sent[j]] = !result ? errc::storage_unavailable
+                                : j < result->failed.size() ? result->failed[j]
+                                                            : errc::storage_unavailable;
+  b->result = std::move(per_entry);
+  settle(self);
+}
+
+// Sends the open batch if a commit may start: fewer than
+// batches_in_flight_max in flight, and no change of it depends on a change
+// of a batch in flight (or the other way round) — those commit one after
+// the other, as with one batch in flight, so that the database applies
+// every pair of dependent changes in the order the journal took them.
 void flush(journal_ptr self) {
   auto& st = self->state;
-  if (st.writes.empty())
+  if (st.open.entries.empty())
     return;
-  if (st.in_flight) {
+  if (st.flight.size() >= std::max<uint32_t>(st.settings.batches_in_flight_max, 1)
+      || st.flight_keys.conflicts(st.open.keys)) {
     st.due = true;
     return;
   }
-  st.in_flight = true;
   st.due = false;
-  st.rows_in_flight = std::exchange(st.rows, 0);
-  auto waiting = std::exchange(st.waiting, {});
-  auto count = waiting.size();
-  self->request(st.committer, caf::infinite, commit_batch{std::exchange(st.writes, {})})
+  auto b = std::exchange(st.open, batch{});
+  b.seq = ++st.sent_seq;
+  commit_batch out;
+  std::vector<size_t> sent;
+  for (size_t i = 0; i < b.entries.size(); ++i) {
+    if (b.entries[i].doomed)
+      continue;
+    sent.push_back(i);
+    out.writes.push_back(std::move(b.entries[i].write));
+  }
+  st.flight_keys.add(b.keys);
+  st.rows_in_flight += b.rows;
+  auto seq = b.seq;
+  bool nothing_to_send = sent.empty();
+  st.flight.push_back(std::move(b));
+  if (nothing_to_send)
+    return answered(self, seq, sent, commit_result{});
+  self->request(st.committer, caf::infinite, std::move(out))
     .then(
-      [=](commit_result& result) mutable { settle(self, std::move(waiting), result); },
-      [=](caf::error& err) mutable {
+      [=](commit_result& result) { answered(self, seq, sent, std::move(result)); },
+      [=](caf::error& err) {
         spdlog::error("journal: committer failed: {}", self->system().render(err));
-        commit_result all_failed;
-        all_failed.failed.assign(count, errc::storage_unavailable);
-        settle(self, std::move(waiting), all_failed);
+        answered(self, seq, sent, std::nullopt);
       });
 }
 
@@ -104,14 +210,20 @@ caf::result<committed_atom> accept(journal_ptr self, journal_write& write) {
   telemetry::observe_mailbox(telemetry::actor_kind::journal, mailbox_depth(self));
   auto& st = self->state;
   auto rows = write.changes.size();
-  if (st.rows + st.rows_in_flight + rows > st.settings.queue_rows_max)
+  if (st.open.rows + st.rows_in_flight + rows > st.settings.queue_rows_max)
     return make_error(errc::overloaded);
   auto rp = self->make_response_promise<committed_atom>();
-  bool first = st.writes.empty();
-  st.writes.push_back(std::move(write));
-  st.waiting.push_back(rp);
-  st.rows += rows;
-  if (st.settings.batch_wait_ms == 0 || st.rows >= st.settings.batch_rows_max) {
+  bool first = st.open.entries.empty();
+  auto& b = st.open;
+  entry e{std::move(write), rp, std::nullopt, static_cast<uint32_t>(b.per_change.size()), 0};
+  for (const auto& c : e.write.changes) {
+    b.per_change.push_back(keys_of(c));
+    b.keys.add(b.per_change.back());
+  }
+  e.keys_end = static_cast<uint32_t>(b.per_change.size());
+  b.entries.push_back(std::move(e));
+  b.rows += rows;
+  if (st.settings.batch_wait_ms == 0 || b.rows >= st.settings.batch_rows_max) {
     flush(self);
   } else if (first) {
     self->delayed_send(self, std::chrono::milliseconds{st.settings.batch_wait_ms},
@@ -268,7 +380,15 @@ loader_actor::behavior_type loader_main(loader_actor::pointer,
                                         std::shared_ptr<store_holder> holder) {
   return {[holder](load_atom, event_id id) -> caf::result<event_snapshot> {
     try {
+      auto started = std::chrono::steady_clock::now();
       auto snapshot = holder->get().load_event(id);
+      spdlog::info("loader: event {} read in {:.0f} ms", id,
+                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()
+                                                             - started).count());
+      // The database client's buffers of a large event are free now, but
+      // glibc keeps them in this thread's arena: give them back to the
+      // system (a million-seat event, issue 17: 37 MB of resident set).
+      malloc_trim(0);
       if (!snapshot)
         return make_error(errc::event_not_found);
       return std::move(*snapshot);
@@ -305,6 +425,15 @@ committer_actor spawn_committer(caf::actor_system& sys, store_factory make_store
                  " its first commit (a test fault; never set it in production)");
   return spawn_blocking<committer_actor>(sys, committer_main, std::move(make_store), model, fault,
                                          mode == commit_mode::fenced);
+}
+
+committer_actor spawn_committers(caf::actor_system& sys, const store_factory& make_store,
+                                 uint32_t count, commit_mode mode) {
+  if (count <= 1)
+    return spawn_committer(sys, make_store, thread_model::detached, mode);
+  return caf::actor_cast<committer_actor>(spawn_worker_pool(sys, count, [&sys, make_store, mode] {
+    return spawn_committer(sys, make_store, thread_model::detached, mode);
+  }));
 }
 
 loader_actor spawn_loader(caf::actor_system& sys, store_factory make_store, thread_model model) {

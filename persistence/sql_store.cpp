@@ -96,6 +96,40 @@ std::optional<event_snapshot> load_info(soci::session& sql, long long id) {
   return snap;
 }
 
+// A section's orders and the seats of their live tickets, one section at a
+// time: the PostgreSQL client holds a query's whole result in memory, so a
+// million-seat event is never read in one result (issue 17: it took 37 MB
+// at once, kept by the allocator afterwards). Sold orders and their tickets
+// come in the same order and are walked together, without an index.
+void load_orders(soci::session& sql, long long id, section_snapshot& s) {
+  const auto where = " where event_id = " + std::to_string(id)
+                     + " and section_id = " + std::to_string(s.info.id);
+  for_each_row<long long, long long, long long, long long, long long, std::string>(
+    sql, "select id, customer_id, hold_id, quantity, created_at, status from orders" + where
+           + " order by id",
+    std::nullopt, [&](long long oid, long long customer, long long hid, long long quantity,
+                      long long created_at, const std::string& status) {
+      auto& into = status == "sold" ? s.orders : s.cancelled_orders;
+      into.push_back({static_cast<order_id>(oid), static_cast<customer_id>(customer),
+                      static_cast<hold_id>(hid), {}, static_cast<uint32_t>(quantity),
+                      created_at});
+    });
+  // Only sold orders have live tickets; a cancelled order's are kept, marked.
+  auto next = s.orders.begin();
+  for_each_row<long long, long long>(
+    sql, "select order_id, seat from tickets" + where
+           + " and status = 'live' and seat is not null order by order_id, number",
+    std::nullopt, [&](long long oid, long long seat) {
+      while (next != s.orders.end() && i64(next->id) < oid)
+        ++next;
+      if (next == s.orders.end() || i64(next->id) != oid)
+        return;
+      if (next->seats.empty())
+        next->seats.reserve(next->quantity);
+      next->seats.push_back(static_cast<uint32_t>(seat));
+    });
+}
+
 // Live holds, sold orders with their seats, cancelled orders (without: their
 // seats are given back), and the next ids of every section.
 void load_sections(soci::session& sql, long long id, event_snapshot& snap) {
@@ -117,34 +151,8 @@ void load_sections(soci::session& sql, long long id, event_snapshot& snap) {
                             parse_seats(seats), static_cast<uint32_t>(quantity), created_at,
                             expires_at});
     });
-  for_each_row<long long, long long, long long, long long, long long, long long, std::string>(
-    sql,
-    "select section_id, id, customer_id, hold_id, quantity, created_at, status"
-    " from orders where event_id = :e order by section_id, id",
-    id, [&](long long sid, long long oid, long long customer, long long hid, long long quantity,
-            long long created_at, const std::string& status) {
-      auto* s = section(sid);
-      if (!s)
-        return;
-      auto& into = status == "sold" ? s->orders : s->cancelled_orders;
-      into.push_back({static_cast<order_id>(oid), static_cast<customer_id>(customer),
-                      static_cast<hold_id>(hid), {}, static_cast<uint32_t>(quantity),
-                      created_at});
-    });
-  std::map<std::pair<long long, long long>, order_record*> orders;
   for (auto& s : snap.sections)
-    for (auto& o : s.orders)
-      orders[{s.info.id, i64(o.id)}] = &o;
-  // Only sold orders have live tickets; a cancelled order's are kept, marked.
-  for_each_row<long long, long long, long long>(
-    sql,
-    "select section_id, order_id, seat from tickets where event_id = :e and status = 'live'"
-    " and seat is not null order by section_id, order_id, number",
-    id, [&](long long sid, long long oid, long long seat) {
-      auto found = orders.find({sid, oid});
-      if (found != orders.end())
-        found->second->seats.push_back(static_cast<uint32_t>(seat));
-    });
+    load_orders(sql, id, s);
   // Ids are never reused, so ended holds and cancelled orders count too.
   for_each_row<long long, long long>(
     sql, "select section_id, max(id) from holds where event_id = :e group by section_id", id,

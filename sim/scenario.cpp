@@ -42,7 +42,7 @@ scenario preset(const std::string& name) {
     s.general_capacity = 2000;
     s.customers = 100'000;
     s.sale_s = 900;
-    s.journal = journal_settings{512, 1, 65536};
+    s.journal = journal_settings{512, 1, 65536, 4};
     s.reorder = 0.2;
     s.timer_race = 0.001;
     s.steps_max = 100'000'000;
@@ -183,7 +183,8 @@ void print(std::ostream& out, const scenario& s) {
       << " max_tickets_per_customer=" << s.limits.max_tickets_per_customer
       << " max_holds_per_customer=" << s.limits.max_holds_per_customer
       << " journal batch_rows_max=" << s.journal.batch_rows_max
-      << " batch_wait_ms=" << s.journal.batch_wait_ms << "\n"
+      << " batch_wait_ms=" << s.journal.batch_wait_ms
+      << " batches_in_flight_max=" << s.journal.batches_in_flight_max << "\n"
       << "interleaving reorder=" << s.reorder << " timer_race=" << s.timer_race
       << " steps_max=" << s.steps_max << " ops_max=" << s.ops_max << "\n"
       << "faults=" << s.faults_name << " commit_fail=" << f.commit_fail

@@ -59,7 +59,7 @@ struct scenario {
   std::string arrival = "burst";     // burst: most arrive at the opening; uniform
   behaviour_mix behaviour;
   reservation_limits limits;
-  journal_settings journal{64, 1, 65536};
+  journal_settings journal{64, 1, 65536, 4};  // 4 in flight, as on PostgreSQL
   double reorder = 0.5;              // probability the next actor is drawn, not the first ready
   double timer_race = 0.15;          // probability time moves while messages are pending
   uint64_t steps_max = 5'000'000;    // safety net: a run longer than this fails (no progress)

@@ -171,7 +171,7 @@ struct durable_fixture : actor_fixture {
     committer = spawn_committer(sys, factory(), thread_model::scheduled, mode);
     loader = spawn_loader(sys, factory(), thread_model::scheduled);
     // No batch wait: virtual time only moves when the test moves it.
-    journal = spawn_journal(sys, journal_settings{512, 0, 65536}, committer);
+    journal = spawn_journal(sys, journal_settings{512, 0, 65536, 4}, committer);
   }
 
   void stop_journal() {

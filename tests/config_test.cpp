@@ -82,6 +82,8 @@ void check_equal(const settings& actual, const settings& expected) {
   BOOST_TEST(actual.database.journal_batch_rows_max == expected.database.journal_batch_rows_max);
   BOOST_TEST(actual.database.journal_batch_wait_ms == expected.database.journal_batch_wait_ms);
   BOOST_TEST(actual.database.journal_queue_rows_max == expected.database.journal_queue_rows_max);
+  BOOST_TEST(actual.database.journal_batches_in_flight_max
+             == expected.database.journal_batches_in_flight_max);
   BOOST_TEST(actual.actors.threads == expected.actors.threads);
   BOOST_TEST(actual.actors.event_idle_stop_s == expected.actors.event_idle_stop_s);
   BOOST_TEST(actual.actors.event_backlog_max == expected.actors.event_backlog_max);
@@ -532,6 +534,7 @@ BOOST_AUTO_TEST_CASE(setting_keys_lists_every_key_in_order) {
       "database.journal_batch_rows_max",
       "database.journal_batch_wait_ms",
       "database.journal_queue_rows_max",
+      "database.journal_batches_in_flight_max",
       "actors.threads",
       "actors.event_idle_stop_s",
       "actors.event_backlog_max",
@@ -623,6 +626,8 @@ BOOST_AUTO_TEST_CASE(each_key_is_read_from_its_documented_env_name) {
       {"database.journal_batch_rows_max", "BOXOFFICE_DATABASE_JOURNAL_BATCH_ROWS_MAX"},
       {"database.journal_batch_wait_ms", "BOXOFFICE_DATABASE_JOURNAL_BATCH_WAIT_MS"},
       {"database.journal_queue_rows_max", "BOXOFFICE_DATABASE_JOURNAL_QUEUE_ROWS_MAX"},
+      {"database.journal_batches_in_flight_max",
+       "BOXOFFICE_DATABASE_JOURNAL_BATCHES_IN_FLIGHT_MAX"},
       {"actors.threads", "BOXOFFICE_ACTORS_THREADS"},
       {"actors.event_idle_stop_s", "BOXOFFICE_ACTORS_EVENT_IDLE_STOP_S"},
       {"actors.event_backlog_max", "BOXOFFICE_ACTORS_EVENT_BACKLOG_MAX"},

@@ -31,7 +31,9 @@ using clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* connection_key = "boxoffice.connection";
+// Short enough for std::string's small buffer: Peer::tryGetData takes the
+// key as a std::string, several times per request.
+constexpr const char* connection_key = "bo.connection";
 
 // Set when the request given to Pistache reached the server's code
 // (note_dispatch); still false after, Pistache refused it itself.

@@ -18,7 +18,12 @@ log_writer::~log_writer() {
 }
 
 void log_writer::log(const spdlog::details::log_msg& msg) {
-  line l{msg.time, msg.level, std::string(msg.payload.data(), msg.payload.size())};
+  push(msg.time, msg.level, std::string(msg.payload.data(), msg.payload.size()));
+}
+
+void log_writer::push(spdlog::log_clock::time_point time, spdlog::level::level_enum level,
+                      std::string payload) {
+  line l{time, level, std::move(payload)};
   bool wake = false;
   {
     std::lock_guard lock(mutex_);

@@ -40,6 +40,9 @@ public:
   log_writer& operator=(const log_writer&) = delete;
 
   void log(const spdlog::details::log_msg& msg) override;
+  // The same for a line already in a string of its own (no copy).
+  void push(spdlog::log_clock::time_point time, spdlog::level::level_enum level,
+            std::string payload);
   // Returns once every line logged before it is written.
   void flush() override;
   void set_pattern(const std::string& pattern) override;

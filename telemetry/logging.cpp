@@ -27,6 +27,11 @@ constexpr std::string_view structured_prefix = "\x1f\x1e";
 
 std::atomic<bool> fields_understood{false};
 
+// The logger setup_logging installed and its writer: log() hands its line
+// to the writer directly, without spdlog copying it once more.
+std::atomic<spdlog::logger*> installed_logger{nullptr};
+std::atomic<log_writer*> installed_writer{nullptr};
+
 struct parsed_payload {
   std::string_view msg;
   struct field {
@@ -57,17 +62,27 @@ parsed_payload parse(std::string_view payload) {
   return out;
 }
 
-std::string time_text(spdlog::log_clock::time_point t) {
+// "2026-11-22T05:05:37.504Z"; the date and time are formatted once a
+// second per thread (the writer's), only the milliseconds per line.
+std::string_view time_text(spdlog::log_clock::time_point t) {
+  thread_local std::time_t formatted_at = -1;
+  thread_local char text[40];
   auto since = t.time_since_epoch();
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(since);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(since - secs).count();
+  auto ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(since - secs).count());
   std::time_t tt = secs.count();
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
+  if (tt != formatted_at) {
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    formatted_at = tt;
+  }
+  text[20] = static_cast<char>('0' + ms / 100);
+  text[21] = static_cast<char>('0' + ms / 10 % 10);
+  text[22] = static_cast<char>('0' + ms % 10);
+  text[23] = 'Z';
+  return {text, 24};
 }
 
 std::string_view level_name(spdlog::level::level_enum level) {
@@ -166,7 +181,8 @@ private:
 
   void format_text(const spdlog::details::log_msg& msg, const parsed_payload& p,
                    spdlog::memory_buf_t& dest) {
-    append(dest, time_text(msg.time) + ' ');
+    append(dest, time_text(msg.time));
+    dest.push_back(' ');
     append(dest, level_name(msg.level));
     append(dest, " " + one_line(mask_card_numbers(p.msg)));
     for (const auto& f : p.fields) {
@@ -246,6 +262,8 @@ void setup_logging(log_format format, const std::string& level) {
   logger->set_formatter(make_formatter(format));
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
+  installed_writer.store(sink.get());
+  installed_logger.store(logger.get());
   set_fields_understood(true);
   metrics::default_registry().sampled_counter(
     "boxoffice_log_lines_dropped_total", "Log lines dropped because the log queue was full",
@@ -262,6 +280,8 @@ void set_fields_understood(bool yes) {
 }
 
 void stop_logging() {
+  installed_logger.store(nullptr);
+  installed_writer.store(nullptr);
   spdlog::shutdown();
 }
 
@@ -291,7 +311,11 @@ void log(spdlog::level::level_enum level, std::string_view msg,
     }
     append_clean(payload, f.value);
   }
-  logger->log(level, std::string_view{payload});
+  auto* writer = installed_writer.load(std::memory_order_acquire);
+  if (writer != nullptr && logger == installed_logger.load(std::memory_order_acquire))
+    writer->push(spdlog::log_clock::now(), level, std::move(payload));
+  else
+    logger->log(level, std::string_view{payload});
 }
 
 std::string mask_card_numbers(std::string_view text) {

@@ -1,19 +1,32 @@
 #!/usr/bin/env bash
-# The benchmark suite of issue 6 in one command, one measurement after
-# another on this machine, each repeated RUNS times (medians reported):
-#   1. the HTTP ceiling: GET /v1/health of the server binary, with
-#      boxoffice-loadgen and with wrk for reference;
-#   2. the lock-based baseline directly on PostgreSQL, nothing in front:
-#      pgbench running bench/lock_baseline/hold.sql (SELECT ... FOR UPDATE,
-#      UPDATE ... WHERE status = 'free') on 100 x 1,000 seats;
+# The benchmark suite of issues 6 and 17 in one command, one measurement
+# after another on this machine, each repeated RUNS times (medians reported):
+#   1. the limits of the machine, each beside what boxoffice makes of it:
+#      a. the HTTP ceiling of the stack: bench/bare (Pistache answering a
+#         constant body) beside boxoffice's GET /v1/health, same client
+#         (boxoffice-loadgen; wrk for reference), same connections, in turn;
+#      b. the disk's group-commit rate: pgbench, CONNECTIONS clients, one
+#         single-row INSERT per transaction, on the same throwaway
+#         PostgreSQL; for SQLite, the fdatasync rate of the work directory;
+#      c. the lock-based baseline directly on PostgreSQL, nothing in front:
+#         pgbench running bench/lock_baseline/hold.sql (SELECT ... FOR UPDATE,
+#         UPDATE ... WHERE status = 'free') on 100 x 1,000 seats;
+#   2. reads: the seat map of a 1,000-seat section, fresh and conditional
+#      (If-None-Match: 304), and the page of a 100-section event;
 #   3. boxoffice-loadgen scenarios flash, spread, browse, mixed, quantity on
 #      SQLite and on PostgreSQL, each on a fresh server and database, each
-#      audited in the database afterwards.
+#      audited in the database afterwards;
+#   4. health and spread holds at CONNECTIONS_HIGH connections (1,024);
+#   5. open loop (--rate): health and spread holds at 50 % and 80 % of the
+#      maximum measured above, latency from each request's intended send;
+#   6. the journal's scenarios (flash of 20,000 seats, memory of 1M seats):
+#      see "journal scenarios" below.
 # Every run uses CONNECTIONS connections (default 64) and 2 client threads.
 # Prints a markdown table of medians and ratios with date, commit, commands
-# and audit results.
+# and audit results, then each goal of issue 17 with its ratio and PASS/MISS.
 # Usage: bench/run.sh    (env: RUNS=3 SECONDS_PER_RUN=8 CONNECTIONS=64
-#                         BUILD_DIR=build/release SKIP_BUILD=0 KEEP=dir)
+#                         CONNECTIONS_HIGH=1024 BUILD_DIR=build/release
+#                         SKIP_BUILD=0 KEEP=dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${BOXOFFICE_TEST_PG_URL:-}" ]; then
@@ -23,6 +36,7 @@ fi
 runs=${RUNS:-3}
 seconds=${SECONDS_PER_RUN:-8}
 connections=${CONNECTIONS:-64}
+connections_high=${CONNECTIONS_HIGH:-1024}
 build=${BUILD_DIR:-build/release}
 pg_url=$BOXOFFICE_TEST_PG_URL
 work=${KEEP:-$(mktemp -d)}
@@ -37,15 +51,18 @@ trap cleanup EXIT
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
-  cmake --build "$build" -j2 --target boxoffice boxoffice-loadgen > "$work/build.log" 2>&1 || {
+  cmake --build "$build" -j2 --target boxoffice boxoffice-loadgen bare_pistache \
+    > "$work/build.log" 2>&1 || {
     tail -20 "$work/build.log" >&2
     exit 1
   }
 fi
 server=$build/boxoffice
 loadgen=$build/boxoffice-loadgen
+bare=$build/bare_pistache
 port=$((20000 + RANDOM % 10000))
 base=http://127.0.0.1:$port
+bare_port=$((port + 1))
 admin_email=admin@bench.test
 admin_password=bench-admin-password
 
@@ -87,34 +104,91 @@ stop_server() {
 
 peak_rss_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$pid/status"; }
 
+# Records one loadgen report as KIND (the scenario's name unless given).
+# Env: CONN (connections, default CONNECTIONS), RATE (open loop, default
+# closed), KIND, EXTRA (more loadgen arguments), URL_OF (a server already
+# running: no server is started, and nothing is audited).
 run_loadgen() {  # backend scenario run
-  local backend=$1 scenario=$2 n=$3 out=$work/$2-$1-$3.json rss status=0
-  start_server "$backend"
-  local args=(--url "$base" --admin-email "$admin_email" --scenario "$scenario"
-              --connections "$connections" --threads 2 --duration-s "$seconds" --db "$url" --json)
-  note_command "BOXOFFICE_LOADGEN_ADMIN_PASSWORD=... $loadgen ${args[*]/$url/<database.url>}"
+  local backend=$1 scenario=$2 n=$3 rss=0 status=0 target=$base db_args=()
+  local kind=${KIND:-$2} conn=${CONN:-$connections}
+  local out=$work/$kind-$1-$3.json err=$work/$kind-$1-$3.log
+  if [ -n "${URL_OF:-}" ]; then
+    target=$URL_OF
+  else
+    start_server "$backend"
+    db_args=(--db "$url")
+  fi
+  local args=(--url "$target" --admin-email "$admin_email" --scenario "$scenario"
+              --connections "$conn" --threads 2 --duration-s "$seconds" "${db_args[@]}" --json)
+  [ -n "${RATE:-}" ] && args+=(--rate "$RATE")
+  # shellcheck disable=SC2206
+  [ -n "${EXTRA:-}" ] && args+=($EXTRA)
+  note_command "BOXOFFICE_LOADGEN_ADMIN_PASSWORD=... $loadgen ${args[*]/${url:-none}/<database.url>}"
   BOXOFFICE_LOADGEN_ADMIN_PASSWORD=$admin_password "$loadgen" "${args[@]}" > "$out" \
-    2> "$work/$scenario-$backend-$n.log" || status=$?
-  rss=$(peak_rss_kib)
-  stop_server
+    2> "$err" || status=$?
+  if [ -z "${URL_OF:-}" ]; then
+    rss=$(peak_rss_kib)
+    stop_server
+  fi
+  local extra_fields="\"connections\":$conn,\"load\":\"$(cut -d' ' -f1-3 /proc/loadavg)\""
   if ! python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$out" 2> /dev/null; then
-    echo "loadgen $scenario on $backend failed (exit $status); see $work/$scenario-$backend-$n.log" >&2
-    tail -5 "$work/$scenario-$backend-$n.log" >&2
-    record "{\"kind\":\"$scenario\",\"backend\":\"$backend\",\"run\":$n,\"exit\":$status,\"report\":null}"
+    echo "loadgen $kind on $backend failed (exit $status); see $err" >&2
+    tail -5 "$err" >&2
+    record "{\"kind\":\"$kind\",\"backend\":\"$backend\",\"run\":$n,\"exit\":$status,$extra_fields,\"report\":null}"
     return
   fi
-  record "{\"kind\":\"$scenario\",\"backend\":\"$backend\",\"run\":$n,\"exit\":$status,\"peak_rss_kib\":$rss,\"report\":$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$out")}"
+  record "{\"kind\":\"$kind\",\"backend\":\"$backend\",\"run\":$n,\"exit\":$status,\"peak_rss_kib\":${rss:-0},$extra_fields,\"report\":$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$out")}"
 }
 
-run_wrk_health() {  # run
-  start_server sqlite
-  note_command "wrk -t2 -c$connections -d${seconds}s --latency $base/v1/health"
-  wrk -t2 -c"$connections" -d"${seconds}s" --latency "$base/v1/health" > "$work/wrk-$1.txt"
-  stop_server
+run_wrk() {  # kind url run
+  note_command "wrk -t2 -c$connections -d${seconds}s --latency -H 'Connection: keep-alive' $2"
+  wrk -t2 -c"$connections" -d"${seconds}s" --latency -H 'Connection: keep-alive' "$2" \
+    > "$work/$1-$3.txt"
   local rps p99
-  rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-$1.txt")
-  p99=$(awk '$1 == "99%" {print $2}' "$work/wrk-$1.txt")
-  record "{\"kind\":\"wrk_health\",\"run\":$1,\"requests_per_s\":$rps,\"p99\":\"$p99\"}"
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/$1-$3.txt")
+  p99=$(awk '$1 == "99%" {print $2}' "$work/$1-$3.txt")
+  record "{\"kind\":\"$1\",\"run\":$3,\"requests_per_s\":${rps:-0},\"p99\":\"$p99\"}"
+}
+
+# The HTTP ceiling of the stack and boxoffice's health route, in turn, with
+# the same clients and connections.
+run_http_ceiling() {  # run
+  local bare_pid
+  "$bare" "$bare_port" 2 > "$work/bare.log" 2>&1 &
+  bare_pid=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$bare_port/" > /dev/null && break; sleep 0.05; done
+  note_command "$bare $bare_port 2"
+  URL_OF=http://127.0.0.1:$bare_port KIND=bare run_loadgen - health "$1"
+  run_wrk wrk_bare "http://127.0.0.1:$bare_port/v1/health" "$1"
+  kill "$bare_pid"; wait "$bare_pid" 2>/dev/null || true
+  run_loadgen sqlite health "$1"
+  start_server sqlite
+  run_wrk wrk_health "$base/v1/health" "$1"
+  stop_server
+}
+
+# The disk's group-commit rate: what PostgreSQL commits with CONNECTIONS
+# clients each committing one single-row INSERT; and the fdatasync rate of
+# the directory the SQLite database lives in (one writer, 4 KiB each).
+run_commit_rate() {  # run
+  psql "$pg_url" -qc "drop table if exists commit_rate; create table commit_rate (id bigserial primary key, v integer not null)" > /dev/null 2>&1
+  echo 'insert into commit_rate (v) values (1);' > "$work/commit_rate.sql"
+  local t=$((seconds + 4))
+  note_command "pgbench -n -c $connections -j 2 -T $t -f commit_rate.sql  # insert into commit_rate (v) values (1);"
+  pgbench -n -c "$connections" -j 2 -T "$t" -f "$work/commit_rate.sql" "$pg_url" \
+    > "$work/commit-rate-$1.txt" 2>&1
+  local tps lat
+  tps=$(awk '/^tps = / {print $3}' "$work/commit-rate-$1.txt")
+  lat=$(awk '/^latency average/ {print $4}' "$work/commit-rate-$1.txt")
+  note_command "python3: 1,000 x (write 4 KiB; fdatasync) in the work directory"
+  local fsync
+  fsync=$(python3 -c "import os,time
+fd=os.open('$work/fsync.probe',os.O_CREAT|os.O_WRONLY); n=1000; s=time.perf_counter()
+for _ in range(n):
+  os.write(fd,b'x'*4096); os.fdatasync(fd)
+print(n/(time.perf_counter()-s))")
+  rm -f "$work/fsync.probe"
+  record "{\"kind\":\"commit_rate\",\"run\":$1,\"tps\":${tps:-0},\"latency_ms_avg\":${lat:-0},\"fdatasync_per_s\":${fsync:-0}}"
 }
 
 run_lock_baseline() {  # run
@@ -136,17 +210,35 @@ run_lock_baseline() {  # run
   record "{\"kind\":\"lock_baseline\",\"run\":$1,\"tps\":${tps:-0},\"processed\":${processed:-0},\"held\":$held,\"failed\":${failed:-0},\"latency_ms_avg\":${lat:-0},\"duplicates\":$dups}"
 }
 
+# The median successes/s of a recorded kind's operation (0 if none).
+median_rate() {  # kind backend operation
+  python3 - "$results" "$1" "$2" "$3" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+v = [((r.get("report") or {}).get("operations", {}).get(sys.argv[4], {}).get("successes_per_s"))
+     for r in rows if r["kind"] == sys.argv[2] and r.get("backend") == sys.argv[3]]
+v = [x for x in v if x]
+print(int(statistics.median(v)) if v else 0)
+PY
+}
+
 log "work directory $work; $runs runs of ${seconds}s; $connections connections"
 started=$(date -u +%Y-%m-%dT%H:%MZ)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for n in $(seq "$runs"); do
-  log "health ceiling, run $n"
-  run_loadgen sqlite health "$n"
-  run_wrk_health "$n"
+  log "HTTP ceiling (bare Pistache) and health, run $n"
+  run_http_ceiling "$n"
 done
 for n in $(seq "$runs"); do
-  log "lock baseline on PostgreSQL, run $n"
+  log "commit rate (pgbench single-row inserts, fdatasync) and lock baseline, run $n"
+  run_commit_rate "$n"
   run_lock_baseline "$n"
+done
+for n in $(seq "$runs"); do
+  for scenario in seat_map seat_map_cached event_page; do
+    log "$scenario on sqlite, run $n"
+    run_loadgen sqlite "$scenario" "$n"
+  done
 done
 for backend in sqlite postgresql; do
   for scenario in flash spread browse mixed quantity; do
@@ -156,6 +248,36 @@ for backend in sqlite postgresql; do
     done
   done
 done
+for n in $(seq "$runs"); do
+  log "health and spread at $connections_high connections, run $n"
+  CONN=$connections_high KIND=health_high run_loadgen sqlite health "$n"
+  for backend in sqlite postgresql; do
+    CONN=$connections_high KIND=spread_high run_loadgen "$backend" spread "$n"
+  done
+done
+# Open loop at 50 % and 80 % of the closed-loop maximum measured above.
+for percent in 50 80; do
+  for what in "health sqlite health health" "spread sqlite spread hold" \
+              "spread postgresql spread hold"; do
+    set -- $what
+    max=$(median_rate "$1" "$2" "$4")
+    [ "$max" -gt 0 ] || continue
+    rate=$((max * percent / 100))
+    log "open loop: $1 on $2 at $rate/s ($percent % of $max)"
+    RATE=$rate KIND=open_${1}_$percent run_loadgen "$2" "$3" 1
+  done
+done
+
+# --- journal scenarios (issue 17; owned by the journal work) -----------------
+# Plug in here: a flash sale of one 20,000-seat section at CONNECTIONS_HIGH
+# connections (holds then purchases; sales/s and p99) and the same against
+# the lock baseline, and the memory of one event of 1,000,000 seats (peak
+# RSS, recovery time). Record each as one line with record '{...}', kinds
+# "flash20k" (a loadgen report, like run_loadgen's), "flash20k_lock_baseline"
+# ({"tps":..,"held":..}) and "memory_1m" ({"rss_mib":..,"recovery_s":..});
+# summarize.py prints their goals, "not measured" until they are recorded.
+# -------------------------------------------------------------------------------
+
 python3 bench/loadgen/summarize.py "$results" "$commands" \
   "$started" "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo '+local changes')" \
   "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" "$runs" "$seconds" "$connections"

@@ -16,6 +16,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <mutex>
@@ -31,7 +32,9 @@ using clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* connection_key = "boxoffice.connection";
+// Short enough for std::string's small buffer: Peer::tryGetData takes the
+// key as a std::string, several times per request.
+constexpr const char* connection_key = "bo.connection";
 
 // Set when the request given to Pistache reached the server's code
 // (note_dispatch); still false after, Pistache refused it itself.
@@ -80,6 +83,10 @@ struct connection {
   clock::time_point phase_started;
   bool timer_armed = false;
   bool pumping = false;
+  // Header fields of this connection's requests that parsed: a client sends
+  // the same few with every request (Host, User-Agent, Accept...), and the
+  // parse of a field gives the same answer every time.
+  std::vector<std::pair<std::string, std::string>> headers_passed;
 
   // Any thread, under m.
   std::mutex m;
@@ -118,11 +125,20 @@ void on_reactor(const std::shared_ptr<connection>& c, std::chrono::milliseconds 
   c->transport->armTimer(fd, std::max(after, std::chrono::milliseconds(1)), std::move(deferred));
 }
 
+// At most this many fields of this size are remembered per connection.
+constexpr size_t headers_passed_max = 16;
+constexpr size_t header_passed_bytes_max = 256;
+
 // Pistache would answer these itself, in plain text, while parsing the
 // request's headers: its typed headers that do not parse, and cookies.
-std::optional<problem> header_problem(const framed_request& r) {
+// `passed`: fields known to parse, skipped; those that parse now are added.
+std::optional<problem> header_problem(const framed_request& r,
+                                      std::vector<std::pair<std::string, std::string>>& passed) {
   auto& registry = Http::Header::Registry::instance();
-  for (const auto& [name, value] : r.headers) {
+  for (const auto& field : r.headers) {
+    const auto& [name, value] = field;
+    if (std::find(passed.begin(), passed.end(), field) != passed.end())
+      continue;
     try {
       if (Http::Header::LowercaseEqualStatic(name, "cookie")) {
         Http::CookieJar jar;
@@ -135,6 +151,9 @@ std::optional<problem> header_problem(const framed_request& r) {
     } catch (const std::exception&) {
       return malformed_request("The " + name + " header is not valid");
     }
+    if (passed.size() < headers_passed_max
+        && name.size() + value.size() <= header_passed_bytes_max)
+      passed.push_back(field);
   }
   return std::nullopt;
 }
@@ -250,7 +269,7 @@ private:
       c->current = exchange{r.head, r.keep_alive, r.http10};
       if (!r.keep_alive)
         c->closing = true;
-      if (auto bad = header_problem(r)) {
+      if (auto bad = header_problem(r, c->headers_passed)) {
         c->refusal = std::move(bad);
         c->waiting.clear();
         return true;

@@ -15,6 +15,13 @@
 
 namespace boxoffice::http {
 
+// The metrics of one method and route (requests by status, latency),
+// resolved once: a request counts itself without a lookup, a lock or an
+// allocation. Made on first use, kept for the process's life (there are
+// as many as routes times methods).
+class route_instruments;
+const route_instruments& instruments_for(const std::string& method, const std::string& route);
+
 struct request_trace {
   std::string id;      // X-Request-Id
   std::string method;
@@ -22,6 +29,9 @@ struct request_trace {
   std::string path;    // the path as requested, with its ids: for the log only
   std::string client;  // the client's address
   std::string created;  // the Location of a 201: the new hold's or order's id
+  // Those of method and route, when the server resolved them in advance;
+  // else looked up when the trace closes.
+  const route_instruments* instruments = nullptr;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   // Atomic: a handler that throws after handing its writer to the gateway
   // can have both the reactor and an actor answer (only one is sent).

@@ -120,9 +120,14 @@ struct http_server::impl {
     send_problem(w, allow.empty() ? not_found() : method_not_allowed(std::move(allow)));
   }
 
-  Rest::Route::Handler wrap(route_handler h, const std::string& route) {
-    return [this, h = std::move(h), route](const Rest::Request& req, Http::ResponseWriter w) {
+  Rest::Route::Handler wrap(route_handler h, Http::Method method, const std::string& route) {
+    // HEAD is answered by the GET route (connection_guard.h).
+    const auto* as_routed = &instruments_for(Http::methodString(method), route);
+    const auto* as_head = method == Http::Method::Get ? &instruments_for("HEAD", route) : as_routed;
+    return [this, h = std::move(h), route, as_routed, as_head](const Rest::Request& req,
+                                                               Http::ResponseWriter w) {
       auto trace = prepare(req, w, route);
+      trace->instruments = trace->method == "HEAD" ? as_head : as_routed;
       trace_scope scope{trace};
       // Only the first response of a request is sent (response.h); a writer
       // handed off (moved from) has no peer.
@@ -150,7 +155,7 @@ struct http_server::impl {
     Rest::Router router;
     std::vector<Http::Method> routed;
     for (const auto& r : routes) {
-      router.addRoute(r.method, r.path, wrap(r.handler, r.path));
+      router.addRoute(r.method, r.path, wrap(r.handler, r.method, r.path));
       routed.push_back(r.method);
     }
     // Router::route() does routes[method]: for a method with no route that

@@ -1,10 +1,9 @@
 #include "telemetry/logging.h"
 
+#include "telemetry/log_writer.h"
 #include "telemetry/metrics.h"
 
 #include <nlohmann/json.hpp>
-#include <spdlog/async.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace boxoffice::telemetry {
@@ -26,6 +26,11 @@ constexpr char value_mark = '\x1e';
 constexpr std::string_view structured_prefix = "\x1f\x1e";
 
 std::atomic<bool> fields_understood{false};
+
+// The logger setup_logging installed and its writer: log() hands its line
+// to the writer directly, without spdlog copying it once more.
+std::atomic<spdlog::logger*> installed_logger{nullptr};
+std::atomic<log_writer*> installed_writer{nullptr};
 
 struct parsed_payload {
   std::string_view msg;
@@ -57,17 +62,27 @@ parsed_payload parse(std::string_view payload) {
   return out;
 }
 
-std::string time_text(spdlog::log_clock::time_point t) {
+// "2026-11-22T05:05:37.504Z"; the date and time are formatted once a
+// second per thread (the writer's), only the milliseconds per line.
+std::string_view time_text(spdlog::log_clock::time_point t) {
+  thread_local std::time_t formatted_at = -1;
+  thread_local char text[40];
   auto since = t.time_since_epoch();
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(since);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(since - secs).count();
+  auto ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(since - secs).count());
   std::time_t tt = secs.count();
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
+  if (tt != formatted_at) {
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    formatted_at = tt;
+  }
+  text[20] = static_cast<char>('0' + ms / 100);
+  text[21] = static_cast<char>('0' + ms / 10 % 10);
+  text[22] = static_cast<char>('0' + ms % 10);
+  text[23] = 'Z';
+  return {text, 24};
 }
 
 std::string_view level_name(spdlog::level::level_enum level) {
@@ -79,10 +94,37 @@ void append(spdlog::memory_buf_t& dest, std::string_view text) {
   dest.append(text.data(), text.data() + text.size());
 }
 
-std::string json_string(std::string_view text) {
+// True when `text` is its own JSON string body: printable ASCII without a
+// quote or a backslash, and too few digits to hold a card number. Most
+// fields of a request line are (ids, routes, paths, addresses).
+bool plain_json(std::string_view text) {
+  size_t digits = 0;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\')
+      return false;
+    digits += std::isdigit(u) ? 1 : 0;
+  }
+  return digits < 13;
+}
+
+void append_json_string(spdlog::memory_buf_t& dest, std::string_view text) {
+  if (plain_json(text)) {
+    dest.push_back('"');
+    dest.append(text.data(), text.data() + text.size());
+    dest.push_back('"');
+    return;
+  }
   // Invalid UTF-8 (a raw byte from a request) is replaced, not thrown on.
-  return nlohmann::json(mask_card_numbers(text))
-    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto quoted = nlohmann::json(mask_card_numbers(text))
+                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  dest.append(quoted.data(), quoted.data() + quoted.size());
+}
+
+std::string json_string(std::string_view text) {
+  spdlog::memory_buf_t out;
+  append_json_string(out, text);
+  return {out.data(), out.size()};
 }
 
 // A text record stays one line: control characters are escaped.
@@ -119,19 +161,28 @@ public:
 private:
   void format_json(const spdlog::details::log_msg& msg, const parsed_payload& p,
                    spdlog::memory_buf_t& dest) {
-    append(dest, "{\"time\":\"" + time_text(msg.time) + "\",\"level\":\"");
+    append(dest, "{\"time\":\"");
+    append(dest, time_text(msg.time));
+    append(dest, "\",\"level\":\"");
     append(dest, level_name(msg.level));
-    append(dest, "\",\"msg\":" + json_string(p.msg));
+    append(dest, "\",\"msg\":");
+    append_json_string(dest, p.msg);
     for (const auto& f : p.fields) {
-      append(dest, "," + json_string(f.key) + ":");
-      append(dest, f.number ? std::string(f.value) : json_string(f.value));
+      dest.push_back(',');
+      append_json_string(dest, f.key);
+      dest.push_back(':');
+      if (f.number)
+        append(dest, f.value);
+      else
+        append_json_string(dest, f.value);
     }
     dest.push_back('}');
   }
 
   void format_text(const spdlog::details::log_msg& msg, const parsed_payload& p,
                    spdlog::memory_buf_t& dest) {
-    append(dest, time_text(msg.time) + ' ');
+    append(dest, time_text(msg.time));
+    dest.push_back(' ');
     append(dest, level_name(msg.level));
     append(dest, " " + one_line(mask_card_numbers(p.msg)));
     for (const auto& f : p.fields) {
@@ -149,8 +200,11 @@ private:
 
 // The packing marks must not come from the caller's text.
 void append_clean(std::string& out, std::string_view text) {
-  for (char c : text)
-    out += (c == field_mark || c == value_mark) ? ' ' : c;
+  auto from = out.size();
+  out.append(text);
+  for (auto i = from; i < out.size(); ++i)
+    if (out[i] == field_mark || out[i] == value_mark)
+      out[i] = ' ';
 }
 
 // Card numbers carry a Luhn check digit; nine in ten other long numbers
@@ -174,9 +228,27 @@ bool passes_luhn(std::string_view run) {
 } // namespace
 
 log_field::log_field(const char* k, double v) : key(k), number(std::isfinite(v)) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  value = buf;  // inf and nan go as strings: JSON has no such numbers
+  int n = std::snprintf(number_text_, sizeof number_text_, "%.6g", v);
+  value = {number_text_, static_cast<size_t>(n)};  // inf and nan go as strings: JSON has no such numbers
+}
+
+log_field::log_field(const char* k, long long v) : key(k), number(true) {
+  int n = std::snprintf(number_text_, sizeof number_text_, "%lld", v);
+  value = {number_text_, static_cast<size_t>(n)};
+}
+
+log_field::log_field(const char* k, unsigned long long v) : key(k), number(true) {
+  int n = std::snprintf(number_text_, sizeof number_text_, "%llu", v);
+  value = {number_text_, static_cast<size_t>(n)};
+}
+
+// A number's text moves with the field; borrowed text stays where it is.
+log_field::log_field(const log_field& other) : key(other.key), value(other.value),
+                                                number(other.number) {
+  if (other.value.data() == other.number_text_) {
+    std::memcpy(number_text_, other.number_text_, other.value.size());
+    value = {number_text_, other.value.size()};
+  }
 }
 
 std::unique_ptr<spdlog::formatter> make_formatter(log_format format) {
@@ -185,21 +257,21 @@ std::unique_ptr<spdlog::formatter> make_formatter(log_format format) {
 
 void setup_logging(log_format format, const std::string& level) {
   constexpr size_t queue_lines = 8192;
-  spdlog::init_thread_pool(queue_lines, 1);
-  auto sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-  auto logger = std::make_shared<spdlog::async_logger>(
-    "boxoffice", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
+  auto sink = std::make_shared<log_writer>(stdout, queue_lines);
+  auto logger = std::make_shared<spdlog::logger>("boxoffice", sink);
   logger->set_formatter(make_formatter(format));
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
+  installed_writer.store(sink.get());
+  installed_logger.store(logger.get());
   set_fields_understood(true);
   metrics::default_registry().sampled_counter(
     "boxoffice_log_lines_dropped_total", "Log lines dropped because the log queue was full",
     // Weak: the registry outlives stop_logging, which must be able to end
-    // the pool (and so write what is queued).
-    [pool = std::weak_ptr<spdlog::details::thread_pool>(spdlog::thread_pool())] {
-      auto p = pool.lock();
-      return p ? static_cast<double>(p->overrun_counter()) : 0.0;
+    // the writer (and so write what is queued).
+    [writer = std::weak_ptr<log_writer>(sink)] {
+      auto w = writer.lock();
+      return w ? static_cast<double>(w->dropped()) : 0.0;
     });
 }
 
@@ -208,6 +280,8 @@ void set_fields_understood(bool yes) {
 }
 
 void stop_logging() {
+  installed_logger.store(nullptr);
+  installed_writer.store(nullptr);
   spdlog::shutdown();
 }
 
@@ -217,7 +291,12 @@ void log(spdlog::level::level_enum level, std::string_view msg,
   if (!logger->should_log(level))
     return;
   bool packed = fields_understood.load(std::memory_order_relaxed);
-  std::string payload{packed ? structured_prefix : std::string_view{}};
+  size_t size = structured_prefix.size() + msg.size();
+  for (const auto& f : fields)
+    size += std::strlen(f.key) + f.value.size() + 3;
+  std::string payload;
+  payload.reserve(size);
+  payload.append(packed ? structured_prefix : std::string_view{});
   append_clean(payload, msg);
   for (const auto& f : fields) {
     if (f.value.empty())
@@ -232,7 +311,11 @@ void log(spdlog::level::level_enum level, std::string_view msg,
     }
     append_clean(payload, f.value);
   }
-  logger->log(level, std::string_view{payload});
+  auto* writer = installed_writer.load(std::memory_order_acquire);
+  if (writer != nullptr && logger == installed_logger.load(std::memory_order_acquire))
+    writer->push(spdlog::log_clock::now(), level, std::move(payload));
+  else
+    logger->log(level, std::string_view{payload});
 }
 
 std::string mask_card_numbers(std::string_view text) {

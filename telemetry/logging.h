@@ -1,10 +1,10 @@
 // The process log: one record per line on stdout, as a JSON object
 // ({"time","level","msg", fields...}) or as text, through spdlog.
 //
-// Lines are written by one background thread from a bounded queue, so no
-// actor or HTTP thread ever waits on stdout (a stalled journald, a full
-// pipe); when the queue is full the oldest lines are dropped and counted
-// (boxoffice_log_lines_dropped_total).
+// Lines are written by one background thread from a bounded queue
+// (log_writer.h), in batches, so no actor or HTTP thread ever waits on
+// stdout (a stalled journald, a full pipe); when the queue is full the
+// oldest lines are dropped and counted (boxoffice_log_lines_dropped_total).
 //
 // Structured lines carry their ids as fields (request_id, event, hold...).
 // Digit runs that look like a card number (13-19 digits, Luhn-valid) are masked in every
@@ -30,23 +30,30 @@ void setup_logging(log_format format, const std::string& level);
 // Writes what is queued and stops the background thread; at exit.
 void stop_logging();
 
+// A field borrows its text (valid for the log() call it is passed to: the
+// line is packed before log() returns); a number is formatted into the
+// field itself. No allocation either way.
 struct log_field {
   log_field(const char* k, std::string_view v) : key(k), value(v) {}
   log_field(const char* k, const char* v) : key(k), value(v) {}
   log_field(const char* k, const std::string& v) : key(k), value(v) {}
   // Numbers are written bare in JSON.
   log_field(const char* k, double v);
-  log_field(const char* k, long long v) : key(k), value(std::to_string(v)), number(true) {}
-  log_field(const char* k, unsigned long long v)
-      : key(k), value(std::to_string(v)), number(true) {}
+  log_field(const char* k, long long v);
+  log_field(const char* k, unsigned long long v);
   log_field(const char* k, int v) : log_field(k, static_cast<long long>(v)) {}
   log_field(const char* k, unsigned v) : log_field(k, static_cast<unsigned long long>(v)) {}
   log_field(const char* k, long v) : log_field(k, static_cast<long long>(v)) {}
   log_field(const char* k, unsigned long v) : log_field(k, static_cast<unsigned long long>(v)) {}
+  log_field(const log_field& other);
+  log_field& operator=(const log_field&) = delete;
 
   const char* key;
-  std::string value;
+  std::string_view value;
   bool number = false;
+
+private:
+  char number_text_[32];
 };
 
 // A line with fields: log(info, "request", {{"status", 201}, {"route", r}}).

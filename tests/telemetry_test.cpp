@@ -1,4 +1,5 @@
 // The metrics registry's exposition format and the log line formatter.
+#include "telemetry/log_writer.h"
 #include "telemetry/logging.h"
 #include "telemetry/metrics.h"
 
@@ -7,7 +8,14 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <spdlog/pattern_formatter.h>
+
+#include <cstdio>
 #include <sstream>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
 
 using namespace boxoffice;
 
@@ -164,6 +172,118 @@ BOOST_AUTO_TEST_CASE(a_text_record_stays_one_line_and_odd_numbers_stay_valid_jso
   auto j = nlohmann::json::parse(json_line);
   BOOST_TEST(j["ratio"] == "inf");
   BOOST_TEST(j["ok"] == 2.5);
+}
+
+// Printable ASCII fields are written as they are (no JSON library on the
+// way); anything a JSON string must escape, and anything that could hold a
+// card number, still goes through the escaping and the masking.
+BOOST_AUTO_TEST_CASE(plain_fields_are_copied_and_the_rest_still_escaped_and_masked) {
+  auto line = formatted(telemetry::log_format::json, [] {
+    telemetry::log(spdlog::level::info, "request",
+                   {{"route", "/v1/events/:event_id/sections/:section_id/seats"},
+                    {"path", "/v1/events/12/sections/345678/seats?x=1&y=2"},
+                    {"client", "127.0.0.1"},
+                    {"card", "/v1/x/4111111111111111"},
+                    {"digits", "1234567 and 890123"},
+                    {"odd", "tab\there \\ \"q\" caf\xc3\xa9"}});
+  });
+  BOOST_TEST(line.find(",\"route\":\"/v1/events/:event_id/sections/:section_id/seats\",")
+             != std::string::npos, line);
+  BOOST_TEST(line.find(",\"client\":\"127.0.0.1\",") != std::string::npos, line);
+  auto j = nlohmann::json::parse(line);
+  BOOST_TEST(j["path"] == "/v1/events/12/sections/345678/seats?x=1&y=2");
+  BOOST_TEST(j["card"] == "/v1/x/************1111");
+  BOOST_TEST(j["digits"] == "1234567 and 890123");
+  BOOST_TEST(j["odd"] == "tab\there \\ \"q\" caf\xc3\xa9");
+}
+
+namespace {
+
+// A logger writing "%v" lines through a log_writer.
+std::shared_ptr<spdlog::logger> writer_logger(const std::shared_ptr<telemetry::log_writer>& w) {
+  w->set_formatter(std::make_unique<spdlog::pattern_formatter>("%v"));
+  return std::make_shared<spdlog::logger>("t", w);
+}
+
+std::string text_of(std::FILE* f) {
+  std::rewind(f);
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;)
+    out.append(buf, n);
+  return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(the_log_writer_writes_every_line_in_order_and_flush_waits_for_them) {
+  std::FILE* file = std::tmpfile();
+  BOOST_REQUIRE(file);
+  {
+    auto writer = std::make_shared<telemetry::log_writer>(file, 100000);
+    auto logger = writer_logger(writer);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 2500; ++i)
+          logger->info("{} {}", t, i);
+      });
+    for (auto& t : threads)
+      t.join();
+    logger->info("last");
+    writer->flush();  // while the writer lives on
+    auto text = text_of(file);
+    std::fseek(file, 0, SEEK_END);
+    std::istringstream lines{text};
+    std::string line;
+    int count = 0;
+    std::vector<int> next(4, 0);
+    bool in_order = true;
+    while (std::getline(lines, line)) {
+      ++count;
+      int t = -1, i = -1;
+      if (std::sscanf(line.c_str(), "%d %d", &t, &i) == 2 && t >= 0 && t < 4)
+        in_order = in_order && i == next[t]++;
+    }
+    BOOST_TEST(count == 10001);
+    BOOST_TEST(in_order);
+    BOOST_TEST(text.substr(text.size() - 5) == "last\n");
+    BOOST_TEST(writer->dropped() == 0u);
+  }
+  std::fclose(file);
+}
+
+// A writer stuck on its output (a pipe nobody reads) keeps at most
+// lines_max lines; the rest are dropped and counted, and logging never
+// blocks. Once the output drains, every line kept is written.
+BOOST_AUTO_TEST_CASE(a_stuck_log_writer_drops_the_oldest_lines_and_counts_them) {
+  int fds[2];
+  BOOST_REQUIRE(::pipe(fds) == 0);
+  std::FILE* out = ::fdopen(fds[1], "w");
+  BOOST_REQUIRE(out);
+  const std::string kib(1023, 'x');  // a 1 KiB line: the pipe holds about 64
+  constexpr int lines = 2000;
+  uint64_t dropped = 0;
+  size_t read_lines = 0;
+  std::thread reader;
+  {
+    auto writer = std::make_shared<telemetry::log_writer>(out, 16);
+    auto logger = writer_logger(writer);
+    for (int i = 0; i < lines; ++i)
+      logger->info(kib);
+    dropped = writer->dropped();
+    reader = std::thread([&] {
+      char buf[4096];
+      for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+        for (ssize_t k = 0; k < n; ++k)
+          read_lines += buf[k] == '\n';
+    });
+  }
+  std::fclose(out);
+  reader.join();
+  ::close(fds[0]);
+  BOOST_TEST(dropped >= 1000u);
+  BOOST_TEST(read_lines + dropped == size_t{lines});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

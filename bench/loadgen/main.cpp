@@ -1,5 +1,6 @@
 // boxoffice-loadgen: sets up its own sale through the API, runs a scenario
-// at a fixed number of keep-alive connections until its time or request
+// at a fixed number of keep-alive connections (closed loop, or at a fixed
+// rate with --rate: open loop, wire.h) until its time or request
 // limit (or until sold out), reports per operation, then audits the sale in
 // the database. Exit status: 0 passed, 1 audit violations, 2 setup failure
 // (or a run in which no request succeeded).
@@ -64,7 +65,7 @@ run_outcome run_scenario(const options& o, const sale& s) {
         clients.push_back(c.get());
       std::string why;
       try {
-        run_wire_loop(o.ipv4, o.port, clients, run.stop, drain_limit);
+        run_wire_loop(o.ipv4, o.port, clients, run.stop, drain_limit, o.rate_per_s / o.threads);
       } catch (const std::exception& e) {
         why = e.what();
         run.stop = true;
@@ -126,6 +127,8 @@ json report_json(const options& o, const sale& s, const run_outcome& r) {
               {"elapsed_s", r.seconds},
               {"requests", r.requests},
               {"requests_per_s", r.seconds > 0 ? static_cast<double>(r.requests) / r.seconds : 0},
+              {"open_loop", o.rate_per_s > 0},
+              {"rate_per_s_intended", o.rate_per_s},
               {"operations", stats_json(r.stats, r.seconds)}};
 }
 

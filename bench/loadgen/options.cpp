@@ -18,8 +18,16 @@ const char* to_string(scenario x) {
     case scenario::browse: return "browse";
     case scenario::mixed: return "mixed";
     case scenario::quantity: return "quantity";
+    case scenario::seat_map: return "seat_map";
+    case scenario::seat_map_cached: return "seat_map_cached";
+    case scenario::event_page: return "event_page";
   }
   return "?";
+}
+
+bool reads_only(scenario x) {
+  return x == scenario::browse || x == scenario::seat_map || x == scenario::seat_map_cached
+         || x == scenario::event_page;
 }
 
 namespace {
@@ -74,14 +82,17 @@ options parse_options(int argc, char** argv) {
                "(and MAX_SECTIONS_PER_EVENT >= --sections)."};
   std::map<std::string, scenario> names{
     {"health", scenario::health}, {"flash", scenario::flash},   {"spread", scenario::spread},
-    {"browse", scenario::browse}, {"mixed", scenario::mixed},   {"quantity", scenario::quantity}};
+    {"browse", scenario::browse}, {"mixed", scenario::mixed},   {"quantity", scenario::quantity},
+    {"seat_map", scenario::seat_map}, {"seat_map_cached", scenario::seat_map_cached},
+    {"event_page", scenario::event_page}};
   app.add_option("--url", o.url, "Server base URL (loopback only unless --allow-remote)")
     ->capture_default_str();
   app.add_flag("--allow-remote", o.allow_remote, "Allow a non-loopback server");
   app.add_option("--admin-email", o.admin_email, "Admin (or BOXOFFICE_LOADGEN_ADMIN_EMAIL)");
   app.add_option("--admin-password", o.admin_password,
                  "Admin password (or BOXOFFICE_LOADGEN_ADMIN_PASSWORD)");
-  app.add_option("--scenario", o.kind, "health, flash, spread, browse, mixed or quantity")
+  app.add_option("--scenario", o.kind, "health, flash, spread, browse, mixed, quantity, seat_map, "
+                 "seat_map_cached or event_page")
     ->transform(CLI::CheckedTransformer(names, CLI::ignore_case))
     ->capture_default_str();
   app.add_option("--connections", o.connections, "Keep-alive connections, one request in "
@@ -95,7 +106,11 @@ options parse_options(int argc, char** argv) {
     ->check(CLI::Range(0.1, 3600.0))->capture_default_str();
   app.add_option("--max-requests", o.max_requests, "Request limit of the run")
     ->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000'000}))->capture_default_str();
-  app.add_option("--sections", o.sections, "Sections of the event (0: 1 for flash, 100 else)")
+  app.add_option("--rate", o.rate_per_s, "Open loop: send this many requests per second in "
+                 "all, whatever the answers, and time each from its intended send time "
+                 "(0: closed loop)")->check(CLI::Range(0.0, 10'000'000.0));
+  app.add_option("--sections", o.sections, "Sections of the event (0: 1 for flash and the "
+                 "seat-map scenarios, 100 else)")
     ->check(CLI::Range(0u, 1000u));
   app.add_option("--rows", o.rows, "Rows per section")->check(CLI::Range(1u, 1000u))
     ->capture_default_str();
@@ -121,7 +136,10 @@ options parse_options(int argc, char** argv) {
 
 void resolve_defaults(options& o) {
   if (o.sections == 0)
-    o.sections = o.kind == scenario::flash ? 1 : 100;
+    o.sections = o.kind == scenario::flash || o.kind == scenario::seat_map
+                     || o.kind == scenario::seat_map_cached
+                   ? 1
+                   : 100;
   if (o.customers == 0) {
     uint64_t enough = 1;
     if (o.kind == scenario::spread || o.kind == scenario::quantity || o.kind == scenario::mixed)

@@ -8,8 +8,15 @@
 
 namespace boxoffice::loadgen {
 
-enum class scenario { health, flash, spread, browse, mixed, quantity };
+enum class scenario {
+  health, flash, spread, browse, mixed, quantity,
+  seat_map,         // fresh seat maps of the event's sections (default: one of 1,000 seats)
+  seat_map_cached,  // the same with If-None-Match of the last ETag seen: 304s (a refreshing crowd)
+  event_page        // GET of the event (default: 100 sections)
+};
 const char* to_string(scenario x);
+// Scenarios that only read: no customer accounts are made for them.
+bool reads_only(scenario x);
 
 struct options {
   std::string url = "http://127.0.0.1:8080";
@@ -29,6 +36,11 @@ struct options {
   bool idempotency_keys = false;  // send an Idempotency-Key on every hold and purchase
   std::string db_url;          // empty: no audit
   bool json = false;
+  // Open loop (issue 17): requests leave at this total rate whatever the
+  // answers, each timed from its intended send time, so a stalled server
+  // shows as latency instead of a slower client (no coordinated omission).
+  // 0: closed loop, each connection sends as soon as its answer is in.
+  double rate_per_s = 0;
 
   // Parsed from `url`.
   std::string host;            // as written, for the Host header

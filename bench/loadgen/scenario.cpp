@@ -62,7 +62,8 @@ void shared_run::refused(std::size_t section, uint32_t quantity) {
 shopper::shopper(shared_run& run, thread_part& part, uint32_t index)
   : run_(run), part_(part), index_(index), next_customer_(index),
     rng_(run.opts.seed * 0x9E3779B97F4A7C15ULL + index),
-    event_path_("/v1/events/" + std::to_string(run.the_sale.event_id)) {
+    event_path_("/v1/events/" + std::to_string(run.the_sale.event_id)),
+    etags_(run.the_sale.section_ids.size()) {
 }
 
 bool shopper::next_request(std::string& request) {
@@ -88,6 +89,14 @@ bool shopper::plan(pending& p) {
       return true;
     case scenario::browse:
       plan_read(p);
+      return true;
+    case scenario::seat_map:
+    case scenario::seat_map_cached:
+      p.kind = op::seat_map;
+      p.section = static_cast<std::size_t>(rng_() % run_.the_sale.section_ids.size());
+      return true;
+    case scenario::event_page:
+      p.kind = op::event;
       return true;
     case scenario::flash:
       if (!holds_.empty()) {
@@ -152,10 +161,14 @@ std::string shopper::format(const pending& p) {
       return format_request("GET", "/v1/health", o.host, "", "");
     case op::event:
       return format_request("GET", event_path_, o.host, "", "");
-    case op::seat_map:
+    case op::seat_map: {
+      std::string conditional;
+      if (o.kind == scenario::seat_map_cached && !etags_[p.section].empty())
+        conditional = "If-None-Match: " + etags_[p.section] + "\r\n";
       return format_request("GET", event_path_ + "/sections/"
                                      + std::to_string(sale.section_ids[p.section]) + "/seats",
-                            o.host, "", "");
+                            o.host, "", "", conditional);
+    }
     case op::hold:
       return format_request("POST", event_path_ + "/holds", o.host, sale.tokens[p.hold.customer],
                             "{\"section_id\":" + std::to_string(sale.section_ids[p.section])
@@ -174,7 +187,11 @@ void shopper::on_response(const wire_response& r, wire_clock::duration latency) 
   s.latency.add(static_cast<uint64_t>(
     std::chrono::duration_cast<std::chrono::microseconds>(latency).count()));
   part_.live.answers.fetch_add(1, std::memory_order_relaxed);
-  if (r.status >= 200 && r.status < 300) {
+  if (now_.kind == op::seat_map && !r.etag.empty())
+    etags_[now_.section] = r.etag;
+  // A 304 to a conditional read is its answer: "what you have is current".
+  bool not_modified = r.status == 304 && run_.opts.kind == scenario::seat_map_cached;
+  if ((r.status >= 200 && r.status < 300) || not_modified) {
     ++s.successes;
     part_.live.successes.fetch_add(1, std::memory_order_relaxed);
     on_success(r);

@@ -12,6 +12,10 @@
 //   mixed     80 % reads (as browse), 15 % 1-seat holds, 5 % purchases of
 //             the shopper's oldest hold
 //   quantity  best-available holds of 2-4 seats until no section fits 2
+//   seat_map  seat maps of random sections (default: one of 1,000 seats)
+//   seat_map_cached  the same, each sent with If-None-Match of the last
+//             ETag this connection saw for that section: 304 is a success
+//   event_page  GET of the event (default: 100 sections)
 //
 // A section answered not_enough_seats for q seats is asked for fewer than q
 // from then on; a scenario that holds ends when no section fits its least.
@@ -117,6 +121,7 @@ private:
   pending now_;
   uint64_t keys_ = 0;
   std::string event_path_;
+  std::vector<std::string> etags_;  // per section, the last ETag seen (seat_map_cached)
 };
 
 } // namespace boxoffice::loadgen

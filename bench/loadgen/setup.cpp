@@ -168,7 +168,7 @@ sale prepare_sale(const options& o) {
   auto nonce = run_nonce(o.seed);
   auto admin = login(h.get(), o, o.admin_email, o.admin_password);
   s.event_id = create_event(h.get(), o, admin, s, nonce);
-  if (o.kind != scenario::browse)  // reads need no account
+  if (!reads_only(o.kind))  // reads need no account
     s.tokens = sign_up_customers(o, nonce);
   return s;
 }

@@ -132,6 +132,7 @@ nlohmann::json stats_json(const run_stats& stats, double seconds) {
       {"latency_ms_p50", ms(s.latency.quantile_us(0.5))},
       {"latency_ms_p90", ms(s.latency.quantile_us(0.9))},
       {"latency_ms_p99", ms(s.latency.quantile_us(0.99))},
+      {"latency_ms_p999", ms(s.latency.quantile_us(0.999))},
       {"latency_ms_max", ms(s.latency.max_us())},
       {"failures", s.failures},
     };

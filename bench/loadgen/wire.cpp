@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <stdexcept>
 #include <string_view>
 
@@ -45,6 +46,7 @@ struct parsed {
   std::size_t length = 0;    // header + body bytes
   std::size_t body_start = 0;
   bool close = false;
+  std::string etag;
 };
 
 bool iequals_prefix(std::string_view line, std::string_view name) {
@@ -90,12 +92,17 @@ parsed parse_response(const std::string& in) {
     } else if (iequals_prefix(line, "transfer-encoding:")) {
       p.error = "chunked responses are not supported";
       return p;
+    } else if (iequals_prefix(line, "etag:")) {
+      p.etag = std::string{trim(line.substr(5))};
     } else if (iequals_prefix(line, "connection:")) {
       auto value = trim(line.substr(11));
       p.close = value.size() == 5 && iequals_prefix(value, "close");
     }
     pos = next;
   }
+  // RFC 9110 §8.6: a 204 or a 304 has no body, and no Content-Length.
+  if (!has_length && (p.status == 204 || p.status == 304))
+    has_length = true;
   if (!has_length || content_length > response_bytes_max) {
     p.error = has_length ? "response too large" : "response without Content-Length";
     return p;
@@ -108,8 +115,12 @@ parsed parse_response(const std::string& in) {
 
 class loop {
 public:
-  loop(const std::string& ipv4, uint16_t port, const std::vector<wire_client*>& clients)
-    : epoll_(::epoll_create1(EPOLL_CLOEXEC)), conns_(clients.size()) {
+  loop(const std::string& ipv4, uint16_t port, const std::vector<wire_client*>& clients,
+       double rate_per_s)
+    : epoll_(::epoll_create1(EPOLL_CLOEXEC)), conns_(clients.size()),
+      interval_(rate_per_s > 0 ? std::chrono::duration_cast<wire_clock::duration>(
+                                   std::chrono::duration<double>(1.0 / rate_per_s))
+                               : wire_clock::duration::zero()) {
     if (epoll_ < 0)
       throw std::runtime_error("epoll_create1 failed");
     addr_.sin_family = AF_INET;
@@ -126,13 +137,16 @@ public:
   }
 
   void run(const std::atomic<bool>& stop, wire_clock::duration drain_limit) {
+    next_slot_ = wire_clock::now();
     for (auto& c : conns_)
-      next(c);
+      ready(c);
     std::vector<epoll_event> events(std::max<std::size_t>(conns_.size(), 1));
     bool stopping = false;
     wire_clock::time_point drain_deadline;
     while (live_ > 0) {
       retry_pending();
+      if (!stopping)
+        send_due();
       if (!stopping && stop.load(std::memory_order_relaxed)) {
         stopping = true;
         drain_deadline = wire_clock::now() + drain_limit;
@@ -146,8 +160,16 @@ public:
             fail(c, "no answer before the drain limit", false);
         break;
       }
-      int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()),
-                           retry_.empty() ? poll_ms : 0);
+      auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::milliseconds(retry_.empty() ? poll_ms : 0));
+      if (paced() && !idle_.empty() && !stopping)
+        wait = std::clamp(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            next_slot_ - wire_clock::now()),
+                          std::chrono::nanoseconds::zero(), wait);
+      timespec timeout{static_cast<time_t>(wait.count() / 1'000'000'000),
+                       static_cast<long>(wait.count() % 1'000'000'000)};
+      int n = ::epoll_pwait2(epoll_, events.data(), static_cast<int>(events.size()), &timeout,
+                             nullptr);
       for (int i = 0; i < n; ++i) {
         auto& c = conns_[events[static_cast<std::size_t>(i)].data.u64];
         auto mask = events[static_cast<std::size_t>(i)].events;
@@ -194,12 +216,44 @@ private:
     now.swap(retry_);
     for (auto i : now)
       if (!conns_[i].done)
-        next(conns_[i]);
+        ready(conns_[i]);
+  }
+
+  bool paced() const { return interval_ != wire_clock::duration::zero(); }
+
+  // A connection free for its next request: closed loop, it sends now;
+  // open loop, it waits for the next send slot.
+  void ready(connection& c) {
+    c.in_flight = false;
+    if (!paced()) {
+      next(c, wire_clock::now());
+      return;
+    }
+    idle_.push_back(index(c));
+  }
+
+  // Open loop: every slot due gets a free connection, timed from the slot
+  // (its intended send time), however late it leaves. Slots that find no
+  // free connection wait for one: their wait is part of their latency.
+  void send_due() {
+    if (!paced())
+      return;
+    auto now = wire_clock::now();
+    while (!idle_.empty() && next_slot_ <= now) {
+      auto& c = conns_[idle_.front()];
+      idle_.pop_front();
+      if (c.done)
+        continue;
+      auto slot = next_slot_;
+      next_slot_ += interval_;
+      next(c, slot);
+    }
   }
 
   // Asks the client for its next request and sends it, opening a
-  // connection first if there is none.
-  void next(connection& c) {
+  // connection first if there is none. `started`: what its latency is
+  // counted from.
+  void next(connection& c, wire_clock::time_point started) {
     c.in_flight = false;
     if (!c.client->next_request(c.request)) {
       finish(c);
@@ -207,7 +261,7 @@ private:
     }
     c.written = 0;
     c.in_flight = true;
-    c.started = wire_clock::now();
+    c.started = started;
     if (c.fd < 0)
       open(c);
     else
@@ -307,6 +361,7 @@ private:
     wire_response r;
     r.status = p.status;
     r.body.assign(c.in, p.body_start, p.length - p.body_start);
+    r.etag = std::move(p.etag);
     auto latency = wire_clock::now() - c.started;
     c.in.erase(0, p.length);
     if (p.close || !c.in.empty())
@@ -316,7 +371,7 @@ private:
     if (stopping)
       finish(c);
     else
-      next(c);
+      ready(c);
   }
 
   // The request in flight (if any) gets no answer; the connection is
@@ -340,6 +395,9 @@ private:
   std::vector<connection> conns_;
   std::size_t live_ = conns_.size();
   std::vector<std::size_t> retry_;  // failed connections waiting for their next request
+  wire_clock::duration interval_;   // open loop: between send slots; zero: closed loop
+  wire_clock::time_point next_slot_;
+  std::deque<std::size_t> idle_;    // open loop: connections waiting for a slot
 };
 
 } // namespace
@@ -361,8 +419,9 @@ std::string format_request(const char* method, const std::string& path, const st
 }
 
 void run_wire_loop(const std::string& ipv4, uint16_t port, std::vector<wire_client*> clients,
-                   const std::atomic<bool>& stop, wire_clock::duration drain_limit) {
-  loop l{ipv4, port, clients};
+                   const std::atomic<bool>& stop, wire_clock::duration drain_limit,
+                   double rate_per_s) {
+  loop l{ipv4, port, clients, rate_per_s};
   l.run(stop, drain_limit);
 }
 

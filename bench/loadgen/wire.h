@@ -1,6 +1,6 @@
 // The load generator's data plane: keep-alive HTTP/1.1 connections to one
 // server, driven by one epoll loop per thread, one request in flight per
-// connection. Much cheaper per request than libcurl, so that the generator
+// connection (closed loop), or at a fixed rate (open loop). Much cheaper per request than libcurl, so that the generator
 // is not what limits the rate (compare with wrk on GET /v1/health).
 // Responses must carry Content-Length (Pistache always sends it); a chunked
 // or unframed response is a protocol error.
@@ -20,6 +20,7 @@ using wire_clock = std::chrono::steady_clock;
 struct wire_response {
   int status = 0;     // 0: no HTTP answer (connection failed or closed)
   std::string body;
+  std::string etag;   // the ETag header's value, if any
   std::string error;  // why there is no answer
 };
 
@@ -46,7 +47,12 @@ std::string format_request(const char* method, const std::string& path, const st
 // address) until every client is done, or `stop` is set. After stop, no new
 // request is sent and answers in flight are awaited for at most
 // `drain_limit`; those still missing are reported as failures.
+// `rate_per_s` > 0: open loop. Requests leave at that rate (send slots
+// 1/rate apart from the start), each on a free connection; a slot that
+// finds none waits for one, and every latency is counted from its slot, not
+// from when it could leave (no coordinated omission).
 void run_wire_loop(const std::string& ipv4, uint16_t port, std::vector<wire_client*> clients,
-                   const std::atomic<bool>& stop, wire_clock::duration drain_limit);
+                   const std::atomic<bool>& stop, wire_clock::duration drain_limit,
+                   double rate_per_s = 0);
 
 } // namespace boxoffice::loadgen

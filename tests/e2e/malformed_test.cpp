@@ -383,4 +383,21 @@ BOOST_AUTO_TEST_CASE(raw_protocol_garbage_never_takes_the_server_down) {
   }
 }
 
+// The guard remembers the header fields of a connection that parsed and
+// skips them on its next requests (connection_guard.cpp): a field with
+// another value on the same connection is still checked, and refused.
+BOOST_AUTO_TEST_CASE(a_bad_header_after_good_ones_on_one_connection_is_refused) {
+  api_server server{"sqlite", "malformed-remembered"};
+  std::string good = "GET /v1/health HTTP/1.1\r\nHost: b\r\nAccept: application/json\r\n\r\n";
+  std::string bad = "GET /v1/health HTTP/1.1\r\nHost: b\r\nAccept: ;;;\r\n\r\n";
+  auto c = test::raw_conversation(server.process().http_port(), {good, good, bad, good});
+  auto answers = test::split_responses(c.received);
+  BOOST_TEST_REQUIRE(answers.size() == 3u, c.received);
+  BOOST_TEST(answers[0].status == 200);
+  BOOST_TEST(answers[1].status == 200);
+  BOOST_TEST(answers[2].status == 400, c.received);
+  BOOST_TEST(answers[2].headers["content-type"] == "application/problem+json");
+  BOOST_TEST(c.closed);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,11 +7,13 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 using namespace boxoffice;
 using namespace boxoffice::e2e;
@@ -154,6 +156,25 @@ BOOST_AUTO_TEST_CASE(the_log_is_json_lines_with_a_request_line_and_no_secrets) {
   }
   BOOST_TEST(found, "no request line with id " << id);
   BOOST_TEST(requests >= 5);  // ready, login x2, create event, section, status, signup, hold
+}
+
+// The log is written in batches (telemetry/logging.cpp), but a batch ends
+// when the queue is drained: a request's line is in the file while the
+// server runs on, idle, not only once it stops.
+BOOST_AUTO_TEST_CASE(a_request_line_is_written_while_the_server_runs) {
+  api_server server{"sqlite", "log-batches"};
+  auto health = server.call("GET", "/v1/health");
+  BOOST_TEST_REQUIRE(health.status == 200);
+  auto id = health.headers["x-request-id"];
+  BOOST_TEST_REQUIRE(!id.empty());
+  bool found = false;
+  for (int i = 0; i < 100 && !found; ++i) {
+    found = read_file(server.log_path()).find("\"request_id\":\"" + id + "\"") != std::string::npos;
+    if (!found)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  BOOST_TEST(found, "no line for request " << id << " within 2 s");
+  BOOST_TEST(server.process().running());
 }
 
 // PostgreSQL behind a proxy the test can cut: ready answers 503 with the

@@ -136,6 +136,8 @@ void bring_up(self_ptr self, event_id id) {
       },
       [=](caf::error& err) {
         auto i = self->state.events.find(id);
+        if (i == self->state.events.end())
+          return;  // dropped meanwhile (drop_all): its backlog went with it
         fail_backlog(i->second, err);
         // Refused (no such event, owned elsewhere, ...): nothing of it runs
         // here, so forget the entry, or ids asked at random would pile up.

@@ -28,6 +28,7 @@ void waiting_room::restore(queue_settings settings, std::vector<queue_entry> ent
   settings_ = std::move(settings);
   std::sort(entries.begin(), entries.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::vector<std::pair<timestamp_ms, uint64_t>> away;
   for (auto& e : entries) {
     next_entry_ = std::max(next_entry_, e.id + 1);
     next_rank_ = std::max(next_rank_, e.rank + 1);
@@ -37,7 +38,14 @@ void waiting_room::restore(queue_settings settings, std::vector<queue_entry> ent
     stored.seen_at = now;
     by_customer_[e.customer] = e.id;
     set_state(stored, state);
+    if (state == entry_state::away) {
+      stored.skipped_at = e.ended_at;  // its grace runs on from the skip
+      away.emplace_back(e.ended_at, e.id);
+    }
   }
+  // end_graces() reads the skipped in the order of their skips.
+  std::sort(away.begin(), away.end());
+  forecast_->skipped.assign(away.begin(), away.end());
 }
 
 outcome<queue_settings> waiting_room::plan(queue_settings next) const {
@@ -132,7 +140,8 @@ outcome<waiting_room::joined> waiting_room::join(customer_id customer, timestamp
       if (now - e.skipped_at <= int64_t{limits_.return_grace_s} * 1000) {
         e.seen_at = now;
         set_state(e, entry_state::waiting);
-        return joined{e, false, {}};
+        e.ended_at = 0;
+        return joined{e, false, {}, true};
       }
     } else if (live(e.state) || e.state == entry_state::used) {
       e.seen_at = now;
@@ -233,9 +242,15 @@ std::optional<queue_view> waiting_room::look(uint64_t entry, const std::string& 
     return std::nullopt;
   auto& e = entries_.at(entry);
   e.seen_at = now;
-  if (e.state == entry_state::away && now - e.skipped_at <= int64_t{limits_.return_grace_s} * 1000)
+  bool returned = false;
+  if (e.state == entry_state::away
+      && now - e.skipped_at <= int64_t{limits_.return_grace_s} * 1000) {
     set_state(e, entry_state::waiting);  // its rank is ahead of all who wait: next in line
+    e.ended_at = 0;
+    returned = true;
+  }
   auto v = view(e, now);
+  v.returned = returned;
   if (e.state == entry_state::waiting) {
     e.eta_shown_s = v.eta_s;
     e.eta_epoch = settings_epoch_;
@@ -323,8 +338,9 @@ bool waiting_room::admit_one(timestamp_ms now, std::vector<queue_entry>& changed
         return false;
       ++skips;
       set_state(e, entry_state::away);
-      e.skipped_at = now;
+      e.skipped_at = e.ended_at = now;
       forecast_->skipped.emplace_back(now, e.id);
+      changed.push_back(e);
       continue;
     }
     set_state(e, entry_state::admitted);

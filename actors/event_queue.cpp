@@ -53,8 +53,10 @@ stock_view stock_of(event_self self) {
   return s;
 }
 
-// Changes nobody waits for: a lost one is redone (an admission, by the next
-// round after a restart) or harmless (an expiry is checked again by time).
+// Changes nobody waits for: a lost one is redone (an admission or a skip,
+// by the next round after a restart) or harmless (an expiry is checked
+// again by time; a lost return leaves the entry away until its waiter
+// polls again).
 void journal_quietly(event_self self, std::vector<change> changes) {
   if (changes.empty())
     return;
@@ -67,10 +69,7 @@ void journal_quietly(event_self self, std::vector<change> changes) {
           });
 }
 
-// An entry as the journal stores it: away and abandoned are shown, not
-// stored (queue_domain.h, durable_state).
 queue_entry_saved saved(event_self self, queue_entry e) {
-  e.state = durable_state(e.state);
   return queue_entry_saved{id_of(self), std::move(e)};
 }
 
@@ -128,6 +127,8 @@ caf::result<queue_status> queue_join(event_self self, const queue_join_request& 
   auto id = joined->entry.id;
   auto& st = self->state;
   auto pending = st.joining.find(id);
+  if (joined->returned)
+    journal_entries(self, {joined->entry});  // back in line: like a skip, nobody waits for it
   if (!joined->fresh && pending == st.joining.end())
     return status_of(self, joined->entry);
   // A fresh entry, or the same customer again before its entry is durable:
@@ -178,6 +179,8 @@ caf::result<queue_status> queue_status_of(event_self self, const queue_status_re
   if (self->state.joining.count(req.ref.entry) || !room.find(req.ref.entry, req.ref.secret))
     return make_error(errc::queue_entry_not_found);
   auto v = *room.look(req.ref.entry, req.ref.secret, now_of(self));
+  if (v.returned)
+    journal_entries(self, {v.entry});
   report_sold_out_told(self);
   return queue_status{id_of(self), v.entry, v.position, v.ahead,      v.eta_s,
                       v.sold_out,  v.pass,  room.limits().refresh_after_s, false};

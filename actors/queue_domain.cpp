@@ -28,14 +28,6 @@ const char* to_string(entry_state x) {
   return state_names[static_cast<size_t>(x)];
 }
 
-entry_state durable_state(entry_state x) {
-  switch (x) {
-    case entry_state::away: return entry_state::waiting;
-    case entry_state::abandoned: return entry_state::left;
-    default: return x;
-  }
-}
-
 bool parse_queue_mode(const std::string& text, queue_mode& out) {
   return parse(mode_names, text, out);
 }

@@ -1,6 +1,6 @@
 // The value types of the waiting room (issue 15): an event's queue settings
 // and its entries. Plain C++, shared by the room's rules, the protocol and
-// the journal (persistence/ stores them; migration 5).
+// the journal (persistence/ stores them; migrations 5 and 6).
 #pragma once
 
 #include <cstdint>
@@ -22,16 +22,12 @@ enum class queue_mode : uint8_t { off, queue, safety_net };
 // away: skipped when its turn came because its waiter had stopped listening;
 // it keeps its rank, and a waiter who comes back within the grace is next
 // in line. abandoned: it did not come back in time (the entry has ended).
-// Both are shown by the API but not stored as such (durable_state): the
-// schema (migration 5) knows the first seven, and an away entry is stored
-// as waiting, an abandoned one as left. Appended last: the numbers of the
-// others travel between nodes.
+// Both are stored as themselves (migration 6; an away entry's ended_at is
+// when it was skipped). Appended last: the numbers of the others travel
+// between nodes.
 enum class entry_state : uint8_t {
   pre_queue, waiting, admitted, used, left, expired, closed, away, abandoned
 };
-
-// The state as the journal stores it (see entry_state).
-entry_state durable_state(entry_state x);
 
 const char* to_string(queue_mode x);
 const char* to_string(entry_state x);
@@ -63,7 +59,7 @@ struct queue_entry {
   uint64_t rank = 0;             // place in line; 0 while in the pre-queue
   int64_t admitted_at = 0;
   int64_t pass_expires_at = 0;
-  int64_t ended_at = 0;
+  int64_t ended_at = 0;          // away: when it was skipped
 };
 
 } // namespace boxoffice

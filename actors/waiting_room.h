@@ -25,10 +25,12 @@
 //   ahead of everyone still waiting (next in line). After the grace it is
 //   abandoned (ended; a new join gets a place at the back). At most
 //   skips_per_round_max skips per round bound a round's work.
-// - Last-seen stamps and skips are not durable (a status poll must not cost
-//   a commit): after a restart every entry counts as seen at the restart,
-//   which errs towards the waiter (streams need a moment to reconnect). An
-//   away entry is stored as waiting, an abandoned one as left.
+// - Last-seen stamps are not durable (a status poll must not cost a
+//   commit): after a restart every entry counts as seen at the restart,
+//   which errs towards the waiter (streams need a moment to reconnect).
+//   Skips, returns and abandonments are: each changes the entry (tick,
+//   look, join report it), an away entry keeps its skip time in ended_at,
+//   so after a restart it is still away and its grace runs on.
 // - The estimated wait of the n-th in line is the later of two times: when
 //   the rate lets n through (measured: admissions per second over the last
 //   minute of seconds in which admission was not held back by the stock;
@@ -96,6 +98,7 @@ struct queue_view {
   uint64_t eta_s = 0;
   bool sold_out = false;
   std::string pass;       // while admitted
+  bool returned = false;  // look() put this away entry back in line (journal it)
 };
 
 class waiting_room {
@@ -129,6 +132,7 @@ public:
     bool fresh = false;  // false: the customer's existing entry
     // The customer's away entry that this join ended (journal it with the new one).
     std::optional<queue_entry> ended;
+    bool returned = false;  // the customer's away entry, back in line (journal it)
   };
   // `sale_closed`: the event's sale is over.
   outcome<joined> join(customer_id customer, timestamp_ms now, bool sale_closed);
@@ -153,8 +157,9 @@ public:
   // then was shown sold out.
   std::optional<int64_t> take_sold_out_told_ms();
 
-  // One admission round: the draw when due, passes that expired, then
-  // admissions. Returns the entries it changed, and sets settings_changed
+  // One admission round: the draw when due, passes that expired, graces
+  // that ended, then admissions and skips. Returns the entries it changed
+  // (each to be journaled), and sets settings_changed
   // when the draw revealed the seed.
   std::vector<queue_entry> tick(timestamp_ms now, const stock_view& stock, bool& settings_changed);
   // How long until the next round should run.

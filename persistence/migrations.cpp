@@ -256,6 +256,44 @@ std::vector<dialect_sql> schema_v5() {
 }
 // --- end of migration 5 -------------------------------------------------------
 
+// --- Migration 6: away and abandoned entries stored as themselves --------------
+// Before, an away entry was stored as waiting and an abandoned one as left,
+// so a restart forgot the skip. Rows written before keep their states.
+// ended_at of an away entry is when it was skipped: its grace runs from then.
+// SQLite cannot change a check constraint: the table is rebuilt, rows copied.
+constexpr const char* entry_states_v6 =
+  "'pre_queue', 'waiting', 'admitted', 'used', 'left', 'expired', 'closed', 'away', 'abandoned'";
+
+std::vector<dialect_sql> schema_v6() {
+  const std::string columns =
+    "event_id, id, customer_id, secret, joined_at, state, line_rank, admitted_at,"
+    " pass_expires_at, ended_at";
+  return {
+    sqlite_only("create table queue_entries_v6 ("
+                " event_id bigint not null references events (id),"
+                " id bigint not null,"
+                " customer_id bigint not null,"
+                " secret text not null,"
+                " joined_at bigint not null,"
+                " state text not null check (state in (" + std::string(entry_states_v6) + ")),"
+                " line_rank bigint not null,"
+                " admitted_at bigint not null,"
+                " pass_expires_at bigint not null,"
+                " ended_at bigint not null,"
+                " primary key (event_id, id))"),
+    sqlite_only("insert into queue_entries_v6 (" + columns + ") select " + columns
+                + " from queue_entries"),
+    sqlite_only("drop table queue_entries"),
+    sqlite_only("alter table queue_entries_v6 rename to queue_entries"),
+    sqlite_only("create index queue_entries_by_customer on queue_entries (event_id, customer_id)"),
+    // PostgreSQL names a column's check <table>_<column>_check.
+    {"", "alter table queue_entries drop constraint queue_entries_state_check,"
+         " add constraint queue_entries_state_check check (state in ("
+           + std::string(entry_states_v6) + "))"},
+  };
+}
+// --- end of migration 6 -------------------------------------------------------
+
 // Any fixed number will do; every boxoffice process migrates under it.
 constexpr const char* pg_migration_lock = "select pg_advisory_xact_lock(7957695015157073513)";
 
@@ -293,6 +331,7 @@ const std::vector<migration>& migrations() {
     {3, "cancelled tickets kept, one live ticket per seat", schema_v3()},
     {4, "idempotency answers committed with their change", schema_v4()},
     {5, "waiting room: queue settings and entries", schema_v5()},
+    {6, "waiting room: away and abandoned entries stored as such", schema_v6()},
   };
   return all;
 }

@@ -3,9 +3,14 @@
 // admission rounds admit at the rate and stop at the stock (sold out), the
 // hold is refused without a pass and goes through with one, a restart
 // (the event loaded again from the database) keeps every place, and a
-// waiter who stopped polling is skipped, then stored as left once its
-// grace is over.
+// waiter who stopped polling is skipped and stored as away (a crash
+// keeps it away, with its grace), then stored as abandoned once its grace
+// is over.
 #include "tests/actor_fixture.h"
+
+#include "persistence/database.h"
+
+#include <soci/session.h>
 
 #include <boost/test/unit_test.hpp>
 
@@ -43,6 +48,38 @@ struct queue_fixture : test::event_fixture {
     auto r = ask<queue_status>(dir, queue_status_request{{event, s.entry.id, s.entry.secret}});
     BOOST_REQUIRE(r);
     return *r;
+  }
+
+  // A paused room at one admission a second, at most `active_max` shoppers.
+  void pause_room(uint32_t active_max) {
+    queue_settings_request req;
+    req.event = event;
+    req.fields = queue_mode_field | queue_rate_field | queue_active_max_field | queue_paused_field;
+    req.settings.mode = queue_mode::queue;
+    req.settings.rate_per_s = 1;
+    req.settings.active_max = active_max;
+    req.settings.paused = true;
+    BOOST_REQUIRE(ask<queue_room_status>(dir, req));
+  }
+
+  // 65 s of virtual time in which only `live` poll (every 5 s), then the
+  // room resumes for a second: whoever did not poll is skipped (away),
+  // and the first live one is admitted.
+  void only_these_poll_then_resume(const std::vector<queue_status>& live) {
+    for (int s = 1; s <= 65; ++s) {
+      advance_time(1s);
+      sched.run();
+      if (s % 5 == 0)
+        for (const auto& l : live)
+          status(l);
+    }
+    queue_settings_request req;
+    req.event = event;
+    req.fields = queue_paused_field;
+    req.settings.paused = false;
+    BOOST_REQUIRE(ask<queue_room_status>(dir, req));
+    advance_time(1s);
+    sched.run();
   }
 
   caf::expected<hold_info> hold_with(customer_id c, uint32_t n, const std::string& pass) {
@@ -122,28 +159,12 @@ BOOST_AUTO_TEST_CASE(a_restart_keeps_every_place) {
 }
 
 
-BOOST_AUTO_TEST_CASE(a_silent_waiter_is_skipped_then_stored_as_left) {
-  queue_settings_request req;
-  req.event = event;
-  req.fields = queue_mode_field | queue_rate_field | queue_paused_field;
-  req.settings.mode = queue_mode::queue;
-  req.settings.rate_per_s = 1;
-  req.settings.paused = true;
-  BOOST_REQUIRE(ask<queue_room_status>(dir, req));
+BOOST_AUTO_TEST_CASE(a_silent_waiter_is_skipped_then_stored_as_abandoned) {
+  pause_room(100);
   auto silent = join(1);
   auto live = join(2);
   // A minute and more of silence from customer 1; customer 2 polls.
-  for (int s = 1; s <= 65; ++s) {
-    advance_time(1s);
-    sched.run();
-    if (s % 5 == 0)
-      status(live);
-  }
-  req.fields = queue_paused_field;
-  req.settings.paused = false;
-  BOOST_REQUIRE(ask<queue_room_status>(dir, req));
-  advance_time(1s);
-  sched.run();
+  only_these_poll_then_resume({live});
   BOOST_CHECK(status(live).entry.state == entry_state::admitted);
   auto room = ask<queue_room_status>(dir, queue_settings_query{event});
   BOOST_REQUIRE(room);
@@ -157,13 +178,63 @@ BOOST_AUTO_TEST_CASE(a_silent_waiter_is_skipped_then_stored_as_left) {
   auto ended = ask<queue_status>(dir, queue_status_request{ref});
   BOOST_REQUIRE(ended);
   BOOST_CHECK(ended->entry.state == entry_state::abandoned);
-  // Stored as left (the schema knows no abandoned), so it stays ended.
-  stop_directory();
-  start_directory();
+  // Stored as abandoned (migration 6), so it stays ended and says why.
+  crash_and_restart();
   auto stored = ask<queue_status>(dir, queue_status_request{ref});
   BOOST_REQUIRE(stored);
-  BOOST_CHECK(stored->entry.state == entry_state::left);
+  BOOST_CHECK(stored->entry.state == entry_state::abandoned);
   BOOST_CHECK(join(1).fresh);  // a new place at the back
+}
+
+// A crash while a waiter is away: it comes back away (not waiting, where
+// a restart would have let it be admitted unheard), and its return within
+// the grace after the restart puts it next in line again, ahead of
+// everyone who waited behind it.
+BOOST_AUTO_TEST_CASE(a_crash_keeps_an_away_waiter_away_and_it_may_still_return) {
+  pause_room(1);
+  auto silent = join(1);
+  std::vector<queue_status> live{join(2), join(3), join(4)};
+  only_these_poll_then_resume(live);
+  BOOST_REQUIRE(status(live[0]).entry.state == entry_state::admitted);
+  auto ref = queue_ref{event, silent.entry.id, silent.entry.secret};
+  crash_and_restart();
+  auto room = ask<queue_room_status>(dir, queue_settings_query{event});
+  BOOST_REQUIRE(room);
+  BOOST_CHECK_EQUAL(room->waiting, 2u);  // 3 and 4; 1 is away
+  auto after = ask<queue_status>(dir, queue_status_request{ref});
+  BOOST_REQUIRE(after);
+  // That status request was the waiter coming back: it is next in line.
+  BOOST_CHECK(after->entry.state == entry_state::waiting);
+  BOOST_CHECK_EQUAL(after->position, 1u);
+  BOOST_CHECK_EQUAL(status(live[1]).position, 2u);
+  // The return is stored too: after another crash it is still in line.
+  sched.run();
+  crash_and_restart();
+  room = ask<queue_room_status>(dir, queue_settings_query{event});
+  BOOST_REQUIRE(room);
+  BOOST_CHECK_EQUAL(room->waiting, 3u);
+  auto again = ask<queue_status>(dir, queue_status_request{ref});
+  BOOST_REQUIRE(again);
+  BOOST_CHECK(again->entry.state == entry_state::waiting);
+  BOOST_CHECK_EQUAL(again->position, 1u);
+}
+
+// Without a status request after the restart, the away entry stays away:
+// the room's count says so, and nothing admits it.
+BOOST_AUTO_TEST_CASE(an_away_entry_comes_back_from_the_database_as_away) {
+  pause_room(1);
+  join(1);
+  auto live = join(2);
+  only_these_poll_then_resume({live});
+  crash_and_restart();
+  status(live);  // loads the event
+  auto room = ask<queue_room_status>(dir, queue_settings_query{event});
+  BOOST_REQUIRE(room);
+  BOOST_CHECK_EQUAL(room->waiting, 0u);
+  BOOST_CHECK_EQUAL(room->admitted, 1u);
+  auto sql = open_session(url());
+  BOOST_CHECK_EQUAL(
+    query_number(*sql, "select count(*) from queue_entries where state = 'away'").value_or(0), 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

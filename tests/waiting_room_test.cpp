@@ -637,7 +637,8 @@ BOOST_AUTO_TEST_CASE(a_skipped_waiter_who_returns_in_time_is_next_in_line) {
   BOOST_REQUIRE_GT(order.size(), before);
   BOOST_CHECK_EQUAL(order[before], 1u);
   BOOST_CHECK(room.find(later.id, later.secret)->state == entry_state::waiting);
-  // 2 does not come back in time: its entry ends (journaled as left).
+  BOOST_CHECK(back->returned);
+  // 2 does not come back in time: its entry ends (journaled as abandoned).
   std::vector<queue_entry> ended;
   for (timestamp_ms t = t0 + 47'000; t < t0 + 110'000; t += 100)
     for (const auto& e : tick(t))
@@ -645,7 +646,6 @@ BOOST_AUTO_TEST_CASE(a_skipped_waiter_who_returns_in_time_is_next_in_line) {
         ended.push_back(e);
   BOOST_REQUIRE_EQUAL(ended.size(), 1u);
   BOOST_CHECK_EQUAL(ended[0].customer, 2u);
-  BOOST_CHECK(durable_state(ended[0].state) == entry_state::left);
   auto gone = room.look(es[1].id, es[1].secret, t0 + 111'000);
   BOOST_CHECK(gone->entry.state == entry_state::abandoned);
   // Joining again is a new place at the back.
@@ -662,13 +662,19 @@ BOOST_AUTO_TEST_CASE(an_away_waiter_past_its_grace_who_joins_again_ends_its_entr
   auto gone = join(1, t0);
   auto live = join(2, t0);
   room.look(live.id, live.secret, t0 + 35'000);
-  BOOST_REQUIRE_EQUAL(tick(t0 + 35'000).size(), 1u);  // 1 skipped, 2 admitted
+  auto changed = tick(t0 + 35'000);  // 1 skipped, 2 admitted: both to be journaled
+  BOOST_REQUIRE_EQUAL(changed.size(), 2u);
+  BOOST_CHECK(changed[0].id == gone.id && changed[0].state == entry_state::away);
+  BOOST_CHECK_EQUAL(changed[0].ended_at, t0 + 35'000);  // the skip, where its grace starts
+  BOOST_CHECK(changed[1].id == live.id && changed[1].state == entry_state::admitted);
   BOOST_CHECK(room.find(gone.id, gone.secret)->state == entry_state::away);
   // Within the grace, joining is coming back: the same entry.
   auto same = room.join(1, t0 + 40'000, false);
   BOOST_REQUIRE(same);
   BOOST_CHECK(!same->fresh && same->entry.id == gone.id);
   BOOST_CHECK(same->entry.state == entry_state::waiting);
+  BOOST_CHECK(same->returned);  // a change of the entry: journaled
+  BOOST_CHECK_EQUAL(same->entry.ended_at, 0);
   // Skipped again, then past the grace before any round ended it: the new
   // place carries the old entry's end, to be committed with it.
   tick(t0 + 75'000);
@@ -678,6 +684,47 @@ BOOST_AUTO_TEST_CASE(an_away_waiter_past_its_grace_who_joins_again_ends_its_entr
   BOOST_REQUIRE(fresh->ended);
   BOOST_CHECK_EQUAL(fresh->ended->id, gone.id);
   BOOST_CHECK(fresh->ended->state == entry_state::abandoned);
+}
+
+// Skips are stored (migration 6): a room restored from its entries keeps
+// an away entry away, lets it back within the grace counted from the skip,
+// and ends it when the grace is over, before the restart or after it.
+BOOST_AUTO_TEST_CASE(restore_keeps_away_entries_away_with_their_grace) {
+  limits.abandon_after_s = 30;
+  limits.return_grace_s = 60;
+  room = waiting_room(event, limits, keys());
+  configure(on(1));
+  auto back = join(1, t0);
+  auto gone = join(2, t0 + 1);
+  auto live = join(3, t0 + 2);
+  room.look(live.id, live.secret, t0 + 31'000);
+  auto changed = tick(t0 + 31'000);  // 1 and 2 skipped, 3 admitted
+  BOOST_REQUIRE_EQUAL(changed.size(), 3u);
+  std::vector<queue_entry> stored;
+  for (const auto* e : {&back, &gone, &live})
+    stored.push_back(*room.find(e->id, e->secret));
+  waiting_room again(event, limits, keys());
+  again.restore(room.settings(), stored, t0 + 50'000);
+  BOOST_CHECK(again.find(back.id, back.secret)->state == entry_state::away);
+  BOOST_CHECK(again.find(gone.id, gone.secret)->state == entry_state::away);
+  BOOST_CHECK_EQUAL(again.count().away, 2u);
+  BOOST_CHECK_EQUAL(again.count().waiting, 0u);
+  // 1 comes back 40 s after its skip: within the grace, next in line.
+  auto v = again.look(back.id, back.secret, t0 + 71'000);
+  BOOST_REQUIRE(v);
+  BOOST_CHECK(v->returned);
+  BOOST_CHECK(v->entry.state == entry_state::waiting);
+  BOOST_CHECK_EQUAL(v->position, 1u);
+  // 2's grace ends 60 s after its skip, although the restart was later.
+  bool changed_settings = false;
+  auto s = stock();
+  auto at_grace = again.tick(t0 + 91'000, s, changed_settings);
+  BOOST_CHECK(std::none_of(at_grace.begin(), at_grace.end(),
+                           [&](const auto& e) { return e.id == gone.id; }));
+  auto ended = again.tick(t0 + 91'100, s, changed_settings);
+  auto it = std::find_if(ended.begin(), ended.end(), [&](const auto& e) { return e.id == gone.id; });
+  BOOST_REQUIRE(it != ended.end());
+  BOOST_CHECK(it->state == entry_state::abandoned);
 }
 
 BOOST_AUTO_TEST_CASE(sold_out_is_timed_until_the_last_listening_waiter_is_told) {

@@ -9,6 +9,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+#include <cstring>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 
 namespace boxoffice {
 
@@ -20,6 +26,19 @@ size_t code_points(const std::string& s) {
   for (unsigned char c : s)
     n += (c & 0xC0) != 0x80;
   return n;
+}
+
+// Once per thread, on the worker's first message (a detached actor has its
+// own thread, but its behaviour may be made before that thread runs it).
+void lower_thread_priority(uint32_t nice) {
+  thread_local bool done = false;
+  if (done || nice == 0)
+    return;
+  done = true;
+  auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  if (::setpriority(PRIO_PROCESS, tid, static_cast<int>(nice)) != 0)
+    spdlog::warn("accounts: cannot lower the worker thread to nice {}: {}", nice,
+                 std::strerror(errno));
 }
 
 struct worker_state {
@@ -55,6 +74,7 @@ caf::behavior account_worker(caf::stateful_actor<worker_state>* self, std::strin
   return {
     [=](const signup_request& req) -> caf::result<account> {
       auto& st = self->state;
+      lower_thread_priority(st.rules.worker_nice);
       auto email = check_signup(req.email, req.password, st.rules);
       if (!email)
         return make_error(email.error());
@@ -69,6 +89,7 @@ caf::behavior account_worker(caf::stateful_actor<worker_state>* self, std::strin
     },
     [=](const login_request& req) -> caf::result<token_pair> {
       auto& st = self->state;
+      lower_thread_priority(st.rules.worker_nice);
       auto email = normalise_email(req.email);
       if (req.password.size() > account_rules::password_max_bytes)
         return make_error(errc::invalid_credentials);
@@ -87,6 +108,7 @@ caf::behavior account_worker(caf::stateful_actor<worker_state>* self, std::strin
     },
     [=](const refresh_request& req) -> caf::result<token_pair> {
       auto& st = self->state;
+      lower_thread_priority(st.rules.worker_nice);
       if (req.refresh_token.empty() || req.refresh_token.size() > 256)
         return make_error(errc::invalid_refresh_token);
       return store_call<token_pair>("accounts: refresh", [&]() -> caf::result<token_pair> {
@@ -118,6 +140,7 @@ caf::behavior account_worker(caf::stateful_actor<worker_state>* self, std::strin
     },
     [=](const logout_request& req) -> caf::result<bool> {
       auto& st = self->state;
+      lower_thread_priority(st.rules.worker_nice);
       if (req.refresh_token.empty() || req.refresh_token.size() > 256)
         return false;
       return store_call<bool>("accounts: logout", [&]() -> caf::result<bool> {
@@ -126,6 +149,7 @@ caf::behavior account_worker(caf::stateful_actor<worker_state>* self, std::strin
     },
     [=](const account_request& req) -> caf::result<account> {
       auto& st = self->state;
+      lower_thread_priority(st.rules.worker_nice);
       return store_call<account>("accounts: account", [&]() -> caf::result<account> {
         auto who = st.store->find_account(req.id);
         if (!who)

@@ -60,6 +60,10 @@ struct account_rules {
   static constexpr size_t password_max_bytes = 1024;  // hashing cost stays bounded
   password_hash_params hashing;
   uint32_t refresh_token_ttl_s = 2592000;
+  // Each worker lowers its own thread to this nice value (setpriority on the
+  // thread id; Linux nices threads one by one), so hashing never takes the
+  // cores the sale needs. 0: unchanged.
+  uint32_t worker_nice = 0;
 };
 
 // Checks and normalises signup input: invalid_email, weak_password.

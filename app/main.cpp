@@ -57,6 +57,7 @@ account_rules account_rules_of(const settings& s) {
   rules.hashing = password_hash_params{s.auth.password_hash_iterations,
                                        s.auth.password_hash_memory_kib};
   rules.refresh_token_ttl_s = s.auth.refresh_token_ttl_s;
+  rules.worker_nice = s.auth.worker_nice;
   return rules;
 }
 

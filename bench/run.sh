@@ -19,14 +19,20 @@
 #   4. health and spread holds at CONNECTIONS_HIGH connections (1,024);
 #   5. open loop (--rate): health and spread holds at 50 % and 80 % of the
 #      maximum measured above, latency from each request's intended send;
-#   6. the journal's scenarios (flash of 20,000 seats, memory of 1M seats):
-#      see "journal scenarios" below.
+#   6. the scripts of issue 17, each its own tables (see "journal
+#      scenarios" below): bench/flash20k.sh (a flash sale of 20,000 seats,
+#      and the lock baseline, capped in time), bench/memory_1m.sh (memory
+#      and recovery of 1M seats), bench/durable_holds.sh, and
+#      bench/login_storm.sh (logins/s per core at the default Argon2id cost,
+#      hold p99 with and without 200 logins/s).
 # Every run uses CONNECTIONS connections (default 64) and 2 client threads.
 # Prints a markdown table of medians and ratios with date, commit, commands
 # and audit results, then each goal of issue 17 with its ratio and PASS/MISS.
 # Usage: bench/run.sh    (env: RUNS=3 SECONDS_PER_RUN=8 CONNECTIONS=64
 #                         CONNECTIONS_HIGH=1024 BUILD_DIR=build/release
-#                         SKIP_BUILD=0 KEEP=dir)
+#                         SKIP_BUILD=0 KEEP=dir STEPS=all)
+# STEPS: some of ceiling commit reads scenarios high open flash20k memory_1m
+# durable_holds login_storm (space-separated), e.g. STEPS="login_storm".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${BOXOFFICE_TEST_PG_URL:-}" ]; then
@@ -37,17 +43,19 @@ runs=${RUNS:-3}
 seconds=${SECONDS_PER_RUN:-8}
 connections=${CONNECTIONS:-64}
 connections_high=${CONNECTIONS_HIGH:-1024}
-build=${BUILD_DIR:-build/release}
-pg_url=$BOXOFFICE_TEST_PG_URL
-work=${KEEP:-$(mktemp -d)}
-mkdir -p "$work"
+# The server's start and stop, build, work, port, pg_url, the admin and the
+# trap that stops the server at exit: shared with the scripts of step 6.
+# shellcheck source=bench/bench_server.sh
+. bench/bench_server.sh
+base=http://127.0.0.1:$port
+# Which steps run (all by default): ceiling commit reads scenarios high open
+# flash20k memory_1m durable_holds login_storm.
+steps=${STEPS:-all}
+step() { [ "$steps" = all ] || [[ " $steps " == *" $1 "* ]]; }
 results=$work/results.jsonl
 : > "$results"
 commands=$work/commands.txt
 : > "$commands"
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
-trap cleanup EXIT
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
@@ -60,47 +68,11 @@ fi
 server=$build/boxoffice
 loadgen=$build/boxoffice-loadgen
 bare=$build/bare_pistache
-port=$((20000 + RANDOM % 10000))
-base=http://127.0.0.1:$port
 bare_port=$((port + 1))
-admin_email=admin@bench.test
-admin_password=bench-admin-password
 
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 record() { echo "$1" >> "$results"; }
 note_command() { grep -qxF -- "$*" "$commands" || echo "$*" >> "$commands"; }
-
-# Starts a fresh server on a fresh database of the backend; sets pid and url.
-# Cheap password hashing only speeds up the setup (sign-ups), never a
-# measured request; limits are raised so that one customer may keep many
-# holds (hold-only scenarios) and an event may have 100 sections.
-start_server() {  # backend
-  if [ "$1" = postgresql ]; then
-    url=$pg_url
-    psql "$url" -qc "drop schema public cascade; create schema public" > /dev/null 2>&1
-  else
-    rm -f "$work"/bench.db*
-    url=sqlite://$work/bench.db
-  fi
-  BOXOFFICE_DATABASE_URL=$url BOXOFFICE_HTTP_PORT=$port \
-  BOXOFFICE_AUTH_JWT_SECRET=bench-secret-bench-secret-bench-secret-0123 \
-  BOXOFFICE_AUTH_ADMIN_EMAIL=$admin_email BOXOFFICE_AUTH_ADMIN_PASSWORD=$admin_password \
-  BOXOFFICE_AUTH_ATTEMPTS_PER_ADDRESS_PER_MIN=0 BOXOFFICE_AUTH_ATTEMPTS_PER_ACCOUNT_PER_MIN=0 \
-  BOXOFFICE_AUTH_PASSWORD_HASH_ITERATIONS=1 BOXOFFICE_AUTH_PASSWORD_HASH_MEMORY_KIB=8 \
-  BOXOFFICE_RESERVATION_MAX_HOLDS_PER_CUSTOMER=1000 \
-  BOXOFFICE_RESERVATION_MAX_SECTIONS_PER_EVENT=100 \
-    "$server" serve >> "$work/server.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 200); do curl -sf "$base/v1/ready" > /dev/null && return; sleep 0.05; done
-  echo "the server did not start; see $work/server.log" >&2
-  exit 1
-}
-
-stop_server() {
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  pid=""
-}
 
 peak_rss_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$pid/status"; }
 
@@ -225,59 +197,116 @@ PY
 log "work directory $work; $runs runs of ${seconds}s; $connections connections"
 started=$(date -u +%Y-%m-%dT%H:%MZ)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-for n in $(seq "$runs"); do
-  log "HTTP ceiling (bare Pistache) and health, run $n"
-  run_http_ceiling "$n"
-done
-for n in $(seq "$runs"); do
-  log "commit rate (pgbench single-row inserts, fdatasync) and lock baseline, run $n"
-  run_commit_rate "$n"
-  run_lock_baseline "$n"
-done
-for n in $(seq "$runs"); do
-  for scenario in seat_map seat_map_cached event_page; do
-    log "$scenario on sqlite, run $n"
-    run_loadgen sqlite "$scenario" "$n"
+if step ceiling; then
+  for n in $(seq "$runs"); do
+    log "HTTP ceiling (bare Pistache) and health, run $n"
+    run_http_ceiling "$n"
   done
-done
-for backend in sqlite postgresql; do
-  for scenario in flash spread browse mixed quantity; do
-    for n in $(seq "$runs"); do
-      log "$scenario on $backend, run $n"
-      run_loadgen "$backend" "$scenario" "$n"
+fi
+if step commit; then
+  for n in $(seq "$runs"); do
+    log "commit rate (pgbench single-row inserts, fdatasync) and lock baseline, run $n"
+    run_commit_rate "$n"
+    run_lock_baseline "$n"
+  done
+fi
+if step reads; then
+  for n in $(seq "$runs"); do
+    for scenario in seat_map seat_map_cached event_page; do
+      log "$scenario on sqlite, run $n"
+      run_loadgen sqlite "$scenario" "$n"
     done
   done
-done
-for n in $(seq "$runs"); do
-  log "health and spread at $connections_high connections, run $n"
-  CONN=$connections_high KIND=health_high run_loadgen sqlite health "$n"
+fi
+if step scenarios; then
   for backend in sqlite postgresql; do
-    CONN=$connections_high KIND=spread_high run_loadgen "$backend" spread "$n"
+    for scenario in flash spread browse mixed quantity; do
+      for n in $(seq "$runs"); do
+        log "$scenario on $backend, run $n"
+        run_loadgen "$backend" "$scenario" "$n"
+      done
+    done
   done
-done
+fi
+if step high; then
+  for n in $(seq "$runs"); do
+    log "health and spread at $connections_high connections, run $n"
+    CONN=$connections_high KIND=health_high run_loadgen sqlite health "$n"
+    for backend in sqlite postgresql; do
+      CONN=$connections_high KIND=spread_high run_loadgen "$backend" spread "$n"
+    done
+  done
+fi
 # Open loop at 50 % and 80 % of the closed-loop maximum measured above.
-for percent in 50 80; do
-  for what in "health sqlite health health" "spread sqlite spread hold" \
-              "spread postgresql spread hold"; do
-    set -- $what
-    max=$(median_rate "$1" "$2" "$4")
-    [ "$max" -gt 0 ] || continue
-    rate=$((max * percent / 100))
-    log "open loop: $1 on $2 at $rate/s ($percent % of $max)"
-    RATE=$rate KIND=open_${1}_$percent run_loadgen "$2" "$3" 1
+if step open; then
+  for percent in 50 80; do
+    for what in "health sqlite health health" "spread sqlite spread hold" \
+                "spread postgresql spread hold"; do
+      set -- $what
+      max=$(median_rate "$1" "$2" "$4")
+      [ "$max" -gt 0 ] || continue
+      rate=$((max * percent / 100))
+      log "open loop: $1 on $2 at $rate/s ($percent % of $max)"
+      RATE=$rate KIND=open_${1}_$percent run_loadgen "$2" "$3" 1
+    done
   done
-done
+fi
 
 # --- journal scenarios (issue 17; owned by the journal work) -----------------
-# Plug in here: a flash sale of one 20,000-seat section at CONNECTIONS_HIGH
-# connections (holds then purchases; sales/s and p99) and the same against
-# the lock baseline, and the memory of one event of 1,000,000 seats (peak
-# RSS, recovery time). Record each as one line with record '{...}', kinds
-# "flash20k" (a loadgen report, like run_loadgen's), "flash20k_lock_baseline"
-# ({"tps":..,"held":..}) and "memory_1m" ({"rss_mib":..,"recovery_s":..});
-# summarize.py prints their goals, "not measured" until they are recorded.
+# The journal's scripts and the login storm, each on its own (KEEP keeps
+# its files in $work/NAME, its output in $work/NAME.txt, printed after the
+# summary), ROUNDS=RUNS. Their figures are recorded for summarize.py: kinds
+# "flash20k" (loadgen reports), "flash20k_lock_baseline", "memory_1m",
+# "login_rate" and "login_storm"; durable_holds prints its own table.
+sub_bench() {  # name script
+  log "$1 ($2, ROUNDS=$runs)"
+  note_command "ROUNDS=$runs $2"
+  mkdir -p "$work/$1"
+  ROUNDS=$runs BUILD_DIR=$build KEEP=$work/$1 "$2" > "$work/$1.txt" 2> "$work/$1.err" \
+    || { echo "$2 failed; see $work/$1.err" >&2; tail -5 "$work/$1.err" >&2; }
+}
+if step flash20k; then
+  sub_bench flash20k bench/flash20k.sh
+  for f in "$work"/flash20k/flash-*.json; do
+    [ -f "$f" ] || continue
+    python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$f" 2> /dev/null || continue
+    n=$(basename "$f" .json | cut -d- -f2); b=$(basename "$f" .json | cut -d- -f3)
+    record "{\"kind\":\"flash20k\",\"backend\":\"$b\",\"run\":$n,\"report\":$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$f")}"
+  done
+  python3 - "$work/flash20k.txt" >> "$results" <<'PY'
+import json, re, sys
+for line in open(sys.argv[1]):
+    if line.startswith("lock_baseline"):
+        kv = dict(re.findall(r"(\w+)=([^ \[]+)", line))
+        num = lambda k: float(kv[k]) if kv.get(k, "-") not in ("-", "") else None
+        print(json.dumps({"kind": "flash20k_lock_baseline", "sales_per_s": num("sales_per_s"),
+                          "held": num("sold"), "capped_at_s": num("capped_at_s")}))
+PY
+fi
+if step memory_1m; then
+  sub_bench memory_1m bench/memory_1m.sh
+  # "round idle recovered peak recovery_s sold [load]": rss is the recovered RSS.
+  awk '$1 ~ /^[0-9]+$/ {printf "{\"kind\":\"memory_1m\",\"run\":%d,\"rss_mib\":%s,\"peak_rss_mib\":%s,\"recovery_s\":%s}\n", $1, $3, $4, $5}' \
+    "$work/memory_1m.txt" >> "$results"
+fi
+if step durable_holds; then
+  sub_bench durable_holds bench/durable_holds.sh
+fi
+if step login_storm; then
+  sub_bench login_storm bench/login_storm.sh
+  sed -n 's/^record //p' "$work/login_storm.txt" >> "$results"
+fi
 # -------------------------------------------------------------------------------
 
 python3 bench/loadgen/summarize.py "$results" "$commands" \
   "$started" "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo '+local changes')" \
   "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" "$runs" "$seconds" "$connections"
+for name in flash20k memory_1m durable_holds login_storm; do
+  [ -s "$work/$name.txt" ] || continue
+  echo
+  echo "### $name (bench/$name.sh, ROUNDS=$runs)"
+  echo
+  echo '```'
+  grep -v '^record ' "$work/$name.txt"
+  echo '```'
+done

@@ -105,6 +105,12 @@ struct auth_settings {
   uint32_t password_hash_memory_kib = 65536;
   // Threads that hash passwords and read accounts (each one database connection).
   uint32_t workers = 2;
+  // Signups and logins waiting for a worker, past the `workers` being hashed;
+  // more are answered 503 auth_busy + Retry-After (http/hash_slots.h).
+  uint32_t hash_queue_max = 32;
+  // The workers' threads run at this nice value, so a login storm never
+  // takes the cores the sale needs (0: the same priority as the sale).
+  uint32_t worker_nice = 10;
   // Signup, login and refresh attempts per minute, per client address and per account.
   uint32_t attempts_per_address_per_min = 60;
   uint32_t attempts_per_account_per_min = 10;

@@ -38,6 +38,34 @@ void limit(api_context& api, const Rest::Request& req, const std::string& accoun
     throw refusal{rate_limited(*wait)};
 }
 
+// Past the hashing bound: refused before anything is hashed or stored.
+problem auth_busy() {
+  problem p;
+  p.status = 503;
+  p.code = "auth_busy";
+  p.title = "Too many sign-ins at once";
+  p.detail = "Too many signups and logins are being checked; nothing was changed, retry shortly";
+  p.retry_after_s = 1;
+  return p;
+}
+
+// A place in the hashing bound, held by the job until its answer.
+std::shared_ptr<void> hashing_place(api_context& api) {
+  auto place = api.hashing->take();
+  if (!place)
+    throw refusal{auth_busy()};
+  return place;
+}
+
+// `j`, holding `place` until it answers: `done` carries it, so the place
+// lives as long as the job's pending request (or the job, if never run).
+job holding(std::shared_ptr<void> place, job j) {
+  return [place = std::move(place), j = std::move(j)](caf::event_based_actor* self,
+                                                      reply_fn done) {
+    j(self, [place, done = std::move(done)](reply r) { done(std::move(r)); });
+  };
+}
+
 std::string account_key(const std::string& email) {
   return normalise_email(email).value_or(email);
 }
@@ -64,19 +92,24 @@ std::pair<std::string, std::string> credentials(const Rest::Request& req) {
 void signup(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
   auto [email, password] = credentials(req);
   limit(api, req, account_key(email));
-  api.gate->submit(w, ask_worker<account>(api.accounts, api.gate->timeout(),
-                                          signup_request{email, password},
-                                          [](const account& a) {
-                                            return not_stored(json_reply(
-                                              201, dump(account_json(a)), "/v1/me"));
-                                          }));
+  auto place = hashing_place(api);
+  api.gate->submit(w, holding(std::move(place),
+                              ask_worker<account>(api.accounts, api.gate->timeout(),
+                                                  signup_request{email, password},
+                                                  [](const account& a) {
+                                                    return not_stored(json_reply(
+                                                      201, dump(account_json(a)), "/v1/me"));
+                                                  })));
 }
 
 void login(api_context& api, const Rest::Request& req, Http::ResponseWriter& w) {
   auto [email, password] = credentials(req);
   limit(api, req, account_key(email));
-  api.gate->submit(w, ask_worker<token_pair>(api.accounts, api.gate->timeout(),
-                                             login_request{email, password}, tokens_reply));
+  auto place = hashing_place(api);
+  api.gate->submit(w, holding(std::move(place),
+                              ask_worker<token_pair>(api.accounts, api.gate->timeout(),
+                                                     login_request{email, password},
+                                                     tokens_reply)));
 }
 
 std::string refresh_token_of(const Rest::Request& req) {

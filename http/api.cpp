@@ -49,7 +49,8 @@ api_context::api_context(const settings& s, std::shared_ptr<const token_signer> 
       client_address(s.http.trusted_proxies),
       limits(s.reservation),
       streams{s.http.queue_heartbeat_s, s.http.queue_stream_poll_ms, s.http.queue_streams_max,
-              std::max<uint32_t>(1, s.http.keepalive_timeout_s / 2)} {}
+              std::max<uint32_t>(1, s.http.keepalive_timeout_s / 2)},
+      hashing(std::make_shared<hash_slots>(s.auth.workers + s.auth.hash_queue_max)) {}
 
 caller authenticate(const Rest::Request& req, const api_context& api, access need) {
   auto token = bearer_token(req);

@@ -15,6 +15,7 @@
 #include "config/settings.h"
 #include "http/client_address.h"
 #include "http/gateway.h"
+#include "http/hash_slots.h"
 #include "http/idempotency.h"
 #include "http/queue_stream_limits.h"
 #include "http/routes.h"
@@ -40,6 +41,7 @@ struct api_context {
   client_address_rule client_address;
   reservation_limits limits;
   stream_limits streams;  // the waiting room's event streams (queue_stream.h)
+  std::shared_ptr<hash_slots> hashing;  // signups and logins at once (hash_slots.h)
   std::atomic<bool> started{false};  // set once every actor is up
 };
 

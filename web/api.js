@@ -64,6 +64,7 @@ const words = {
   unknown_seat: 'There is no such seat',
   weak_password: 'The password is too short (at least 10 characters)',
   rate_limited: 'Too many attempts; wait a little and try again',
+  auth_busy: 'Too many people are signing in right now; try again in a moment',
   internal_error: 'Something went wrong on our side',
   not_ready: 'The box office is starting; try again in a moment',
   overloaded: 'The box office is very busy; try again in a moment',

@@ -9,9 +9,56 @@
 #include <caf/openssl/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
+
+#include <dlfcn.h>
+
+// CAF 0.17.6's OpenSSL session (libcaf_openssl, session.cpp) reads a closed
+// or failed connection's result with SSL_get_error but drains the thread's
+// OpenSSL error queue only when CAF's own logging is compiled in. The queue
+// is per thread and the middleman runs every connection on one thread, so
+// the error a dead peer's connection left there (e.g. "unexpected eof while
+// reading" of a SIGKILLed peer, a failed handshake) made SSL_get_error
+// report SSL_ERROR_SSL for the next SSL_read on ANOTHER connection that just
+// had no data yet: CAF closed that healthy link too (remote_link_unreachable,
+// at the next heartbeat), failing its pending forwards. OpenSSL requires an
+// empty queue before each TLS I/O call (SSL_get_error(3)); these wrappers,
+// defined in the executable, take the place of libssl's for libcaf_openssl
+// (and every other caller) and clear the queue first.
+namespace {
+template <class F>
+F next_ssl_symbol(const char* name) {
+  return reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
+}
+} // namespace
+
+extern "C" {
+int SSL_read(SSL* ssl, void* buf, int num) {
+  static auto real = next_ssl_symbol<int (*)(SSL*, void*, int)>("SSL_read");
+  ERR_clear_error();
+  return real(ssl, buf, num);
+}
+int SSL_write(SSL* ssl, const void* buf, int num) {
+  static auto real = next_ssl_symbol<int (*)(SSL*, const void*, int)>("SSL_write");
+  ERR_clear_error();
+  return real(ssl, buf, num);
+}
+int SSL_connect(SSL* ssl) {
+  static auto real = next_ssl_symbol<int (*)(SSL*)>("SSL_connect");
+  ERR_clear_error();
+  return real(ssl);
+}
+int SSL_accept(SSL* ssl) {
+  static auto real = next_ssl_symbol<int (*)(SSL*)>("SSL_accept");
+  ERR_clear_error();
+  return real(ssl);
+}
+} // extern "C"
 
 namespace boxoffice::cluster {
 

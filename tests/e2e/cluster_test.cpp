@@ -15,6 +15,7 @@
 
 #include <csignal>
 #include <future>
+#include <set>
 
 using namespace boxoffice::e2e;
 using namespace std::chrono_literals;
@@ -54,6 +55,21 @@ struct two_nodes {
       return;
     b = std::make_unique<api_server>(a, "cluster-b", node_settings("b"));
     BOOST_TEST_REQUIRE(within(10s, [&] { return active_members(a) == 2; }).has_value());
+    // Active means b linked to a; a's own view of the link may come a little
+    // later. Until a 404 for ids placed on either node comes back through
+    // both (forwarded, not 503), an event made now could not be set up.
+    BOOST_TEST_REQUIRE(within(10s, [&] { return forwards_both_ways(); }).has_value());
+  }
+  bool forwards_both_ways() {
+    std::set<std::string> placed;
+    for (uint64_t id = 900000; id < 900008; ++id) {
+      placed.insert(placed_on(id, {"a", "b"}));
+      for (auto* node : {&a, b.get()})
+        if (node->call("GET", "/v1/events/" + std::to_string(id) + "/sections/1/seats").status
+            != 404)
+          return false;
+    }
+    return placed.size() == 2;
   }
 };
 

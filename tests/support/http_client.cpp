@@ -119,6 +119,9 @@ conversation raw_conversation(uint16_t port, const std::vector<std::string>& wri
   char buf[4096];
   for (;;) {
     auto n = ::recv(fd, buf, sizeof buf, 0);
+    // A signal (SIGCHLD of a child the test ran) is not the server's answer.
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
       c.closed = true;
     if (n <= 0)
@@ -171,6 +174,8 @@ std::string raw_exchange(uint16_t port, const std::string& request) {
   char buf[4096];
   for (;;) {
     auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n <= 0)
       break;
     in.append(buf, static_cast<size_t>(n));

@@ -69,6 +69,8 @@ void membership_listener::run() {
       spdlog::warn("cluster: cannot listen for membership changes ({}); polling meanwhile",
                    e.what());
     }
+    // The listener's own thread, never an actor's: a 1 s pause before it
+    // reconnects, in steps that still see `stop` (polling covers meanwhile).
     for (int i = 0; i < 4 && !stop_.load(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
